@@ -1,0 +1,118 @@
+"""What every calculator is: items with stable ids, points, bands, and bounds under unknowns.
+
+A *finding* is the value of one item: ``True`` (present), ``False`` (absent) or ``None``
+(unknown). Unknown items are never scored as absent: a result carries a lower bound (unknowns
+absent) and an upper bound (unknowns present) (POLICY.md §4). Items that share an ``exclusive``
+group are one choice (for example Caprini's age bands): the group scores its highest present
+item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Finding = bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: str
+    label: str
+    points: float
+    exclusive: str | None = None
+    #: versions that have this item (None: every version)
+    versions: frozenset[str] | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    id: str
+    label: str
+    #: inclusive bounds; None means open
+    low: float | None
+    high: float | None
+
+    def contains(self, score: float) -> bool:
+        return (self.low is None or score >= self.low) and (self.high is None or score <= self.high)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    id: str
+    points: float
+    present: Finding
+    #: points this item adds to the lower bound
+    awarded: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    calculator: str
+    version: str
+    band_scheme: str
+    lower: float
+    upper: float
+    band: str
+    band_upper: str
+    items: tuple[ItemResult, ...]
+    unknown: tuple[str, ...]
+    not_assessed: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "calculator": self.calculator,
+            "version": self.version,
+            "band_scheme": self.band_scheme,
+            "lower": _num(self.lower),
+            "upper": _num(self.upper),
+            "band": self.band,
+            "band_upper": self.band_upper,
+            "items": [{"id": i.id, "points": _num(i.points), "present": i.present,
+                       "awarded": _num(i.awarded)} for i in self.items],  # fmt: skip
+            "unknown": list(self.unknown),
+            "not_assessed": list(self.not_assessed),
+            "notes": list(self.notes),
+            **self.extra,
+        }
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else x
+
+
+class Calculator(Protocol):
+    """The seam every calculator goes through (shipped ones included)."""
+
+    name: str
+    title: str
+    citation: str
+    sources: tuple[str, ...]
+    versions: tuple[str, ...]
+    band_schemes: tuple[str, ...]
+    #: numeric inputs accepted besides item ids, e.g. {"age": "years"}
+    measurements: Mapping[str, str]
+
+    def items(self, version: str | None = None) -> tuple[Item, ...]: ...
+
+    def score(self, findings: Mapping[str, Any], *, version: str | None = None,
+              bands: str | None = None) -> ScoreResult: ...  # fmt: skip
+
+
+REGISTRY: dict[str, Calculator] = {}
+
+
+def register(calc: Calculator) -> Calculator:
+    REGISTRY[calc.name] = calc
+    return calc
+
+
+def get(name: str) -> Calculator:
+    return REGISTRY[name]
+
+
+ScoreFn = Callable[[Mapping[str, Any]], ScoreResult]

@@ -1,0 +1,1 @@
+"""Pure value objects: levels, regions, answers, the intake, the decision."""

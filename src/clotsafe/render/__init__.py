@@ -1,0 +1,1 @@
+"""Renderers of one Decision: JSON, terminal text, Markdown."""

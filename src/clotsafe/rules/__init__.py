@@ -1,0 +1,1 @@
+"""The screening policy (POLICY.md): evaluate(intake, at=..., settings=...) -> Decision."""
