@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+import datetime as dt
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -54,9 +55,12 @@ def _check_region(v: Any) -> str:
     if not isinstance(v, str):
         raise PydanticCustomError("wrong_type", "expected a region id (string)")
     if v not in REGION_OR_GROUP:
-        raise PydanticCustomError("unknown_region", "unknown region; expected one of the 21 "
-                                  "region ids or a group (left_leg, right_leg, legs, left_arm, "
-                                  "right_arm, arms)")  # fmt: skip
+        raise PydanticCustomError(
+            "unknown_region",
+            "unknown region; expected one of the 21 "
+            "region ids or a group (left_leg, right_leg, legs, left_arm, "
+            "right_arm, arms)",
+        )
     return v
 
 
@@ -66,12 +70,19 @@ def _check_clot_site(v: Any) -> str:
     return _check_region(v)
 
 
-IsoDate = Annotated[date, BeforeValidator(_parse_date), Field(json_schema_extra={
-    "type": "string", "format": "date"})]  # fmt: skip
-RegionName = Annotated[str, BeforeValidator(_check_region), Field(json_schema_extra={
-    "enum": sorted(REGION_OR_GROUP)})]  # fmt: skip
-ClotSite = Annotated[str, BeforeValidator(_check_clot_site), Field(json_schema_extra={
-    "enum": sorted(REGION_OR_GROUP | set(CLOT_SITE_EXTRA))})]  # fmt: skip
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_parse_date),
+    Field(json_schema_extra={"type": "string", "format": "date"}),
+]
+RegionName = Annotated[
+    str, BeforeValidator(_check_region), Field(json_schema_extra={"enum": sorted(REGION_OR_GROUP)})
+]
+ClotSite = Annotated[
+    str,
+    BeforeValidator(_check_clot_site),
+    Field(json_schema_extra={"enum": sorted(REGION_OR_GROUP | set(CLOT_SITE_EXTRA))}),
+]
 PressureLevel = Annotated[int, Field(ge=0, le=5)]
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -122,13 +133,13 @@ def _field_type(q: Question) -> Any:
     if q.type == "number":
         return Annotated[float, Field(ge=q.minimum, le=q.maximum)]
     if q.type == "enum":
-        lit = Literal[q.values]  # type: ignore[valid-type]
+        lit = Literal[q.values]
         return lit
     if q.type == "regions":
         return list[RegionName]
     if q.type == "names":
-        lit = Literal[q.values]  # type: ignore[valid-type]
-        return list[lit]  # type: ignore[valid-type]
+        lit = Literal[q.values]
+        return list[lit]
     return list[ClotRecord]
 
 
@@ -142,8 +153,9 @@ AnswersModel: type[BaseModel] = create_model(  # type: ignore[call-overload]
 class IntakeModel(BaseModel):
     """The intake JSON (INTAKE.md "The intake JSON"), with optional clearances (POLICY §5)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
-                              title="clotsafe intake (INTAKE.md)")  # fmt: skip
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, title="clotsafe intake (INTAKE.md)"
+    )
     screened_on: IsoDate
     answers: AnswersModel  # type: ignore[valid-type]
     clearances: list[ClearanceIn] = Field(default_factory=list)
@@ -164,13 +176,13 @@ class Clot:
 class Clearance:
     rules: frozenset[str]
     clinician: str
-    date: date
-    valid_until: date | None
+    date: dt.date
+    valid_until: dt.date | None
     pressure_max: Mapping[str, int]  # region id -> cap (groups expanded)
     avoid: frozenset[str]
     notes: str
 
-    def expires_on(self, default_days: int) -> date:
+    def expires_on(self, default_days: int) -> dt.date:
         return self.valid_until or self.date + timedelta(days=default_days)
 
 
@@ -234,8 +246,14 @@ def _jsonable(v: Any) -> Any:
         return v.isoformat()
     if isinstance(v, tuple):
         if v and isinstance(v[0], Clot):
-            return [{k: _jsonable(getattr(c, k)) for k in ("kind", "site", "diagnosed_on",
-                     "treatment") if getattr(c, k) is not None} for c in v]  # fmt: skip
+            return [
+                {
+                    k: _jsonable(getattr(c, k))
+                    for k in ("kind", "site", "diagnosed_on", "treatment")
+                    if getattr(c, k) is not None
+                }
+                for c in v
+            ]
         return list(v)
     return v
 
@@ -247,20 +265,28 @@ class Intake:
     clearances: tuple[Clearance, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"screened_on": self.screened_on.isoformat(),
-                               "answers": self.answers.to_json()}  # fmt: skip
+        out: dict[str, Any] = {
+            "screened_on": self.screened_on.isoformat(),
+            "answers": self.answers.to_json(),
+        }
         if self.clearances:
             out["clearances"] = [_clearance_json(c) for c in self.clearances]
         return out
 
 
 def _clearance_json(c: Clearance) -> dict[str, Any]:
-    d: dict[str, Any] = {"rules": sorted(c.rules), "clinician": c.clinician,
-                         "date": c.date.isoformat()}  # fmt: skip
+    d: dict[str, Any] = {
+        "rules": sorted(c.rules),
+        "clinician": c.clinician,
+        "date": c.date.isoformat(),
+    }
     if c.valid_until:
         d["valid_until"] = c.valid_until.isoformat()
-    d["restrictions"] = {"pressure_max": dict(c.pressure_max), "avoid": sorted(c.avoid),
-                         "notes": c.notes}  # fmt: skip
+    d["restrictions"] = {
+        "pressure_max": dict(c.pressure_max),
+        "avoid": sorted(c.avoid),
+        "notes": c.notes,
+    }
     return d
 
 
@@ -298,9 +324,13 @@ def _expected(loc: tuple[int | str, ...]) -> str:
             return '"yes", "no" or "unsure"'
         if q.type in ("enum", "names") and q.values:
             return "one of " + ", ".join(q.values)
-        return {"date": "a date YYYY-MM-DD", "int": "a whole number", "number": "a number",
-                "regions": "a list of region ids", "clots": "a list of clot records"}.get(
-            q.type, q.type)  # fmt: skip
+        return {
+            "date": "a date YYYY-MM-DD",
+            "int": "a whole number",
+            "number": "a number",
+            "regions": "a list of region ids",
+            "clots": "a list of clot records",
+        }.get(q.type, q.type)
     return ""
 
 
@@ -329,16 +359,25 @@ def _convert(err: Mapping[str, Any]) -> FieldError:
     return FieldError(_path(loc), code, msg, got)
 
 
-def parse_intake(obj: Any, *, known_rules: Mapping[str, bool] | None = None,
-                 clearance_days: int = 90) -> Intake:  # fmt: skip
+def parse_intake(
+    obj: Any, *, known_rules: Mapping[str, bool] | None = None, clearance_days: int = 90
+) -> Intake:
     """Validate a decoded intake JSON object.
 
     ``known_rules`` maps rule ids to whether a clearance may cover them (False for red flags);
     when given, clearances naming other rules are rejected.
     """
     if not isinstance(obj, dict):
-        raise IntakeError([FieldError("", "not_an_object", "the intake must be a JSON object "
-                                      'with "screened_on" and "answers"', None)])  # fmt: skip
+        raise IntakeError(
+            [
+                FieldError(
+                    "",
+                    "not_an_object",
+                    'the intake must be a JSON object with "screened_on" and "answers"',
+                    None,
+                )
+            ]
+        )
     try:
         model = IntakeModel.model_validate(obj)
     except ValidationError as exc:
@@ -364,13 +403,16 @@ def _build(model: IntakeModel, keys: Any) -> Intake:
         values[k] = v
     clearances = tuple(
         Clearance(
-            rules=frozenset(c.rules), clinician=c.clinician, date=c.date,
+            rules=frozenset(c.rules),
+            clinician=c.clinician,
+            date=c.date,
             valid_until=c.valid_until,
             pressure_max=_expand_caps(c.restrictions.pressure_max),
-            avoid=expand(c.restrictions.avoid), notes=c.restrictions.notes,
+            avoid=expand(c.restrictions.avoid),
+            notes=c.restrictions.notes,
         )
         for c in model.clearances
-    )  # fmt: skip
+    )
     return Intake(model.screened_on, Answers(values), clearances)
 
 
@@ -397,9 +439,14 @@ def _impossible_dates(intake: Intake) -> list[FieldError]:
         if cl.date > on:
             errs.append(_future(f"clearances[{i}].date", cl.date, on))
         if cl.valid_until is not None and cl.valid_until < cl.date:
-            errs.append(FieldError(f"clearances[{i}].valid_until", "impossible_date",
-                                   f"valid_until {cl.valid_until} is before the clearance date "
-                                   f"{cl.date}", cl.valid_until.isoformat()))  # fmt: skip
+            errs.append(
+                FieldError(
+                    f"clearances[{i}].valid_until",
+                    "impossible_date",
+                    f"valid_until {cl.valid_until} is before the clearance date {cl.date}",
+                    cl.valid_until.isoformat(),
+                )
+            )
     return errs
 
 
@@ -417,12 +464,23 @@ def _clearance_problems(intake: Intake, known: Mapping[str, bool] | None) -> lis
     for i, cl in enumerate(intake.clearances):
         for rule in sorted(cl.rules):
             if rule not in known:
-                errs.append(FieldError(f"clearances[{i}].rules", "unknown_rule",
-                                       f"{rule!r} is not a rule id (see `clotsafe rules`)", rule))
+                errs.append(
+                    FieldError(
+                        f"clearances[{i}].rules",
+                        "unknown_rule",
+                        f"{rule!r} is not a rule id (see `clotsafe rules`)",
+                        rule,
+                    )
+                )
             elif not known[rule]:
-                errs.append(FieldError(f"clearances[{i}].rules", "rule_not_clearable",
-                                       f"{rule} is a red-flag rule: no clearance can cover it",
-                                       rule))  # fmt: skip
+                errs.append(
+                    FieldError(
+                        f"clearances[{i}].rules",
+                        "rule_not_clearable",
+                        f"{rule} is a red-flag rule: no clearance can cover it",
+                        rule,
+                    )
+                )
     return errs
 
 

@@ -48,9 +48,16 @@ class Question:
         return not self.enable_when or any(c.holds(answers) for c in self.enable_when)
 
 
-def _q(qid: str, type_: AnswerType, section: Section, *, values: tuple[str, ...] = (),
-       when: tuple[Condition, ...] = (), lo: float | None = None,
-       hi: float | None = None) -> Question:  # fmt: skip
+def _q(
+    qid: str,
+    type_: AnswerType,
+    section: Section,
+    *,
+    values: tuple[str, ...] = (),
+    when: tuple[Condition, ...] = (),
+    lo: float | None = None,
+    hi: float | None = None,
+) -> Question:
     return Question(qid, type_, section, values, when, lo, hi)
 
 
@@ -64,11 +71,30 @@ PE_SIGNS = ("rf_breathless", "rf_chest_pain", "rf_cough_blood", "rf_faint")
 CLOT_KINDS = ("dvt", "pe", "svt", "other", "unsure")
 CLOT_TREATMENTS = ("ongoing", "finished", "none", "unsure")
 CLOT_SITE_EXTRA = ("lung", "other", "unsure")
-ANTICOAGULANTS = ("warfarin", "apixaban", "rivaroxaban", "dabigatran", "edoxaban", "enoxaparin",
-                  "dalteparin", "tinzaparin", "heparin", "fondaparinux", "other", "unsure")  # fmt: skip
+ANTICOAGULANTS = (
+    "warfarin",
+    "apixaban",
+    "rivaroxaban",
+    "dabigatran",
+    "edoxaban",
+    "enoxaparin",
+    "dalteparin",
+    "tinzaparin",
+    "heparin",
+    "fondaparinux",
+    "other",
+    "unsure",
+)
 ANTIPLATELETS = ("aspirin", "clopidogrel", "prasugrel", "ticagrelor", "other")
-THROMBOPHILIA_MARKERS = ("factor_v_leiden", "prothrombin_20210a", "homocysteine",
-                         "lupus_anticoagulant", "anticardiolipin", "hit", "other")  # fmt: skip
+THROMBOPHILIA_MARKERS = (
+    "factor_v_leiden",
+    "prothrombin_20210a",
+    "homocysteine",
+    "lupus_anticoagulant",
+    "anticardiolipin",
+    "hit",
+    "other",
+)
 
 QUESTIONS: tuple[Question, ...] = (
     # Red flags: right now, or new or getting worse in the last 14 days
@@ -90,14 +116,24 @@ QUESTIONS: tuple[Question, ...] = (
     _q("ivc_filter", "tri", "clot_history"),
     _q("ivc_filter_placed_on", "date", "clot_history", when=_if("ivc_filter")),
     _q("thrombophilia", "tri", "clot_history"),
-    _q("thrombophilia_markers", "names", "clot_history", values=THROMBOPHILIA_MARKERS,
-       when=_if("thrombophilia")),
+    _q(
+        "thrombophilia_markers",
+        "names",
+        "clot_history",
+        values=THROMBOPHILIA_MARKERS,
+        when=_if("thrombophilia"),
+    ),
     _q("family_clots", "tri", "clot_history"),
     _q("pts", "tri", "clot_history", when=_if("clot_ever")),
     # Medicines
     _q("anticoagulant", "tri", "medicines"),
-    _q("anticoagulant_names", "names", "medicines", values=ANTICOAGULANTS,
-       when=_if("anticoagulant")),
+    _q(
+        "anticoagulant_names",
+        "names",
+        "medicines",
+        values=ANTICOAGULANTS,
+        when=_if("anticoagulant"),
+    ),
     _q("antiplatelet", "tri", "medicines"),
     _q("antiplatelet_names", "names", "medicines", values=ANTIPLATELETS, when=_if("antiplatelet")),
     _q("hormones", "tri", "medicines"),
@@ -106,8 +142,13 @@ QUESTIONS: tuple[Question, ...] = (
     # Recent events
     _q("surgery_recent", "tri", "recent_events"),
     _q("surgery_on", "date", "recent_events", when=_if("surgery_recent")),
-    _q("surgery_kind", "enum", "recent_events", values=("major", "minor", "joint_replacement_leg",
-       "unsure"), when=_if("surgery_recent")),
+    _q(
+        "surgery_kind",
+        "enum",
+        "recent_events",
+        values=("major", "minor", "joint_replacement_leg", "unsure"),
+        when=_if("surgery_recent"),
+    ),
     _q("surgery_site", "regions", "recent_events", when=_if("surgery_recent")),
     _q("leg_injury", "tri", "recent_events"),
     _q("leg_injury_on", "date", "recent_events", when=_if("leg_injury")),
@@ -123,8 +164,13 @@ QUESTIONS: tuple[Question, ...] = (
     _q("cancer_active", "tri", "recent_events"),
     _q("cancer_past", "tri", "recent_events"),
     _q("varicose", "tri", "recent_events"),
-    _q("varicose_severity", "enum", "recent_events", values=("mild", "marked"),
-       when=_if("varicose")),
+    _q(
+        "varicose_severity",
+        "enum",
+        "recent_events",
+        values=("mild", "marked"),
+        when=_if("varicose"),
+    ),
     _q("varicose_site", "regions", "recent_events", when=_if("varicose")),
     _q("lymphedema", "tri", "recent_events"),
     _q("lymphedema_site", "regions", "recent_events", when=_if("lymphedema")),
@@ -146,12 +192,12 @@ QUESTIONS: tuple[Question, ...] = (
     _q("central_line", "tri", "about_you"),
     _q("bed_rest_medical", "tri", "about_you"),
     _q("pregnancy_loss_history", "tri", "about_you", when=NOT_MALE),
-)  # fmt: skip
+)
 
 BY_ID: dict[str, Question] = {q.id: q for q in QUESTIONS}
 RED_FLAG_IDS: tuple[str, ...] = tuple(q.id for q in QUESTIONS if q.section == "red_flags")
 #: tri questions of the red-flag block that are always asked (the per-visit re-check)
-RED_FLAG_TRI: tuple[str, ...] = PE_SIGNS + ("rf_heart_racing", "rf_stroke_signs") + LIMB_SIGNS
+RED_FLAG_TRI: tuple[str, ...] = (*PE_SIGNS, "rf_heart_racing", "rf_stroke_signs", *LIMB_SIGNS)
 
 #: fields of one ``clots`` record
 CLOT_FIELDS = ("kind", "site", "diagnosed_on", "treatment")

@@ -5,12 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 REGIONS: tuple[str, ...] = (
-    "head", "neck", "chest", "abdomen", "upper_back", "lower_back", "gluteal",
-    "left_upper_arm", "left_forearm", "left_hand",
-    "right_upper_arm", "right_forearm", "right_hand",
-    "left_thigh", "left_knee", "left_calf", "left_foot",
-    "right_thigh", "right_knee", "right_calf", "right_foot",
-)  # fmt: skip
+    "head",
+    "neck",
+    "chest",
+    "abdomen",
+    "upper_back",
+    "lower_back",
+    "gluteal",
+    "left_upper_arm",
+    "left_forearm",
+    "left_hand",
+    "right_upper_arm",
+    "right_forearm",
+    "right_hand",
+    "left_thigh",
+    "left_knee",
+    "left_calf",
+    "left_foot",
+    "right_thigh",
+    "right_knee",
+    "right_calf",
+    "right_foot",
+)
 REGION_SET = frozenset(REGIONS)
 
 #: each limb in proximal -> distal order
