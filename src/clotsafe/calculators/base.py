@@ -72,12 +72,33 @@ class ScoreResult:
             "upper": _num(self.upper),
             "band": self.band,
             "band_upper": self.band_upper,
-            "items": [{"id": i.id, "points": _num(i.points), "present": i.present,
-                       "awarded": _num(i.awarded)} for i in self.items],  # fmt: skip
+            "items": [
+                {
+                    "id": i.id,
+                    "points": _num(i.points),
+                    "present": i.present,
+                    "awarded": _num(i.awarded),
+                }
+                for i in self.items
+            ],
             "unknown": list(self.unknown),
             "not_assessed": list(self.not_assessed),
             "notes": list(self.notes),
             **self.extra,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The compact form embedded in a decision: only the items that score, by id."""
+        return {
+            "version": self.version,
+            "band_scheme": self.band_scheme,
+            "lower": _num(self.lower),
+            "upper": _num(self.upper),
+            "band": self.band,
+            "band_upper": self.band_upper,
+            "items": [{"id": i.id, "points": _num(i.awarded)} for i in self.items if i.present],
+            "unknown": list(self.unknown),
+            "not_assessed": list(self.not_assessed),
         }
 
 
@@ -88,14 +109,23 @@ def _num(x: float) -> float | int:
 class Calculator(Protocol):
     """The seam every calculator goes through (shipped ones included)."""
 
-    name: str
-    title: str
-    citation: str
-    sources: tuple[str, ...]
-    versions: tuple[str, ...]
-    band_schemes: tuple[str, ...]
+    # Read-only properties (not plain attributes) so that frozen dataclasses satisfy the
+    # protocol too; any object with these attributes still does.
+    @property
+    def name(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def citation(self) -> str: ...
+    @property
+    def sources(self) -> tuple[str, ...]: ...
+    @property
+    def versions(self) -> tuple[str, ...]: ...
+    @property
+    def band_schemes(self) -> tuple[str, ...]: ...
     #: numeric inputs accepted besides item ids, e.g. {"age": "years"}
-    measurements: Mapping[str, str]
+    @property
+    def measurements(self) -> Mapping[str, str]: ...
 
     def items(self, version: str | None = None) -> tuple[Item, ...]: ...
 

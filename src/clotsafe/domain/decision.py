@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from clotsafe.domain.regions import REGIONS, sort_regions
 from clotsafe.domain.types import Level, Position, Urgency
@@ -78,6 +78,12 @@ class Plan:
         }
 
 
+class Score(Protocol):
+    """A computed score as a decision holds it (see clotsafe.calculators.base.ScoreResult)."""
+
+    def summary(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     policy_version: str
@@ -88,7 +94,7 @@ class Decision:
     reasons: tuple[Reason, ...]
     plan: Plan
     referral: Urgency
-    scores: Mapping[str, Mapping[str, Any]]
+    scores: Mapping[str, Score]
     #: clearances on record that no longer apply (expired), for the renderers to mention
     expired_clearances: tuple[Mapping[str, Any], ...] = ()
     settings_name: str = "default"
@@ -107,7 +113,7 @@ class Decision:
             "reasons": [r.to_json() for r in self.reasons],
             "plan": self.plan.to_json(),
             "referral": {"urgency": self.referral.value},
-            "scores": {k: dict(v) for k, v in self.scores.items()},
+            "scores": {k: v.summary() for k, v in self.scores.items()},
             "screened_on": self.screened_on.isoformat(),
             "settings": self.settings_name,
         }

@@ -8,22 +8,14 @@ The pydantic models below are generated from the question bank, so the JSON Sche
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-import datetime as dt
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    create_model,
-)
-from pydantic_core import PydanticCustomError
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from clotsafe.domain.errors import FieldError, IntakeError
 from clotsafe.domain.questions import (
@@ -37,52 +29,10 @@ from clotsafe.domain.questions import (
 from clotsafe.domain.regions import GROUPS, REGION_OR_GROUP, expand
 from clotsafe.domain.types import Tri
 
-_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _parse_date(v: Any) -> date:
-    if isinstance(v, date):
-        return v
-    if not isinstance(v, str) or not _DATE_RE.fullmatch(v):
-        raise PydanticCustomError("bad_date", "expected a date written YYYY-MM-DD")
-    try:
-        return date.fromisoformat(v)
-    except ValueError:
-        raise PydanticCustomError("bad_date", "not a real calendar date") from None
-
-
-def _check_region(v: Any) -> str:
-    if not isinstance(v, str):
-        raise PydanticCustomError("wrong_type", "expected a region id (string)")
-    if v not in REGION_OR_GROUP:
-        raise PydanticCustomError(
-            "unknown_region",
-            "unknown region; expected one of the 21 "
-            "region ids or a group (left_leg, right_leg, legs, left_arm, "
-            "right_arm, arms)",
-        )
-    return v
-
-
-def _check_clot_site(v: Any) -> str:
-    if isinstance(v, str) and v in CLOT_SITE_EXTRA:
-        return v
-    return _check_region(v)
-
-
-IsoDate = Annotated[
-    date,
-    BeforeValidator(_parse_date),
-    Field(json_schema_extra={"type": "string", "format": "date"}),
-]
-RegionName = Annotated[
-    str, BeforeValidator(_check_region), Field(json_schema_extra={"enum": sorted(REGION_OR_GROUP)})
-]
-ClotSite = Annotated[
-    str,
-    BeforeValidator(_check_clot_site),
-    Field(json_schema_extra={"enum": sorted(REGION_OR_GROUP | set(CLOT_SITE_EXTRA))}),
-]
+IsoDate = date
+_REGION_NAMES = tuple(sorted(REGION_OR_GROUP))
+RegionName = Literal[_REGION_NAMES]  # type: ignore[valid-type]
+ClotSite = Literal[tuple(sorted(REGION_OR_GROUP | set(CLOT_SITE_EXTRA)))]  # type: ignore[valid-type]
 PressureLevel = Annotated[int, Field(ge=0, le=5)]
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -93,7 +43,7 @@ class ClotRecord(BaseModel):
 
     model_config = _STRICT
     kind: Literal["dvt", "pe", "svt", "other", "unsure"]
-    site: ClotSite | None = None
+    site: ClotSite | None = None  # type: ignore[valid-type]
     diagnosed_on: IsoDate | None = None
     treatment: Literal["ongoing", "finished", "none", "unsure"] | None = None
 
@@ -157,19 +107,15 @@ class IntakeModel(BaseModel):
         extra="forbid", strict=True, frozen=True, title="clotsafe intake (INTAKE.md)"
     )
     screened_on: IsoDate
-    answers: AnswersModel  # type: ignore[valid-type]
+    answers: AnswersModel
     clearances: list[ClearanceIn] = Field(default_factory=list)
 
 
 # --- the validated, immutable intake used inside the engine --------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Clot:
-    kind: str
-    site: str | None
-    diagnosed_on: date | None
-    treatment: str | None
+#: a validated clot record (fields kind, site, diagnosed_on, treatment)
+Clot = ClotRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,15 +133,24 @@ class Clearance:
 
 
 class Answers:
-    """Typed, read-only access to the answers; an absent key is *missing* (INTAKE.md)."""
+    """Typed, read-only access to the answers; an absent (or null) key is *missing* (INTAKE.md).
 
-    __slots__ = ("_d",)
+    Wraps the validated pydantic model without copying it: batches screen many intakes.
+    """
 
-    def __init__(self, values: Mapping[str, Any]) -> None:
-        self._d: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
+    __slots__ = ("_d", "_model")
+
+    def __init__(self, model: BaseModel) -> None:
+        self._model = model
+        self._d: dict[str, Any] = model.__dict__
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Answers:
+        """Validate plain answers (as in the intake JSON) into Answers."""
+        return cls(AnswersModel.model_validate_json(orjson.dumps(dict(values))))
 
     def __contains__(self, qid: str) -> bool:
-        return qid in self._d
+        return self._d.get(qid) is not None
 
     def get(self, qid: str) -> Any:
         return self._d.get(qid)
@@ -224,7 +179,7 @@ class Answers:
         return v
 
     def names(self, qid: str) -> tuple[str, ...]:
-        return tuple(self._d.get(qid, ()))
+        return tuple(self._d.get(qid) or ())
 
     def regions(self, qid: str) -> frozenset[str] | None:
         """The expanded regions, or None when the question is unanswered or answered empty."""
@@ -232,30 +187,15 @@ class Answers:
         return expand(v) if v else None
 
     def clots(self) -> tuple[Clot, ...]:
-        return tuple(self._d.get("clots", ()))
+        return tuple(self._d.get("clots") or ())
 
     def as_mapping(self) -> Mapping[str, Any]:
+        """Every question id -> its answer, None where missing (read with ``.get``)."""
         return self._d
 
     def to_json(self) -> dict[str, Any]:
-        return {k: _jsonable(v) for k, v in self._d.items()}
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, date):
-        return v.isoformat()
-    if isinstance(v, tuple):
-        if v and isinstance(v[0], Clot):
-            return [
-                {
-                    k: _jsonable(getattr(c, k))
-                    for k in ("kind", "site", "diagnosed_on", "treatment")
-                    if getattr(c, k) is not None
-                }
-                for c in v
-            ]
-        return list(v)
-    return v
+        out: dict[str, Any] = self._model.model_dump(mode="json", exclude_none=True)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,9 +239,10 @@ _TYPE_CODES = {
     "greater_than_equal": "out_of_range",
     "less_than_equal": "out_of_range",
     "too_short": "missing_field",
-    "bad_date": "bad_date",
-    "unknown_region": "unknown_region",
-    "wrong_type": "wrong_type",
+    "date_parsing": "bad_date",
+    "date_type": "bad_date",
+    "date_from_datetime_parsing": "bad_date",
+    "json_invalid": "invalid_json",
     "model_type": "not_an_object",
     "dict_type": "not_an_object",
 }
@@ -334,17 +275,36 @@ def _expected(loc: tuple[int | str, ...]) -> str:
     return ""
 
 
+def _is_region_field(loc: tuple[int | str, ...]) -> bool:
+    names = {p for p in loc if isinstance(p, str)}
+    if names & {"site", "avoid", "pressure_max"}:
+        return True
+    return len(loc) >= 2 and loc[0] == "answers" and BY_ID.get(str(loc[1]), _NOQ).type == "regions"
+
+
+_NOQ = Question("", "tri", "about_you")
+
+
 def _convert(err: Mapping[str, Any]) -> FieldError:
     loc: tuple[int | str, ...] = tuple(err["loc"])
     typ: str = err["type"]
     code = _TYPE_CODES.get(typ, "wrong_type" if typ.endswith(("_type", "_parsing")) else typ)
     if code == "unknown_field" and len(loc) == 2 and loc[0] == "answers":
         code = "unknown_question"
+    if code == "not_allowed_value" and _is_region_field(loc):
+        code = "unknown_region"
     msg = err["msg"]
     if code == "unknown_question":
         msg = f"{loc[1]!r} is not a question id of INTAKE.md"
     elif code == "unknown_field":
         msg = f"{loc[-1]!r} is not a field here"
+    elif code == "unknown_region":
+        msg = (
+            "unknown region; expected one of the 21 region ids or a group (left_leg, "
+            "right_leg, legs, left_arm, right_arm, arms)"
+        )
+    elif code == "bad_date":
+        msg = "expected a real calendar date written YYYY-MM-DD"
     elif code == "missing_field":
         msg = "required field is missing" if typ == "missing" else msg
     else:
@@ -359,14 +319,8 @@ def _convert(err: Mapping[str, Any]) -> FieldError:
     return FieldError(_path(loc), code, msg, got)
 
 
-def parse_intake(
-    obj: Any, *, known_rules: Mapping[str, bool] | None = None, clearance_days: int = 90
-) -> Intake:
-    """Validate a decoded intake JSON object.
-
-    ``known_rules`` maps rule ids to whether a clearance may cover them (False for red flags);
-    when given, clearances naming other rules are rejected.
-    """
+def parse_intake(obj: Any, *, known_rules: Mapping[str, bool] | None = None) -> Intake:
+    """Validate a decoded intake JSON object (see :func:`parse_intake_json`)."""
     if not isinstance(obj, dict):
         raise IntakeError(
             [
@@ -378,29 +332,29 @@ def parse_intake(
                 )
             ]
         )
+    return parse_intake_json(orjson.dumps(obj), known_rules=known_rules)
+
+
+def parse_intake_json(raw: bytes | str, *, known_rules: Mapping[str, bool] | None = None) -> Intake:
+    """Validate one intake given as JSON text.
+
+    ``known_rules`` maps rule ids to whether a clearance may cover them (False for red flags);
+    when given, clearances naming other rules are rejected.
+    """
     try:
-        model = IntakeModel.model_validate(obj)
+        model = IntakeModel.model_validate_json(raw)
     except ValidationError as exc:
         raise IntakeError([_convert(e) for e in exc.errors()]) from None
-    intake = _build(model, obj["answers"].keys())
-    problems = _impossible_dates(intake) + _clearance_problems(intake, known_rules)
+    intake = _build(model)
+    problems = _impossible_dates(intake)
+    if intake.clearances:
+        problems += _clearance_problems(intake, known_rules)
     if problems:
         raise IntakeError(problems)
     return intake
 
 
-def _build(model: IntakeModel, keys: Any) -> Intake:
-    raw = model.answers.__dict__
-    values: dict[str, Any] = {}
-    for k in keys:
-        v = raw[k]
-        if v is None:
-            continue
-        if k == "clots":
-            v = tuple(Clot(c.kind, c.site, c.diagnosed_on, c.treatment) for c in v)
-        elif isinstance(v, list):
-            v = tuple(v)
-        values[k] = v
+def _build(model: IntakeModel) -> Intake:
     clearances = tuple(
         Clearance(
             rules=frozenset(c.rules),
@@ -413,7 +367,7 @@ def _build(model: IntakeModel, keys: Any) -> Intake:
         )
         for c in model.clearances
     )
-    return Intake(model.screened_on, Answers(values), clearances)
+    return Intake(model.screened_on, Answers(model.answers), clearances)
 
 
 def _expand_caps(caps: Mapping[str, int]) -> dict[str, int]:

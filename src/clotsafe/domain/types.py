@@ -18,9 +18,9 @@ class Level(Enum):
     URGENT_REFERRAL = "urgent_referral"
     EMERGENCY = "emergency"
 
-    @property
-    def rank(self) -> int:
-        return _LEVEL_RANK[self]
+    def __init__(self, value: str) -> None:
+        #: position in the order of caution (a plain attribute: enum hashing is slow)
+        self.rank: int = len(type(self).__members__)
 
     def __lt__(self, other: Level) -> bool:
         return self.rank < other.rank
@@ -39,9 +39,6 @@ class Level(Enum):
         return self.rank <= 1
 
 
-_LEVEL_RANK = {lvl: i for i, lvl in enumerate(Level)}
-
-
 class Position(Enum):
     """Client position, least to most restrictive (POLICY §7)."""
 
@@ -49,12 +46,8 @@ class Position(Enum):
     SIDE_LYING_PREFERRED = "side_lying_preferred"
     SIDE_LYING_OR_SEMI_RECLINING = "side_lying_or_semi_reclining"
 
-    @property
-    def rank(self) -> int:
-        return _POSITION_RANK[self]
-
-
-_POSITION_RANK = {p: i for i, p in enumerate(Position)}
+    def __init__(self, value: str) -> None:
+        self.rank: int = len(type(self).__members__)
 
 
 class Urgency(Enum):
@@ -66,12 +59,9 @@ class Urgency(Enum):
     SAME_DAY = "same_day"
     EMERGENCY = "emergency"
 
-    @property
-    def rank(self) -> int:
-        return _URGENCY_RANK[self]
+    def __init__(self, value: str) -> None:
+        self.rank: int = len(type(self).__members__)
 
-
-_URGENCY_RANK = {u: i for i, u in enumerate(Urgency)}
 
 #: referral urgency implied by each level (POLICY §1 table)
 LEVEL_URGENCY: dict[Level, Urgency] = {

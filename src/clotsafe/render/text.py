@@ -21,7 +21,7 @@ def _header(d: Decision) -> list[str]:
     if not d.complete:
         inc = level_texts()["incomplete"]
         lines += [
-            f"!! {inc['title'].upper()}: {inc['therapist']}",
+            f"!! {inc['therapist'].upper()}",
             "   Pending: " + ", ".join(d.pending_questions),
             "",
         ]
@@ -65,7 +65,7 @@ def _footer(d: Decision) -> list[str]:
             f"Clearance from {c['clinician']} ({', '.join(c['rules'])}) expired on "
             f"{c['valid_until']}: ask again."
         )
-    caprini = d.scores.get("caprini")
+    caprini = d.scores["caprini"].summary() if "caprini" in d.scores else None
     if caprini:
         lines.append(f"Caprini 2005: {caprini['lower']}–{caprini['upper']} ({caprini['band']})")
     lines.append(

@@ -20,13 +20,13 @@ def _any_yes(ctx: Ctx, qids: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(q for q in qids if ctx.a.yes(q))
 
 
-@rule("RF-PE")
+@rule("RF-PE", triggers=(*PE_SIGNS,))
 def rf_pe(ctx: Ctx) -> Firing | None:
     hits = _any_yes(ctx, PE_SIGNS)
     return Firing(ctx.used(*hits)) if hits else None
 
 
-@rule("RF-PE-HR")
+@rule("RF-PE-HR", triggers=("rf_heart_racing",))
 def rf_pe_hr(ctx: Ctx) -> Firing | None:
     limb = _any_yes(ctx, LIMB_SIGNS)
     if ctx.a.yes("rf_heart_racing") and limb:
@@ -34,19 +34,19 @@ def rf_pe_hr(ctx: Ctx) -> Firing | None:
     return None
 
 
-@rule("RF-STROKE")
+@rule("RF-STROKE", triggers=("rf_stroke_signs",))
 def rf_stroke(ctx: Ctx) -> Firing | None:
     return Firing(ctx.used("rf_stroke_signs")) if ctx.a.yes("rf_stroke_signs") else None
 
 
-@rule("RF-HR")
+@rule("RF-HR", triggers=("rf_heart_racing",))
 def rf_hr(ctx: Ctx) -> Firing | None:
     if ctx.a.yes("rf_heart_racing") and not _any_yes(ctx, LIMB_SIGNS):
         return Firing(ctx.used("rf_heart_racing"))
     return None
 
 
-@rule("RF-DVT")
+@rule("RF-DVT", triggers=(*LIMB_SIGNS,))
 def rf_dvt(ctx: Ctx) -> Firing | None:
     limb = _any_yes(ctx, LIMB_SIGNS)
     if not limb:
@@ -64,7 +64,7 @@ def on_antiplatelet(ctx: Ctx) -> bool:
     return ctx.a.yes("antiplatelet") or bool(ctx.a.names("antiplatelet_names"))
 
 
-@rule("RF-BLEED")
+@rule("RF-BLEED", triggers=("rf_unusual_bleeding",))
 def rf_bleed(ctx: Ctx) -> Firing | None:
     if (on_anticoagulant(ctx) or on_antiplatelet(ctx)) and ctx.a.yes("rf_unusual_bleeding"):
         return Firing(
@@ -95,7 +95,7 @@ def _clot_firing(ctx: Ctx, clots: list[NormClot]) -> Firing:
     return f
 
 
-@rule("CLOT-ACTIVE")
+@rule("CLOT-ACTIVE", triggers=("clots",))
 def clot_active(ctx: Ctx) -> Firing | None:
     clots = [c for c in ctx.clots if _is_active(ctx, c)]
     if not clots:
@@ -116,7 +116,7 @@ def clot_active(ctx: Ctx) -> Firing | None:
     return f
 
 
-@rule("CLOT-HISTORY")
+@rule("CLOT-HISTORY", triggers=("clots",))
 def clot_history(ctx: Ctx) -> Firing | None:
     clots = [c for c in ctx.clots if not _is_active(ctx, c)]
     if not clots:
@@ -140,7 +140,7 @@ def _ivc_recent(ctx: Ctx) -> bool | None:
     return days is None or days <= ctx.w.ivc_filter_recent_days
 
 
-@rule("IVC-FILTER-RECENT")
+@rule("IVC-FILTER-RECENT", triggers=("ivc_filter",))
 def ivc_filter_recent(ctx: Ctx) -> Firing | None:
     if _ivc_recent(ctx) is not True:
         return None
@@ -150,21 +150,21 @@ def ivc_filter_recent(ctx: Ctx) -> Firing | None:
     return f
 
 
-@rule("IVC-FILTER")
+@rule("IVC-FILTER", triggers=("ivc_filter",))
 def ivc_filter(ctx: Ctx) -> Firing | None:
     if _ivc_recent(ctx) is not False:
         return None
     return Firing(ctx.used("ivc_filter", "ivc_filter_placed_on"), PlanPart().cap(LEGS, 2))
 
 
-@rule("THROMBOPHILIA")
+@rule("THROMBOPHILIA", triggers=("thrombophilia",))
 def thrombophilia(ctx: Ctx) -> Firing | None:
     if not ctx.a.yes("thrombophilia"):
         return None
     return Firing(ctx.used("thrombophilia", "thrombophilia_markers"), PlanPart().cap(LEGS, 3))
 
 
-@rule("PTS")
+@rule("PTS", triggers=("pts",))
 def pts(ctx: Ctx) -> Firing | None:
     if not ctx.a.yes("pts"):
         return None
@@ -187,7 +187,14 @@ def _anticoag_fires(ctx: Ctx) -> bool:
     return on_anticoagulant(ctx) or len(set(ctx.a.names("antiplatelet_names"))) >= 2
 
 
-@rule("MED-ANTICOAG")
+@rule(
+    "MED-ANTICOAG",
+    triggers=(
+        "anticoagulant",
+        "anticoagulant_names",
+        "antiplatelet_names",
+    ),
+)
 def med_anticoag(ctx: Ctx) -> Firing | None:
     if not _anticoag_fires(ctx):
         return None
@@ -199,14 +206,26 @@ def med_anticoag(ctx: Ctx) -> Firing | None:
     return Firing(ctx.used("anticoagulant", "anticoagulant_names", "antiplatelet_names"), part)
 
 
-@rule("MED-ANTIPLATELET")
+@rule(
+    "MED-ANTIPLATELET",
+    triggers=(
+        "antiplatelet",
+        "antiplatelet_names",
+    ),
+)
 def med_antiplatelet(ctx: Ctx) -> Firing | None:
     if not on_antiplatelet(ctx) or _anticoag_fires(ctx):
         return None
     return Firing(ctx.used("antiplatelet", "antiplatelet_names"), PlanPart().cap(REGION_SET, 3))
 
 
-@rule("PLATELETS-LOW")
+@rule(
+    "PLATELETS-LOW",
+    triggers=(
+        "platelets_low",
+        "platelet_count",
+    ),
+)
 def platelets_low(ctx: Ctx) -> Firing | None:
     count = ctx.a.number("platelet_count")
     fires = ctx.a.yes("platelets_low") if count is None else count < ctx.w.platelets_low_below
@@ -245,7 +264,7 @@ def _surgery_firing(ctx: Ctx, notes: list[str], legs_cap: int) -> Firing:
     return f
 
 
-@rule("SURG-EARLY")
+@rule("SURG-EARLY", triggers=("surgery_recent",))
 def surg_early(ctx: Ctx) -> Firing | None:
     s = _surgery(ctx)
     if s is None or s[0] == "minor" or not (s[1] is None or s[1] <= ctx.w.surgery_early_days):
@@ -253,7 +272,7 @@ def surg_early(ctx: Ctx) -> Firing | None:
     return _surgery_firing(ctx, s[2], 2)
 
 
-@rule("SURG-MINOR")
+@rule("SURG-MINOR", triggers=("surgery_recent",))
 def surg_minor(ctx: Ctx) -> Firing | None:
     s = _surgery(ctx)
     if s is None or s[0] != "minor" or not (s[1] is None or s[1] <= ctx.w.surgery_early_days):
@@ -261,7 +280,7 @@ def surg_minor(ctx: Ctx) -> Firing | None:
     return _surgery_firing(ctx, s[2], 3)
 
 
-@rule("SURG-LATE")
+@rule("SURG-LATE", triggers=("surgery_recent",))
 def surg_late(ctx: Ctx) -> Firing | None:
     s = _surgery(ctx)
     if s is None or s[0] == "minor" or s[1] is None:
@@ -305,7 +324,7 @@ def _leg_injury_firing(ctx: Ctx, notes: list[str]) -> Firing:
     return f
 
 
-@rule("LEG-INJURY-EARLY")
+@rule("LEG-INJURY-EARLY", triggers=("leg_injury",))
 def leg_injury_early(ctx: Ctx) -> Firing | None:
     li = _leg_injury_early(ctx)
     if li is None or not li[0]:
@@ -317,7 +336,7 @@ def leg_injury_early(ctx: Ctx) -> Firing | None:
     return f
 
 
-@rule("LEG-INJURY-LATE")
+@rule("LEG-INJURY-LATE", triggers=("leg_injury",))
 def leg_injury_late(ctx: Ctx) -> Firing | None:
     li = _leg_injury_early(ctx)
     if li is None or li[0]:
@@ -327,14 +346,20 @@ def leg_injury_late(ctx: Ctx) -> Firing | None:
     return f
 
 
-@rule("BEDREST")
+@rule(
+    "BEDREST",
+    triggers=(
+        "bed_rest",
+        "bed_rest_medical",
+    ),
+)
 def bedrest(ctx: Ctx) -> Firing | None:
     if not (ctx.a.yes("bed_rest") or ctx.a.yes("bed_rest_medical")):
         return None
     return Firing(ctx.used("bed_rest", "bed_rest_medical"), PlanPart().cap(LEGS, 2))
 
 
-@rule("TRAVEL")
+@rule("TRAVEL", triggers=("long_travel",))
 def travel(ctx: Ctx) -> Firing | None:
     if not ctx.a.yes("long_travel"):
         return None
@@ -342,7 +367,7 @@ def travel(ctx: Ctx) -> Firing | None:
     return Firing(ctx.used("long_travel"), part)
 
 
-@rule("PREGNANCY")
+@rule("PREGNANCY", triggers=("pregnant",))
 def pregnancy(ctx: Ctx) -> Firing | None:
     if not ctx.a.yes("pregnant"):
         return None
@@ -364,7 +389,7 @@ def _birth_days(ctx: Ctx) -> int | bool | None:
     return ctx.days(ctx.a.date("birth_on"))
 
 
-@rule("POSTPARTUM-EARLY")
+@rule("POSTPARTUM-EARLY", triggers=("gave_birth",))
 def postpartum_early(ctx: Ctx) -> Firing | None:
     days = _birth_days(ctx)
     if days is False or (days is not None and days > ctx.w.postpartum_early_days):
@@ -379,7 +404,7 @@ def postpartum_early(ctx: Ctx) -> Firing | None:
     return f
 
 
-@rule("POSTPARTUM-LATE")
+@rule("POSTPARTUM-LATE", triggers=("gave_birth",))
 def postpartum_late(ctx: Ctx) -> Firing | None:
     days = _birth_days(ctx)
     if days is False or days is None:
@@ -389,7 +414,7 @@ def postpartum_late(ctx: Ctx) -> Firing | None:
     return Firing(ctx.used("gave_birth", "birth_on"), PlanPart().cap(LEGS, 3))
 
 
-@rule("CANCER")
+@rule("CANCER", triggers=("cancer_active",))
 def cancer(ctx: Ctx) -> Firing | None:
     if not ctx.a.yes("cancer_active"):
         return None
@@ -405,7 +430,7 @@ def _varicose_site(ctx: Ctx, f: Firing) -> frozenset[str]:
     return frozenset(LEGS)
 
 
-@rule("VARICOSE-MARKED")
+@rule("VARICOSE-MARKED", triggers=("varicose",))
 def varicose_marked(ctx: Ctx) -> Firing | None:
     if not ctx.a.yes("varicose") or ctx.a.text("varicose_severity") != "marked":
         return None
@@ -414,7 +439,7 @@ def varicose_marked(ctx: Ctx) -> Firing | None:
     return f
 
 
-@rule("VARICOSE-MILD")
+@rule("VARICOSE-MILD", triggers=("varicose",))
 def varicose_mild(ctx: Ctx) -> Firing | None:
     if not ctx.a.yes("varicose") or ctx.a.text("varicose_severity") == "marked":
         return None
@@ -425,7 +450,7 @@ def varicose_mild(ctx: Ctx) -> Firing | None:
     return f
 
 
-@rule("LYMPHEDEMA")
+@rule("LYMPHEDEMA", triggers=("lymphedema",))
 def lymphedema(ctx: Ctx) -> Firing | None:
     if not ctx.a.yes("lymphedema"):
         return None

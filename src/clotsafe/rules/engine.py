@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -15,7 +14,7 @@ from clotsafe.knowledge import RuleInfo
 from clotsafe.knowledge import rules as rule_info
 from clotsafe.rules import builtin  # noqa: F401  (registers the shipped rules)
 from clotsafe.rules.plan import PlanPart, combine, no_massage_plan
-from clotsafe.rules.registry import RULES, Ctx, Firing
+from clotsafe.rules.registry import RULES, TRIGGERS, Ctx, Firing, active_answers
 from clotsafe.rules.settings import DEFAULT_SETTINGS, Settings
 
 _ORDER = {rid: i for i, rid in enumerate(rule_info())}
@@ -37,7 +36,11 @@ def evaluate(
     valid, expired = _clearances(intake.clearances, on, settings.clearance_valid_days)
     reasons: list[Reason] = []
     parts: list[PlanPart] = []
+    active = active_answers(intake.answers)
     for rid, fn in RULES.items():
+        needs = TRIGGERS[rid]
+        if needs is not None and needs.isdisjoint(active):
+            continue
         fired = fn(ctx)
         if fired is None:
             continue
@@ -55,7 +58,7 @@ def evaluate(
         reasons=tuple(reasons),
         plan=_plan(level, parts, valid, bool(reasons)),
         referral=_referral(reasons, parts),
-        scores={"caprini": _caprini_json(ctx)},
+        scores={"caprini": ctx.caprini},
         expired_clearances=tuple(expired),
         settings_name=settings.name,
     )
@@ -170,7 +173,3 @@ def _medicated(a: Answers) -> bool:
 def _pregnancy_exempt(a: Answers) -> bool:
     age = a.get("age")
     return a.get("sex") == "male" or (age is not None and (age < 12 or age > 55))
-
-
-def _caprini_json(ctx: Ctx) -> Mapping[str, Any]:
-    return ctx.caprini.to_dict()

@@ -114,18 +114,31 @@ def _normalise(i: int, c: Clot) -> NormClot:
 
 RuleFn = Callable[[Ctx], Firing | None]
 RULES: dict[str, RuleFn] = {}
+#: rule id -> the answers without which it cannot fire (None: always evaluated)
+TRIGGERS: dict[str, frozenset[str] | None] = {}
 
 
-def rule(rule_id: str) -> Callable[[RuleFn], RuleFn]:
-    """Register a rule's evaluation function under its POLICY id."""
+def rule(rule_id: str, triggers: tuple[str, ...] | None = None) -> Callable[[RuleFn], RuleFn]:
+    """Register a rule's evaluation function under its POLICY id.
+
+    ``triggers``: question ids of which at least one must be answered with something other than
+    "no" for the rule to be able to fire; the engine skips the rule otherwise. A rule that cannot
+    say so (a score, say) leaves it None and is always evaluated. tests/rules check the claim.
+    """
 
     def deco(fn: RuleFn) -> RuleFn:
         if rule_id in RULES:
             raise ValueError(f"rule {rule_id} registered twice")
         RULES[rule_id] = fn
+        TRIGGERS[rule_id] = None if triggers is None else frozenset(triggers)
         return fn
 
     return deco
+
+
+def active_answers(answers: Answers) -> frozenset[str]:
+    """Question ids answered with anything but "no" (and not missing)."""
+    return frozenset(k for k, v in answers.as_mapping().items() if v is not None and v != "no")
 
 
 def limb_regions(limbs: Iterable[str]) -> set[str]:

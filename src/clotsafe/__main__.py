@@ -1,0 +1,3 @@
+from clotsafe.cli import main
+
+main()

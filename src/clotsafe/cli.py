@@ -1,0 +1,191 @@
+"""The command line: screen, score, rules, schema (docs/cli.md).
+
+Exit status: 0 success; 1 bad input (an intake, a batch line, a settings file); 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+import click
+import orjson
+
+from clotsafe.domain.errors import ClotsafeInputError, IntakeError
+from clotsafe.domain.intake import intake_json_schema, parse_intake_json
+from clotsafe.knowledge import rules as rule_info
+from clotsafe.rules import DEFAULT_SETTINGS, Settings, evaluate, load_settings_file
+
+FORMATS = ("text", "json", "markdown")
+
+
+def _known_rules() -> dict[str, bool]:
+    return {rid: not info.red_flag for rid, info in rule_info().items()}
+
+
+def _settings(path: str | None) -> Settings:  # type: ignore[return]
+    if path is None:
+        return DEFAULT_SETTINGS
+    try:
+        return load_settings_file(path)
+    except ClotsafeInputError as exc:
+        _fail(exc, "text")
+    except OSError as exc:
+        raise click.BadParameter(str(exc), param_hint="--settings") from None
+
+
+def _fail(exc: ClotsafeInputError, fmt: str) -> Any:
+    if fmt == "json":
+        click.echo(orjson.dumps(exc.to_dict()).decode(), err=True)
+    else:
+        for e in exc.errors:
+            click.echo(f"error: {e}", err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="clotsafe")
+def main() -> None:
+    """clotsafe: blood-clot safety screening for massage therapists (decision support)."""
+
+
+@main.command()
+@click.argument("path", type=click.File("rb"))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(dir_okay=False),
+    help="Clinic settings TOML (may only make the policy stricter).",
+)
+@click.option(
+    "--batch",
+    is_flag=True,
+    help="PATH is NDJSON: one intake per line in, one decision JSON per line out.",
+)
+def screen(path: IO[bytes], fmt: str, settings_path: str | None, batch: bool) -> None:
+    """Screen one intake JSON file (PATH may be - for standard input)."""
+    settings = _settings(settings_path)
+    if batch:
+        failed = run_batch(path, sys.stdout.buffer, settings, progress=sys.stderr.isatty())
+        sys.exit(1 if failed else 0)
+    try:
+        intake = parse_intake_json(path.read(), known_rules=_known_rules())
+    except IntakeError as exc:
+        _fail(exc, fmt)
+    decision = evaluate(intake, settings=settings)
+    click.echo(_RENDERERS[fmt](decision), nl=False)
+
+
+def _render_json(decision: Any) -> str:
+    return orjson.dumps(decision.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
+
+
+def _render_text(decision: Any) -> str:
+    from clotsafe.render.text import render
+
+    return render(decision)
+
+
+def _render_markdown(decision: Any) -> str:
+    from clotsafe.render.markdown import render
+
+    return render(decision)
+
+
+_RENDERERS: dict[str, Callable[[Any], str]] = {
+    "json": _render_json,
+    "text": _render_text,
+    "markdown": _render_markdown,
+}
+
+
+def screen_line(line: bytes, known: dict[str, bool], settings: Settings) -> bytes:
+    """One NDJSON intake line -> one decision JSON (raises ClotsafeInputError on bad input)."""
+    intake = parse_intake_json(line, known_rules=known)
+    return orjson.dumps(evaluate(intake, settings=settings).to_json())
+
+
+def run_batch(src: IO[bytes], out: IO[bytes], settings: Settings, *, progress: bool) -> int:
+    """Stream NDJSON intakes to NDJSON decisions in the same order; return the failed count."""
+    known = _known_rules()
+    failed = 0
+    for n, line in _lines(src, progress):
+        try:
+            result = screen_line(line, known, settings)
+        except ClotsafeInputError as exc:
+            failed += 1
+            result = orjson.dumps({"line": n, "error": exc.to_dict()["errors"]})
+        out.write(result + b"\n")
+    out.flush()
+    return failed
+
+
+def _lines(src: IO[bytes], progress: bool) -> Iterator[tuple[int, bytes]]:
+    if not progress:
+        yield from enumerate(src, start=1)
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=_stderr_console()) as bar:
+        task = bar.add_task("screening", total=None)
+        for n, line in enumerate(src, start=1):
+            yield n, line
+            if n % 1000 == 0:
+                bar.update(task, completed=n)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@main.command()
+@click.argument("name")
+@click.argument("path", required=False, type=click.File("rb"))
+@click.option("--items", is_flag=True, help="List the calculator's items and exit.")
+@click.option(
+    "--format", "fmt", type=click.Choice(("json", "text")), default="text", show_default=True
+)
+@click.option("--version", "version", default=None, help="Score version (e.g. 2003, 1997).")
+@click.option("--bands", default=None, help="Band scheme (e.g. two_tier, accp).")
+def score(
+    name: str, path: IO[bytes] | None, items: bool, fmt: str, version: str | None, bands: str | None
+) -> None:
+    """Compute one score (wells_dvt, wells_pe, perc, caprini, padua) from a findings JSON."""
+    from clotsafe.cli_score import list_items, run_score
+
+    if items:
+        click.echo(list_items(name, fmt, version), nl=False)
+        return
+    if path is None:
+        raise click.UsageError("give PATH (or -) with the findings, or --items")
+    click.echo(run_score(name, path, fmt, version, bands), nl=False)
+
+
+@main.command("rules")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json", "markdown")),
+    default="text",
+    show_default=True,
+)
+def rules_cmd(fmt: str) -> None:
+    """List every rule: id, level, when it fires, sources, and whether it is a policy choice."""
+    from clotsafe.cli_rules import render_rules
+
+    click.echo(render_rules(fmt), nl=False)
+
+
+@main.group()
+def schema() -> None:
+    """Print JSON Schemas of clotsafe's inputs."""
+
+
+@schema.command("intake")
+def schema_intake() -> None:
+    """The JSON Schema of the intake JSON (INTAKE.md, with clearances of POLICY §5)."""
+    click.echo(orjson.dumps(intake_json_schema(), option=orjson.OPT_INDENT_2).decode())
