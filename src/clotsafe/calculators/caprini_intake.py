@@ -1,0 +1,219 @@
+"""Caprini 2005 from the client intake (POLICY.md §4, INTAKE.md).
+
+Each Caprini item is read from the intake answer of the same meaning (the table is in
+docs/calculators.md). "unsure" counts as yes (POLICY §2); a missing answer makes the item
+*unknown*, so it counts in the upper bound only. Items with no intake question of the same
+meaning (planned operations, "other risk factors", a recent hip/pelvis/leg fracture) are *not
+assessed*: they are listed in ``not_assessed`` and excluded from both bounds.
+
+This runs for every intake of a batch, so the tables are built at import and a call does little
+more than a few dozen dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from clotsafe.calculators.base import Finding, ScoreResult
+from clotsafe.calculators.caprini import CAPRINI
+from clotsafe.calculators.engine import SCOPE_NOTE, BandScheme
+from clotsafe.domain.intake import Answers
+
+#: "within 28 days" = on or after the screening date minus 28 days (INTAKE.md)
+WINDOW_DAYS = 28
+
+#: Caprini items with no intake question of the same meaning (POLICY §4)
+NOT_ASSESSED: tuple[str, ...] = (
+    "minor_surgery",
+    "arthroscopic_surgery",
+    "major_open_surgery",
+    "laparoscopic_surgery",
+    "elective_lower_extremity_arthroplasty",
+    "other_risk_factors",
+    "hip_pelvis_leg_fracture_past_month",
+)
+
+#: items read from one yes/no/unsure question: (item id, question id)
+DIRECT: tuple[tuple[str, str], ...] = (
+    ("varicose_veins", "varicose"),
+    ("inflammatory_bowel_disease", "ibd"),
+    ("swollen_legs", "rf_limb_swelling"),
+    ("acute_mi", "heart_attack_recent"),
+    ("chf_past_month", "heart_failure_recent"),
+    ("sepsis_past_month", "sepsis_recent"),
+    ("lung_disease_past_month", "pneumonia_recent"),
+    ("copd", "lung_disease"),
+    ("bed_rest_medical", "bed_rest_medical"),
+    ("confined_to_bed", "bed_rest"),
+    ("central_venous_access", "central_line"),
+    ("family_history_thrombosis", "family_clots"),
+    ("stroke_past_month", "stroke_recent"),
+    ("multiple_trauma_past_month", "multiple_trauma_recent"),
+    ("spinal_cord_injury_past_month", "spinal_cord_injury_recent"),
+)
+
+#: thrombophilia items and their ``thrombophilia_markers`` names
+MARKERS: tuple[tuple[str, str], ...] = (
+    ("factor_v_leiden", "factor_v_leiden"),
+    ("prothrombin_20210a", "prothrombin_20210a"),
+    ("homocysteine", "homocysteine"),
+    ("lupus_anticoagulant", "lupus_anticoagulant"),
+    ("anticardiolipin", "anticardiolipin"),
+    ("heparin_induced_thrombocytopenia", "hit"),
+    ("other_thrombophilia", "other"),
+)
+
+#: clot kinds that are a history of DVT/PE ("unsure" counts as dvt, POLICY §2)
+VTE_KINDS = frozenset({"dvt", "pe", "unsure"})
+
+NOTES: tuple[str, ...] = (
+    "Scored from the client intake: 'unsure' counts as yes; an unanswered question makes its "
+    "item unknown (upper bound only).",
+    f"Not assessed (no intake question of the same meaning; excluded from both bounds): "
+    f"{', '.join(NOT_ASSESSED)}.",
+    SCOPE_NOTE,
+)
+
+#: at most this many distinct results are memoised (then the memo starts again)
+CACHE_SIZE = 4096
+_CACHE: dict[tuple[tuple[Finding, ...], str], ScoreResult] = {}
+
+_TRI: Mapping[Any, Finding] = {"yes": True, "unsure": True, "no": False}
+_PLAN = CAPRINI.plan("2005", exclude=NOT_ASSESSED)
+_IX = _PLAN.index
+_N = len(_PLAN.items)
+_SCHEME = CAPRINI.scheme("2005", None)
+#: for every plan position, the question read directly ("" for items computed below)
+_QIDS = tuple(dict(DIRECT).get(it.id, "") for it in _PLAN.items)
+_MARKERS = tuple((_IX[item], name) for item, name in MARKERS)
+_OTHER = _IX["other_thrombophilia"]
+_AGE = tuple((_IX[r.item], r.test) for r in CAPRINI.rules if r.measurement == "age")
+_BMI_OVER = next(r.test for r in CAPRINI.rules if r.measurement == "bmi")
+_OBESE = _IX["obesity_bmi_over_25"]
+_MAJOR = _IX["major_surgery_past_month"]
+_CANCER = _IX["malignancy"]
+_CAST = _IX["plaster_cast_past_month"]
+_VTE = _IX["history_dvt_pe"]
+_HORMONES = _IX["hormones"]
+_PREGNANT = _IX["pregnancy_or_postpartum"]
+_LOSS = _IX["pregnancy_loss_history"]
+
+
+def caprini_from_intake(answers: Answers, at: date, *, bands: str | None = None) -> ScoreResult:
+    """Caprini 2005 of one intake at the screening date ``at`` (never the clock).
+
+    ``bands`` picks the band scheme ("2005" by default, or "accp").
+    """
+    d = answers.as_mapping()
+    v: list[Finding] = list(map(_TRI.get, map(d.get, _QIDS)))
+    age = d.get("age")
+    if age is not None:
+        for i, test in _AGE:
+            v[i] = test(age)
+    v[_OBESE] = _obesity(d)
+    v[_MAJOR] = _major_surgery(d, at)
+    v[_CANCER] = _or(_TRI.get(d.get("cancer_active")), _TRI.get(d.get("cancer_past")))
+    v[_CAST] = _plaster_cast(d, at)
+    v[_VTE] = _history_dvt_pe(d)
+    _thrombophilia(v, d)
+    _women_only(v, d, at)
+    scheme = _SCHEME if bands is None else CAPRINI.scheme("2005", bands)
+    return _result(tuple(v), scheme)
+
+
+def _result(values: tuple[Finding, ...], scheme: BandScheme) -> ScoreResult:
+    """Score aligned findings, memoised: results are immutable and batches repeat a lot."""
+    key = (values, scheme.id)
+    hit = _CACHE.get(key)
+    if hit is None:
+        if len(_CACHE) >= CACHE_SIZE:
+            _CACHE.clear()
+        hit = _CACHE[key] = CAPRINI.result(_PLAN, scheme, values, NOTES)
+    return hit
+
+
+def _within(on: date | None, at: date) -> bool:
+    """No date counts as within the window (POLICY §2); day 28 is in, day 29 out."""
+    return on is None or (at - on).days <= WINDOW_DAYS
+
+
+def _or(a: Finding, b: Finding) -> Finding:
+    """Three-valued OR: True wins, both False is False, otherwise unknown."""
+    if a or b:
+        return True
+    return False if a is False and b is False else None
+
+
+def _obesity(d: Mapping[str, Any]) -> Finding:
+    """BMI > 25 from ``bmi`` or ``height_cm`` + ``weight_kg``; either source over 25 counts."""
+    bmi = d.get("bmi")
+    height, weight = d.get("height_cm"), d.get("weight_kg")
+    computed = None if height is None or weight is None else weight / (height / 100.0) ** 2
+    if bmi is None and computed is None:
+        return None
+    return any(x is not None and _BMI_OVER(x) for x in (bmi, computed))
+
+
+def _major_surgery(d: Mapping[str, Any], at: date) -> Finding:
+    """A major or joint-replacement operation (kind unsure or missing counts) in 28 days."""
+    recent = _TRI.get(d.get("surgery_recent"))
+    if not recent:
+        return recent
+    if not _within(d.get("surgery_on"), at):
+        return False
+    return d.get("surgery_kind") != "minor"
+
+
+def _plaster_cast(d: Mapping[str, Any], at: date) -> Finding:
+    """A leg injury still in a cast/boot/brace, or dated within 28 days (or undated)."""
+    injury = _TRI.get(d.get("leg_injury"))
+    if not injury:
+        return injury
+    if _within(d.get("leg_injury_on"), at):
+        return True
+    return _TRI.get(d.get("leg_injury_ongoing"))
+
+
+def _history_dvt_pe(d: Mapping[str, Any]) -> Finding:
+    """A dvt/pe/unsure clot record; absent when ``clot_ever`` is no or records are svt/other."""
+    clots = d.get("clots") or ()
+    for clot in clots:
+        if clot.kind in VTE_KINDS:
+            return True
+    if clots or d.get("clot_ever") == "no":
+        return False
+    return None
+
+
+def _thrombophilia(v: list[Finding], d: Mapping[str, Any]) -> None:
+    """Listed markers present, unlisted absent; yes with none listed is "other" (3)."""
+    listed = d.get("thrombophilia_markers") or ()
+    if listed:
+        for i, name in _MARKERS:
+            v[i] = name in listed
+        return
+    state = _TRI.get(d.get("thrombophilia"))
+    if state is False:
+        for i, _ in _MARKERS:
+            v[i] = False
+    elif state:
+        v[_OTHER] = True
+
+
+def _women_only(v: list[Finding], d: Mapping[str, Any], at: date) -> None:
+    """Counted unless ``sex`` is "male" ("other" or missing: counted, the cautious reading)."""
+    if d.get("sex") == "male":
+        v[_HORMONES] = v[_PREGNANT] = v[_LOSS] = False
+        return
+    v[_HORMONES] = _TRI.get(d.get("hormones"))
+    v[_LOSS] = _TRI.get(d.get("pregnancy_loss_history"))
+    v[_PREGNANT] = _or(_TRI.get(d.get("pregnant")), _postpartum(d, at))
+
+
+def _postpartum(d: Mapping[str, Any], at: date) -> Finding:
+    gave_birth = _TRI.get(d.get("gave_birth"))
+    if not gave_birth:
+        return gave_birth
+    return _within(d.get("birth_on"), at)
