@@ -275,6 +275,15 @@ def _expected(loc: tuple[int | str, ...]) -> str:
     return ""
 
 
+def _scalar(v: Any) -> Any:
+    """The offending value when it is a short JSON scalar (echoed back in the error)."""
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 80):
+        return v
+    return None
+
+
 def _is_region_field(loc: tuple[int | str, ...]) -> bool:
     names = {p for p in loc if isinstance(p, str)}
     if names & {"site", "avoid", "pressure_max"}:
@@ -311,11 +320,7 @@ def _convert(err: Mapping[str, Any]) -> FieldError:
         exp = _expected(loc)
         if exp and code in ("wrong_type", "not_allowed_value"):
             msg = f"expected {exp}"
-    got = None if code in ("missing_field", "unknown_question") else err.get("input")
-    if isinstance(got, (dict, list)) and len(str(got)) > 80:
-        got = None
-    if isinstance(got, date):
-        got = got.isoformat()
+    got = None if code in ("missing_field", "unknown_question") else _scalar(err.get("input"))
     return FieldError(_path(loc), code, msg, got)
 
 
