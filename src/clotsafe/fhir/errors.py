@@ -1,0 +1,57 @@
+"""Errors of the FHIR edge: every problem names the path into the resource it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from clotsafe.domain.errors import ClotsafeInputError, FieldError
+
+
+class FhirInputError(ClotsafeInputError):
+    """A FHIR resource, bundle or CDS Hooks request that clotsafe cannot use (HTTP 400/422)."""
+
+
+class PrefetchMissing(FhirInputError):
+    """The data the service needs was neither prefetched nor fetchable (CDS Hooks: HTTP 412)."""
+
+
+class FhirServerError(FhirInputError):
+    """The EHR's FHIR server failed or refused while clotsafe fetched data (HTTP 502/412)."""
+
+
+def problem(path: str, code: str, message: str, got: Any = None) -> FieldError:
+    """One problem at ``path`` (for example ``item[3].answer[0].valueCoding``)."""
+    if isinstance(got, (dict, list)) and len(str(got)) > 80:
+        got = None
+    return FieldError(path, code, message, got)
+
+
+def join(prefix: str, path: str) -> str:
+    """``entry[2].resource`` + ``item[0]`` -> ``entry[2].resource.item[0]``."""
+    if not prefix:
+        return path
+    if not path:
+        return prefix
+    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
+
+
+def loc_path(loc: Iterable[int | str]) -> str:
+    """A pydantic error location as a FHIR path: ``('item', 3, 'answer')`` -> ``item[3].answer``."""
+    out = ""
+    for part in loc:
+        out = join(out, f"[{part}]" if isinstance(part, int) else str(part))
+    return out
+
+
+def from_pydantic(errors: Iterable[Mapping[str, Any]], prefix: str = "") -> list[FieldError]:
+    """Structural errors reported by the fhir.resources models, with FHIR paths."""
+    out = []
+    for e in errors:
+        loc = [p for p in e.get("loc", ()) if p != "__root__"]
+        code = "unknown_element" if e.get("type") == "extra_forbidden" else "invalid_fhir"
+        if str(e.get("type", "")).startswith("fhir-validation-wrong-resource-type"):
+            code = "wrong_resource_type"
+        msg = str(e.get("msg", "")).split("\n")[0].strip()
+        out.append(problem(join(prefix, loc_path(loc)), code, msg, e.get("input")))
+    return out

@@ -1,0 +1,92 @@
+"""One CDS Hooks call, end to end and pure: request JSON in, response JSON out.
+
+Resources come from prefetch; what is missing is fetched from ``fhirServer`` (with the given
+bearer token); when neither is possible :class:`PrefetchMissing` is raised (HTTP 412).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from clotsafe.fhir.cds import PREFETCH as TEMPLATES
+from clotsafe.fhir.cds import (
+    SERVICES,
+    CardConfig,
+    CdsRequest,
+    CdsResponse,
+    build_card,
+    fill_template,
+    is_massage_order,
+    missing_prefetch,
+    no_patient,
+    parse_request,
+    screening_date,
+)
+from clotsafe.fhir.client import FhirClient
+from clotsafe.fhir.ehr import EhrFacts, derive_prefetch
+from clotsafe.fhir.errors import FhirInputError, PrefetchMissing, problem
+from clotsafe.fhir.scores import score_findings
+from clotsafe.rules import evaluate
+
+Fetcher = Callable[[CdsRequest], FhirClient]
+
+
+class UnknownService(LookupError):
+    """No CDS service with this id (HTTP 404)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HookResult:
+    response: dict[str, Any]
+    facts: EhrFacts | None
+
+
+def _client(request: CdsRequest) -> FhirClient:
+    token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+    return FhirClient(request.fhirServer or "", token)
+
+
+def gather(request: CdsRequest, make_client: Fetcher = _client) -> dict[str, Any]:
+    """Prefetch plus whatever had to be fetched, keyed like the prefetch templates."""
+    data = dict(request.prefetch or {})
+    missing = missing_prefetch(request)
+    if not missing:
+        return data
+    if not request.fhirServer:
+        raise PrefetchMissing([problem(f"prefetch.{k}", "prefetch_missing",
+                                       "not prefetched and no fhirServer to fetch it from")
+                               for k in missing])  # fmt: skip
+    client = make_client(request)
+    for key in missing:
+        query = fill_template(TEMPLATES[key], request.context)
+        if query is None:
+            raise no_patient()
+        data[key] = client.get(query)
+    return data
+
+
+def handle(service_id: str, body: Any, *, today: date, config: CardConfig | None = None,
+           make_client: Fetcher = _client) -> HookResult:  # fmt: skip
+    """Answer one hook call (raises FhirInputError / PrefetchMissing / UnknownService)."""
+    service = SERVICES.get(service_id)
+    if service is None:
+        raise UnknownService(service_id)
+    request = parse_request(body)
+    if request.hook != service.hook:
+        raise FhirInputError([problem("hook", "wrong_hook",
+                                      f"service {service_id} answers {service.hook}",
+                                      request.hook)])  # fmt: skip
+    patient_id = request.context.get("patientId")
+    if not isinstance(patient_id, str):
+        raise no_patient()
+    if service.hook == "order-select" and not is_massage_order(request):
+        return HookResult(CdsResponse(cards=[]).model_dump(exclude_none=True), None)
+    at = screening_date(request, today)
+    facts = derive_prefetch(gather(request, make_client), at=at, patient_id=patient_id)
+    decision = evaluate(facts.intake(), at=at)
+    scores = score_findings(facts.findings, facts.finding_sources)
+    card = build_card(decision, facts, scores, config or CardConfig(), patient_id)
+    return HookResult(CdsResponse(cards=[card]).model_dump(exclude_none=True), facts)
