@@ -132,7 +132,7 @@ def _plan(
     level: Level, parts: list[PlanPart], valid: list[tuple[Clearance, date]], rescreen: bool
 ) -> Plan:
     if level >= Level.URGENT_REFERRAL:
-        return no_massage_plan(n for p in parts for n in p.notes)
+        return no_massage_plan(parts)
     for c, _ in valid:
         part = PlanPart(caps=dict(c.pressure_max), avoid=set(c.avoid))
         if c.notes:

@@ -81,17 +81,20 @@ def combine(parts: Iterable[PlanPart], *, rescreen: bool) -> Plan:
     )
 
 
-def no_massage_plan(notes: Iterable[str]) -> Plan:
-    """Emergency and urgent referral: nothing is worked (docs/policy-readings.md)."""
+def no_massage_plan(parts: Iterable[PlanPart]) -> Plan:
+    """Emergency and urgent referral: nothing is worked (docs/policy-readings.md
+    ``no_massage_plan``); the rest of the combined plan (position, notes) is kept so that a more
+    cautious decision never shows a looser plan."""
+    plan = combine(parts, rescreen=True)
     return Plan(
         dict.fromkeys(REGIONS, 0),
         frozenset(REGIONS),
-        Position.ANY,
-        frozenset(),
-        frozenset(),
-        None,
+        plan.position,
+        plan.gentle_joint_movement,
+        plan.no_joint_movement,
+        plan.session_minutes_max,
         True,
-        tuple(dict.fromkeys(notes)),
+        plan.notes,
     )
 
 
