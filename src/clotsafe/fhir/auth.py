@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import jwt
+import jwt  # type: ignore[import-not-found, unused-ignore]
 
 ALGORITHMS = ("ES384", "RS384")
 LEEWAY_SECONDS = 30

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx  # type: ignore[import-not-found, unused-ignore]
 
 from clotsafe.fhir.errors import FhirServerError, problem
 

@@ -14,7 +14,9 @@ from datetime import date
 from typing import Any
 
 import pydantic
-from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from fhir.resources.R4B.questionnaireresponse import (  # type: ignore[import-not-found, unused-ignore]
+    QuestionnaireResponse,
+)
 
 from clotsafe.domain.errors import FieldError, IntakeError
 from clotsafe.domain.intake import Answers, Intake, parse_intake
