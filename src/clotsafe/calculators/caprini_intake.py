@@ -24,14 +24,14 @@ from clotsafe.domain.intake import Answers
 #: "within 28 days" = on or after the screening date minus 28 days (INTAKE.md)
 WINDOW_DAYS = 28
 
-#: Caprini items with no intake question of the same meaning (POLICY §4)
+#: Caprini items with no intake question of the same meaning (POLICY §4), in table order
 NOT_ASSESSED: tuple[str, ...] = (
     "minor_surgery",
+    "other_risk_factors",
     "arthroscopic_surgery",
     "major_open_surgery",
     "laparoscopic_surgery",
     "elective_lower_extremity_arthroplasty",
-    "other_risk_factors",
     "hip_pelvis_leg_fracture_past_month",
 )
 
@@ -167,13 +167,15 @@ def _major_surgery(d: Mapping[str, Any], at: date) -> Finding:
 
 
 def _plaster_cast(d: Mapping[str, Any], at: date) -> Finding:
-    """A leg injury still in a cast/boot/brace, or dated within 28 days (or undated)."""
+    """A leg injury still in a cast/boot/brace, or dated within 28 days (or undated).
+
+    ``leg_injury_ongoing`` left unanswered reads as "unsure", i.e. still on (the project's
+    ``missing_detail_as_unsure`` reading, docs/policy-readings.md).
+    """
     injury = _TRI.get(d.get("leg_injury"))
     if not injury:
         return injury
-    if _within(d.get("leg_injury_on"), at):
-        return True
-    return _TRI.get(d.get("leg_injury_ongoing"))
+    return _within(d.get("leg_injury_on"), at) or d.get("leg_injury_ongoing") != "no"
 
 
 def _history_dvt_pe(d: Mapping[str, Any]) -> Finding:
