@@ -1,0 +1,55 @@
+"""Authentication and clinic scoping for every therapist page: one place, used by every view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from clotsafe.web.clinics.models import Clinic, Membership
+from clotsafe.web.clinics.services import membership_of
+
+
+class ClinicRequest(HttpRequest):
+    """A request from a logged-in member of a clinic (set by :func:`clinic_view`)."""
+
+    user: User
+    clinic: Clinic
+    membership: Membership
+
+
+View = Callable[..., HttpResponse]
+
+
+def clinic_view(view: Callable[..., HttpResponse]) -> View:
+    """Login required; the user must belong to a clinic; ``request.clinic`` scopes every query."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        membership = membership_of(cast(User, request.user))
+        if membership is None:
+            raise PermissionDenied("This account does not belong to a clinic.")
+        req = cast(ClinicRequest, request)
+        req.membership = membership
+        req.clinic = membership.clinic
+        return view(req, *args, **kwargs)
+
+    return wrapper
+
+
+def lead_view(view: Callable[..., HttpResponse]) -> View:
+    """Like :func:`clinic_view`, for the clinic lead only."""
+
+    @wraps(view)
+    def inner(request: ClinicRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.membership.is_lead:
+            raise PermissionDenied("Only the clinic lead can do this.")
+        return view(request, *args, **kwargs)
+
+    return clinic_view(inner)

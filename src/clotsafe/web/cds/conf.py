@@ -1,0 +1,55 @@
+"""Settings of the CDS service, from Django settings (``CLOTSAFE_CDS``) or the environment.
+
+  CLOTSAFE_CDS_AUTH        "jwt" (default) or "off"; "off" is honoured only with DEBUG on
+  CLOTSAFE_CDS_ISSUERS     path to a JSON file {issuer: JWKS} (the iss allow-list and its keys)
+  CLOTSAFE_CDS_AUDIENCE    comma-separated accepted aud values (default: the URL called)
+  CLOTSAFE_PUBLIC_URL      base URL used in card links (default: the request's own host)
+  CLOTSAFE_CDS_MAX_BYTES   largest request body accepted (default 5 MB; larger: HTTP 413)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CdsSettings:
+    auth: bool
+    issuers: dict[str, Any]
+    audience: tuple[str, ...]
+    public_url: str | None
+    max_bytes: int
+
+
+def _get(name: str, default: str = "") -> str:
+    own = getattr(settings, "CLOTSAFE_CDS", {}) or {}
+    return str(own.get(name, os.environ.get(name, default)))
+
+
+def _issuers(path: str) -> dict[str, Any]:
+    if not path:
+        return {}
+    data = json.loads(Path(path).read_text())
+    return data if isinstance(data, dict) else {}
+
+
+@cache
+def cds_settings() -> CdsSettings:
+    auth_off = _get("CLOTSAFE_CDS_AUTH", "jwt").lower() == "off" and bool(settings.DEBUG)
+    audience = tuple(a.strip() for a in _get("CLOTSAFE_CDS_AUDIENCE").split(",") if a.strip())
+    return CdsSettings(
+        auth=not auth_off,
+        issuers=_issuers(_get("CLOTSAFE_CDS_ISSUERS")),
+        audience=audience,
+        public_url=_get("CLOTSAFE_PUBLIC_URL") or None,
+        max_bytes=int(_get("CLOTSAFE_CDS_MAX_BYTES", str(DEFAULT_MAX_BYTES))),
+    )

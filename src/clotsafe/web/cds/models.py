@@ -1,0 +1,48 @@
+"""What the CDS service stores: feedback on its cards, and the JWT ids it has seen."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+
+class CardFeedback(models.Model):
+    """One feedback entry a CDS client POSTed for a card (accepted or overridden)."""
+
+    service_id = models.CharField(max_length=100)
+    card_uuid = models.CharField(max_length=100, db_index=True)
+    outcome = models.CharField(max_length=20)
+    override_system = models.CharField(max_length=300, blank=True)
+    override_code = models.CharField(max_length=100, blank=True)
+    user_comment = models.TextField(blank=True)
+    outcome_timestamp = models.CharField(max_length=40)
+    client_iss = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    raw = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"{self.service_id} card {self.card_uuid}: {self.outcome}"
+
+
+class SeenJti(models.Model):
+    """A JWT id already used by a CDS client (replay protection) until it expires."""
+
+    jti = models.CharField(max_length=255, unique=True)
+    expires_at = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.jti
+
+
+class DbJtiStore:
+    """The :class:`clotsafe.fhir.auth.JtiStore` protocol on the database."""
+
+    def add_if_new(self, jti: str, expires_at: int) -> bool:
+        now = int(timezone.now().timestamp())
+        SeenJti.objects.filter(expires_at__lt=now - 60).delete()
+        try:
+            with transaction.atomic():
+                SeenJti.objects.create(jti=jti, expires_at=expires_at)
+        except IntegrityError:
+            return False
+        return True

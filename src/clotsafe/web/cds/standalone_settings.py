@@ -1,0 +1,27 @@
+"""Minimal settings to run the CDS service alone (tests, the benchmark, a quick local try).
+
+The full web app mounts this same app through ``clotsafe.web.settings``; this file is not used
+there. Database: SQLite at ``CLOTSAFE_CDS_DB`` (default: a file in the temp directory).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+
+DEBUG = os.environ.get("CLOTSAFE_DEBUG", "") == "1"
+SECRET_KEY = os.environ.get("CLOTSAFE_SECRET_KEY") or secrets.token_urlsafe(40)
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+INSTALLED_APPS = ["clotsafe.web.cds"]
+MIDDLEWARE: list[str] = []
+ROOT_URLCONF = "clotsafe.web.cds.urls"
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("CLOTSAFE_CDS_DB")
+        or os.path.join(tempfile.gettempdir(), "clotsafe-cds.sqlite3"),
+    }
+}
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

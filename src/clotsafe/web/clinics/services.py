@@ -1,0 +1,55 @@
+"""Clinic membership, therapists and the clinic's stricter settings."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from clotsafe.domain.errors import FieldError
+from clotsafe.web import engine
+from clotsafe.web.audit.services import log
+from clotsafe.web.clinics.models import Clinic, Membership
+
+
+def membership_of(user: User) -> Membership | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return Membership.objects.select_related("clinic").filter(user=user).first()
+
+
+@transaction.atomic
+def add_member(clinic: Clinic, username: str, password: str, *, role: str = "therapist",
+               full_name: str = "", by: User | None = None) -> Membership:  # fmt: skip
+    first, _, last = full_name.partition(" ")
+    user = User.objects.create_user(username=username, password=password,
+                                    first_name=first, last_name=last)  # fmt: skip
+    membership = Membership.objects.create(user=user, clinic=clinic, role=role)
+    log(clinic, by, "create", membership, detail=f"added {role} {username}")
+    return membership
+
+
+def set_active(membership: Membership, active: bool, *, by: User) -> None:
+    user = membership.user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    log(membership.clinic, by, "change", membership,
+        detail=f"{'activated' if active else 'deactivated'} {user.get_username()}")
+
+
+def update_settings(clinic: Clinic, *, settings_toml: str, emergency_number: str,
+                    by: User) -> list[FieldError]:  # fmt: skip
+    """Save stricter settings if the engine accepts them; return the engine's errors otherwise."""
+    errors = engine.settings_errors(settings_toml)
+    if errors:
+        return errors
+    changed = []
+    if clinic.settings_toml != settings_toml:
+        changed.append("settings")
+    if clinic.emergency_number != emergency_number:
+        changed.append(f"emergency number {clinic.emergency_number} -> {emergency_number}")
+    clinic.settings_toml = settings_toml
+    clinic.emergency_number = emergency_number
+    clinic.save(update_fields=["settings_toml", "emergency_number"])
+    if changed:
+        log(clinic, by, "change", clinic, detail="; ".join(changed))
+    return []

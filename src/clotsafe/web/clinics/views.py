@@ -1,0 +1,61 @@
+"""Clinic lead pages: therapists, stricter settings and emergency number, audit export."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from clotsafe.web.access import ClinicRequest, lead_view
+from clotsafe.web.audit.services import export_rows, log
+from clotsafe.web.clinics import services
+from clotsafe.web.clinics.forms import MemberForm, SettingsForm
+from clotsafe.web.clinics.models import Membership
+
+
+@lead_view
+def team(request: ClinicRequest) -> HttpResponse:
+    form = MemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        services.add_member(request.clinic, d["username"], d["password"], role=d["role"],
+                            full_name=d["full_name"], by=request.user)  # fmt: skip
+        return redirect("team")
+    members = Membership.objects.filter(clinic=request.clinic).select_related("user")
+    return render(request, "clotsafe/team.html", {"form": form, "members": members})
+
+
+@lead_view
+@require_POST
+def team_active(request: ClinicRequest, pk: int) -> HttpResponse:
+    member = get_object_or_404(Membership.objects.select_related("user", "clinic"), pk=pk,
+                               clinic=request.clinic)  # fmt: skip
+    if member.user_id != request.user.pk:
+        services.set_active(member, request.POST.get("active") == "1", by=request.user)
+    return redirect("team")
+
+
+@lead_view
+def clinic_settings(request: ClinicRequest) -> HttpResponse:
+    clinic = request.clinic
+    form = SettingsForm(request.POST or None, initial={
+        "emergency_number": clinic.emergency_number, "settings_toml": clinic.settings_toml})
+    engine_errors = []
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        engine_errors = services.update_settings(
+            clinic, settings_toml=form.cleaned_data["settings_toml"],
+            emergency_number=form.cleaned_data["emergency_number"], by=request.user)
+        saved = not engine_errors
+    return render(request, "clotsafe/clinic_settings.html",
+                  {"form": form, "engine_errors": engine_errors, "saved": saved})  # fmt: skip
+
+
+@lead_view
+def audit_csv(request: ClinicRequest) -> StreamingHttpResponse:
+    log(request.clinic, request.user, "export", target_type="audit_log", detail="audit CSV")
+    response = StreamingHttpResponse(export_rows(request.clinic), content_type="text/csv")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="clotsafe-audit-{stamp}.csv"'
+    return response

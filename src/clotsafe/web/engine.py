@@ -1,0 +1,88 @@
+"""The one seam between the web app and the screening engine (clotsafe.rules).
+
+Views and services never call the engine directly: they call these functions, which take and
+return plain JSON-able data, so what is stored is exactly what the engine said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from clotsafe.domain.errors import FieldError, IntakeError, SettingsError
+from clotsafe.domain.intake import parse_intake
+from clotsafe.knowledge import rules as rule_info
+from clotsafe.rules import evaluate, load_settings
+from clotsafe.rules.settings import Settings
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    intake: dict[str, Any]
+    decision: dict[str, Any]
+
+    @property
+    def level(self) -> str:
+        return str(self.decision["level"])
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.decision["complete"])
+
+    @property
+    def policy_version(self) -> str:
+        return str(self.decision["policy_version"])
+
+
+def clearable_rules() -> dict[str, bool]:
+    """Rule id -> may a clearance cover it (red flags may not, POLICY §5)."""
+    return {rid: not info.red_flag for rid, info in rule_info().items()}
+
+
+@lru_cache(maxsize=64)
+def _settings(text: str) -> Settings:
+    return load_settings(text, name="clinic")
+
+
+def settings_errors(text: str) -> list[FieldError]:
+    """The engine's own messages for stricter clinic settings; empty when they are valid."""
+    if not text.strip():
+        return []
+    try:
+        _settings(text)
+    except SettingsError as exc:
+        return list(exc.errors)
+    return []
+
+
+def build_intake(answers: Mapping[str, Any], screened_on: date,
+                 clearances: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:  # fmt: skip
+    obj: dict[str, Any] = {"screened_on": screened_on.isoformat(), "answers": dict(answers)}
+    cl = list(clearances)
+    if cl:
+        obj["clearances"] = cl
+    return obj
+
+
+def check_answers(answers: Mapping[str, Any], screened_on: date) -> list[FieldError]:
+    """Field errors of these answers (as the engine parses them); empty when they are valid."""
+    try:
+        parse_intake(build_intake(answers, screened_on), known_rules=clearable_rules())
+    except IntakeError as exc:
+        return list(exc.errors)
+    return []
+
+
+def run(answers: Mapping[str, Any], screened_on: date, *, settings_toml: str = "",
+        clearances: Iterable[Mapping[str, Any]] = ()) -> Evaluation:  # fmt: skip
+    """Parse and evaluate one intake; raises IntakeError on invalid answers."""
+    obj = build_intake(answers, screened_on, clearances)
+    intake = parse_intake(obj, known_rules=clearable_rules())
+    if settings_toml.strip():
+        decision = evaluate(intake, at=screened_on, settings=_settings(settings_toml))
+    else:
+        decision = evaluate(intake, at=screened_on)
+    return Evaluation(intake=intake.to_json(), decision=decision.to_json())

@@ -1,0 +1,184 @@
+"""The client's intake on a phone: /i/<token>/... The token is the only key; it opens only that
+client's own form. Closed links (expired, revoked, already sent) get a clear page, never a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from clotsafe.web import texts
+from clotsafe.web.clients.models import IntakeLink
+from clotsafe.web.clients.services import find_link
+from clotsafe.web.intake import fields, services, steps
+from clotsafe.web.screenings import present
+from clotsafe.web.screenings.services import today
+
+
+def _words(link: IntakeLink) -> dict[str, Any]:
+    clinic = link.client.clinic
+    return {"t": texts.client_text(), "number": clinic.emergency_number, "clinic": clinic.name}
+
+
+def _closed(request: HttpRequest, link: IntakeLink | None) -> HttpResponse:
+    state = link.state() if link else "expired"
+    message = texts.client_text()["closed"].get(state, texts.client_text()["closed"]["expired"])
+    status = 200 if state == "submitted" else 410
+    return render(request, "intake/closed.html", {"message": message}, status=status)
+
+
+def _open(token: str) -> IntakeLink | None:
+    link = find_link(token)
+    return link if link and link.is_open else None
+
+
+def start(request: HttpRequest, token: str) -> HttpResponse:
+    link = _open(token)
+    if link is None:
+        return _closed(request, find_link(token))
+    first = steps.applicable(link.answers)[0]
+    t = texts.client_text()["start"]
+    return render(request, "intake/start.html", {
+        "title": t["title"], "body": texts.fill(t["body"], clinic=link.client.clinic.name),
+        "button": t["button"], "first_url": _step_url(token, first.key)})  # fmt: skip
+
+
+def _step_url(token: str, key: str) -> str:
+    return reverse("intake_step", args=[token, key])
+
+
+def _step_or_404(key: str) -> steps.Step:
+    step = steps.BY_KEY.get(key)
+    if step is None:
+        raise Http404("no such step")
+    return step
+
+
+def _render_step(request: HttpRequest, link: IntakeLink, token: str, step: steps.Step,
+                 errors: dict[str, str], extra_clots: int = 0,
+                 partial: bool = False) -> HttpResponse:  # fmt: skip
+    qids = steps.enabled(step, link.answers)
+    number, total = steps.position(step, link.answers)
+    prev = steps.previous_step(step, link.answers)
+    t = texts.client_text()
+    context = {
+        "token": token, "step": step, "title": t["steps"][step.key],
+        "intro": t["step_intro"].get(step.intro, ""),
+        "fields": fields.build_fields(qids, link.answers, errors, extra_clots),
+        "shown": ",".join(qids), "number": number, "total": total,
+        "percent": int(100 * (number - 1) / total) if total else 0,
+        "back_url": _step_url(token, prev.key) if prev else reverse("intake_start", args=[token]),
+        "last": steps.next_step(step, link.answers) is None,
+        "save_url": reverse("intake_save", args=[token, step.key]),
+        "has_errors": bool(errors), "clot_words": texts.questions()["clots"],
+    }  # fmt: skip
+    template = "intake/_fields.html" if partial else "intake/step.html"
+    return render(request, template, context, status=422 if errors and not partial else 200)
+
+
+def step(request: HttpRequest, token: str, key: str) -> HttpResponse:
+    link = _open(token)
+    if link is None:
+        return _closed(request, find_link(token))
+    current = _step_or_404(key)
+    if request.method != "POST":
+        return _render_step(request, link, token, current, {})
+    qids = steps.enabled(current, link.answers)
+    answers, errors = fields.parse_post(qids, request.POST, link.answers, require=True,
+                                        today=today())  # fmt: skip
+    services.save_draft(link, answers)
+    if services.level_now(link) == "emergency":
+        return redirect("intake_emergency", token=token)
+    if "add_clot" in request.POST:
+        return _render_step(request, link, token, current, {},
+                            extra_clots=1 if link.answers.get("clots") else 0)  # fmt: skip
+    if set(steps.enabled(current, link.answers)) != set(request.POST.get("shown", "").split(",")):
+        errors = {k: v for k, v in errors.items() if k.split("[")[0] in qids}
+        return _render_step(request, link, token, current, errors)
+    if errors:
+        return _render_step(request, link, token, current, errors)
+    return _advance(link, token, current)
+
+
+def _advance(link: IntakeLink, token: str, current: steps.Step) -> HttpResponse:
+    if current.red_flag_check and services.level_now(link) == "urgent_referral":
+        return redirect(reverse("intake_urgent", args=[token]) + f"?after={current.key}")
+    following = steps.next_step(current, link.answers)
+    if following is None:
+        services.submit(link)
+        return redirect("intake_done", token=token)
+    return redirect("intake_step", token=token, key=following.key)
+
+
+@require_POST
+def save(request: HttpRequest, token: str, key: str) -> HttpResponse:
+    """Autosave (htmx, on every change): store the answers, re-draw the fields of this step so
+    follow-up questions appear, and go to the emergency screen at once when a red flag says so."""
+    link = _open(token)
+    if link is None:
+        response = HttpResponse(status=410)
+        response["HX-Redirect"] = reverse("intake_start", args=[token])
+        return response
+    current = _step_or_404(key)
+    qids = steps.enabled(current, link.answers)
+    answers, errors = fields.parse_post(qids, request.POST, link.answers, require=False,
+                                        today=today())  # fmt: skip
+    services.save_draft(link, answers)
+    if services.level_now(link) == "emergency":
+        response = HttpResponse(status=200)
+        response["HX-Redirect"] = reverse("intake_emergency", args=[token])
+        return response
+    return _render_step(request, link, token, current, errors, partial=True)
+
+
+def emergency(request: HttpRequest, token: str) -> HttpResponse:
+    link = find_link(token)
+    if link is None or link.state() in ("revoked", "expired"):
+        return _closed(request, link)
+    words = _words(link)
+    t = words["t"]["emergency"]
+    n = words["number"]
+    first = steps.STEPS[0].key
+    return render(request, "intake/emergency.html", {
+        "title": texts.fill(t["title"], number=n), "body": t["body"], "number": n,
+        "do": [texts.fill(x, number=n) for x in t["do"]], "mistake": t["mistake"],
+        "back_url": _step_url(token, first) if link.is_open else "",
+    })  # fmt: skip
+
+
+def urgent(request: HttpRequest, token: str) -> HttpResponse:
+    link = _open(token)
+    if link is None:
+        return _closed(request, find_link(token))
+    t = texts.client_text()["urgent"]
+    n = link.client.clinic.emergency_number
+    after = steps.BY_KEY.get(request.GET.get("after", ""), steps.STEPS[2])
+    following = steps.next_step(after, link.answers)
+    return render(request, "intake/urgent.html", {
+        "title": t["title"], "body": t["body"],
+        "dvt": t["dvt"] if "RF-DVT" in services.fired_rules(link) else "",
+        "watch": texts.fill(t["watch"], number=n), "number": n,
+        "go_on": t["go_on"], "go_on_button": t["go_on_button"],
+        "next_url": _step_url(token, following.key) if following else "",
+    })  # fmt: skip
+
+
+def done(request: HttpRequest, token: str) -> HttpResponse:
+    link = find_link(token)
+    if link is None or link.state() != "submitted":
+        return _closed(request, link)
+    screening = services.submitted_screening(link)
+    t = texts.client_text()["end"]
+    n = link.client.clinic.emergency_number
+    level = screening.level if screening else ""
+    message = texts.fill(texts.level(level)["client"], number=n) if level else ""
+    incomplete = bool(screening and not screening.complete)
+    return render(request, "intake/done.html", {
+        "t": t, "message": message, "badge": present.level_badge(level, n),
+        "incomplete": texts.levels()["incomplete"]["client"] if incomplete else "",
+        "faq": texts.faq(),
+    })  # fmt: skip

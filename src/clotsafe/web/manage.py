@@ -1,0 +1,15 @@
+"""``python -m clotsafe.web.manage <command>``: Django's manage.py for clotsafe."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clotsafe.web.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Screening page, decision JSON, consultation letter, before-session re-check, clearances."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from clotsafe.web.access import ClinicRequest, clinic_view
+from clotsafe.web.audit.services import log
+from clotsafe.web.clearances import services as clearances
+from clotsafe.web.clients.models import Client
+from clotsafe.web.screenings import letter, present, services
+from clotsafe.web.screenings.forms import ClearanceForm, RecheckForm
+from clotsafe.web.screenings.models import Screening
+
+
+def _screening(request: ClinicRequest, pk: int) -> Screening:
+    return get_object_or_404(Screening.objects.select_related("client", "clinic"), pk=pk,
+                             clinic=request.clinic)  # fmt: skip
+
+
+def _client(request: ClinicRequest, pk: int) -> Client:
+    return get_object_or_404(Client.objects.select_related("latest_screening", "clinic"), pk=pk,
+                             clinic=request.clinic)  # fmt: skip
+
+
+@clinic_view
+def screening_detail(request: ClinicRequest, pk: int) -> HttpResponse:
+    screening = _screening(request, pk)
+    log(request.clinic, request.user, "view", screening)
+    context = present.screening_context(screening, request.clinic.emergency_number)
+    return render(request, "clotsafe/screening.html", {"screening": screening, **context,
+                  "is_latest": screening.client.latest_screening_id == screening.pk})  # fmt: skip
+
+
+@clinic_view
+def screening_json(request: ClinicRequest, pk: int) -> HttpResponse:
+    screening = _screening(request, pk)
+    log(request.clinic, request.user, "export", screening, detail="decision JSON")
+    return JsonResponse({"intake": screening.intake, "decision": screening.decision,
+                         "policy_version": screening.policy_version})  # fmt: skip
+
+
+@clinic_view
+def letter_pdf(request: ClinicRequest, pk: int) -> HttpResponse:
+    screening = _screening(request, pk)
+    log(request.clinic, request.user, "export", screening, detail="consultation letter PDF")
+    response = HttpResponse(letter.render_pdf(screening, request.user),
+                            content_type="application/pdf")  # fmt: skip
+    response["Content-Disposition"] = f'attachment; filename="clotsafe-letter-{screening.pk}.pdf"'
+    return response
+
+
+@clinic_view
+def recheck(request: ClinicRequest, pk: int) -> HttpResponse:
+    client = _client(request, pk)
+    previous = client.latest_screening
+    medicated = bool(previous and any(previous.answers.get(q) in ("yes", "unsure")
+                                      for q in ("anticoagulant", "antiplatelet")))  # fmt: skip
+    form = RecheckForm(request.POST or None, medicated=medicated)
+    if request.method == "POST" and form.is_valid():
+        screening = services.recheck(client, form.answers(), by=request.user)
+        return redirect("screening_detail", pk=screening.pk)
+    return render(request, "clotsafe/recheck.html", {"client": client, "form": form,
+                                                     "previous": previous})  # fmt: skip
+
+
+@clinic_view
+def clearance_new(request: ClinicRequest, pk: int) -> HttpResponse:
+    client = _client(request, pk)
+    latest = client.latest_screening
+    rules = [(r["rule"], f"{r['rule']}: {r['summary']}")
+             for r in (clearances.clearable(latest) if latest else [])]  # fmt: skip
+    form = ClearanceForm(request.POST or None, rules=rules,
+                         initial={"date": services.today()})  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        data = form.clearance_data()
+        errors = clearances.check(client, data)
+        if not errors:
+            _, screening = clearances.record(client, data, by=request.user)
+            return redirect("screening_detail", pk=screening.pk)
+        for e in errors:
+            form.add_error(None, f"{e.field}: {e.message}")
+    return render(request, "clotsafe/clearance_new.html", {"client": client, "form": form,
+                                                           "latest": latest})  # fmt: skip

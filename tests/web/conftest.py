@@ -1,0 +1,130 @@
+"""Fixtures for the web app tests (pytest-django).
+
+SQLite by default; set CLOTSAFE_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to
+run the same suite against PostgreSQL (Django creates and drops a test_<name> database).
+Settings come from clotsafe.web.settings with a throw-away data dir, set here so the rest of the
+project's tests are unaffected.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clotsafe.web.settings")
+os.environ.setdefault("CLOTSAFE_DATA_DIR", tempfile.mkdtemp(prefix="clotsafe-test-"))
+os.environ.setdefault("CLOTSAFE_SECRET_KEY", "test-only-not-a-secret")
+
+django = pytest.importorskip("django", reason="install the web extra: pip install -e .[web]")
+django.setup()  # test modules import models at collection time
+
+NO_FLAGS = {q: "no" for q in ("rf_breathless", "rf_chest_pain", "rf_cough_blood", "rf_faint",
+                              "rf_heart_racing", "rf_stroke_signs", "rf_limb_swelling",
+                              "rf_limb_pain", "rf_limb_skin", "rf_hard_vein")}  # fmt: skip
+COMPLETE_NO = {**NO_FLAGS, "clot_ever": "no", "anticoagulant": "no", "antiplatelet": "no",
+               "surgery_recent": "no", "leg_injury": "no", "cancer_active": "no",
+               "pregnant": "no", "gave_birth": "no", "age": 40, "sex": "female"}  # fmt: skip
+
+
+def days_ago(n: int) -> str:
+    from django.utils import timezone
+
+    return (timezone.localdate() - timedelta(days=n)).isoformat()
+
+
+def dvt_answers(days: int = 30) -> dict[str, Any]:
+    """A DVT in the left calf diagnosed ``days`` ago, on treatment: CLOT-ACTIVE within 90 days."""
+    return {**COMPLETE_NO, "clot_ever": "yes", "clots": [
+        {"kind": "dvt", "site": "left_calf", "diagnosed_on": days_ago(days),
+         "treatment": "ongoing"}]}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2(settings: Any) -> None:
+    """Still Argon2 (tested), with tiny cost parameters so the suite stays fast."""
+    settings.PASSWORD_HASHERS = ["tests.web.hashers.FastArgon2PasswordHasher"]
+
+
+@pytest.fixture
+def make_clinic(db: None) -> Callable[..., Any]:
+    from clotsafe.web.clinics.models import Clinic
+
+    def make(name: str = "Clinic A", **kw: Any) -> Clinic:
+        return Clinic.objects.create(name=name, **kw)
+
+    return make
+
+
+@pytest.fixture
+def make_member(db: None) -> Callable[..., Any]:
+    from django.contrib.auth.models import User
+
+    from clotsafe.web.clinics.models import Membership
+
+    def make(clinic: Any, username: str, role: str = "therapist",
+             password: str = "correct-horse-battery") -> User:  # fmt: skip
+        user = User.objects.create_user(username, password=password)
+        Membership.objects.create(user=user, clinic=clinic, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def clinic_a(make_clinic: Callable[..., Any]) -> Any:
+    return make_clinic("Clinic A", emergency_number="999", address="1 High Street")
+
+
+@pytest.fixture
+def clinic_b(make_clinic: Callable[..., Any]) -> Any:
+    return make_clinic("Clinic B")
+
+
+@pytest.fixture
+def therapist_a(clinic_a: Any, make_member: Callable[..., Any]) -> Any:
+    return make_member(clinic_a, "therapist_a")
+
+
+@pytest.fixture
+def lead_a(clinic_a: Any, make_member: Callable[..., Any]) -> Any:
+    return make_member(clinic_a, "lead_a", role="lead")
+
+
+@pytest.fixture
+def therapist_b(clinic_b: Any, make_member: Callable[..., Any]) -> Any:
+    return make_member(clinic_b, "therapist_b")
+
+
+@pytest.fixture
+def web(client: Any, therapist_a: Any) -> Any:
+    """The Django test client, logged in as a therapist of clinic A."""
+    client.force_login(therapist_a)
+    return client
+
+
+@pytest.fixture
+def lead_web(client: Any, lead_a: Any) -> Any:
+    client.force_login(lead_a)
+    return client
+
+
+@pytest.fixture
+def make_client(db: None) -> Callable[..., Any]:
+    from clotsafe.web.clients.models import Client
+    from clotsafe.web.screenings import services
+    from clotsafe.web.screenings.models import Screening
+
+    def make(clinic: Any, name: str = "Client", answers: dict[str, Any] | None = None,
+             on: date | None = None) -> Client:  # fmt: skip
+        client = Client.objects.create(clinic=clinic, name=name)
+        if answers is not None:
+            services.record(client, answers, kind=Screening.Kind.INTAKE, by=None, on=on)
+            client.refresh_from_db()
+        return client
+
+    return make
