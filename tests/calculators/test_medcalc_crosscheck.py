@@ -27,7 +27,8 @@ import pytest
 from clotsafe.calculators import get
 
 REPO = Path(__file__).resolve().parents[2]
-CSV = Path(__file__).resolve().parents[3] / "shared/validation/medcalc_bench_verified_vte.csv"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+CSV = SHARED / "validation/medcalc_bench_verified_vte.csv"
 DISAGREEMENTS = REPO / "validation/medcalc_disagreements.md"
 
 Findings = dict[str, Any]
@@ -260,9 +261,9 @@ def listed_disagreements() -> set[int]:
 
 
 needs_data = pytest.mark.skipif(
-    not CSV.exists(),
-    reason=f"shared validation data not found at {CSV} (the shared/ folder "
-    "beside the repository is absent)",
+    not SHARED.is_dir(),
+    reason=f"the shared/ folder beside the repository ({SHARED}) is absent, so the "
+    "MedCalc-Bench validation rows cannot be read",
 )
 
 
@@ -287,6 +288,26 @@ def test_disagreements_are_exactly_the_documented_rows() -> None:
     _print_agreement(outcomes)
     disagreeing = {o.row.number for o in outcomes if not o.agrees}
     assert disagreeing == listed_disagreements()
+
+
+@needs_data
+def test_the_published_agreement_figures_are_current() -> None:
+    """Protects the honesty of validation/medcalc_disagreements.md: the x/20 figures at its
+    top are the ones the cross-check computes."""
+    outcomes = [outcome(r) for r in _rows()]
+    computed = {
+        calc: (
+            sum(o.agrees for o in outcomes if o.row.calculator == calc),
+            sum(o.row.calculator == calc for o in outcomes),
+        )
+        for calc, _ in CALCULATORS.values()
+    }
+    text = DISAGREEMENTS.read_text(encoding="utf-8")
+    stated = {
+        m[0]: (int(m[1]), int(m[2]))
+        for m in re.findall(r"^\| `(\w+)`[^|]*\| (\d+)/(\d+) \|", text, re.M)
+    }
+    assert stated == computed
 
 
 @needs_data

@@ -148,12 +148,15 @@ def _or(a: Finding, b: Finding) -> Finding:
 
 def _obesity(d: Mapping[str, Any]) -> Finding:
     """BMI > 25 from ``bmi`` or ``height_cm`` + ``weight_kg``; either source over 25 counts."""
-    bmi = d.get("bmi")
     height, weight = d.get("height_cm"), d.get("weight_kg")
     computed = None if height is None or weight is None else weight / (height / 100.0) ** 2
-    if bmi is None and computed is None:
-        return None
-    return any(x is not None and _BMI_OVER(x) for x in (bmi, computed))
+    found: Finding = None
+    for bmi in (d.get("bmi"), computed):
+        if bmi is not None:
+            if _BMI_OVER(bmi):
+                return True
+            found = False
+    return found
 
 
 def _major_surgery(d: Mapping[str, Any], at: date) -> Finding:
