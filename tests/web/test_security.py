@@ -1,4 +1,4 @@
-"""Security of the web app: authentication, clinic scoping, intake links, lockout, headers, audit."""
+"""Web app security: authentication, clinic scoping, intake links, lockout, headers, audit."""
 
 from __future__ import annotations
 

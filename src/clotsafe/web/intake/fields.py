@@ -145,6 +145,8 @@ def parse_post(qids: Sequence[str], data: QueryDict, answers: Mapping[str, Any],
             out[qid] = value
     if require:
         for qid in qids:
+            if not BY_ID[qid].enabled(out):
+                continue
             if BY_ID[qid].type == "tri" and qid not in out and qid not in errors:
                 errors[qid] = REQUIRED_MESSAGE
             if qid == "clots" and out.get("clot_ever") in ("yes", "unsure") and not out.get(

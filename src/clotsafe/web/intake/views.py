@@ -87,7 +87,7 @@ def step(request: HttpRequest, token: str, key: str) -> HttpResponse:
     current = _step_or_404(key)
     if request.method != "POST":
         return _render_step(request, link, token, current, {})
-    qids = steps.enabled(current, link.answers)
+    qids = _posted_questions(request, link, current)
     answers, errors = fields.parse_post(qids, request.POST, link.answers, require=True,
                                         today=today())  # fmt: skip
     services.save_draft(link, answers)
@@ -96,12 +96,17 @@ def step(request: HttpRequest, token: str, key: str) -> HttpResponse:
     if "add_clot" in request.POST:
         return _render_step(request, link, token, current, {},
                             extra_clots=1 if link.answers.get("clots") else 0)  # fmt: skip
-    if set(steps.enabled(current, link.answers)) != set(request.POST.get("shown", "").split(",")):
-        errors = {k: v for k, v in errors.items() if k.split("[")[0] in qids}
-        return _render_step(request, link, token, current, errors)
+    if set(steps.enabled(current, link.answers)) - set(qids):
+        return _render_step(request, link, token, current, errors)  # new follow-ups to answer
     if errors:
         return _render_step(request, link, token, current, errors)
     return _advance(link, token, current)
+
+
+def _posted_questions(request: HttpRequest, link: IntakeLink, current: steps.Step) -> list[str]:
+    """The questions of this step that were on the client's screen (or apply now)."""
+    shown = [q for q in request.POST.get("shown", "").split(",") if q in current.questions]
+    return list(dict.fromkeys([*steps.enabled(current, link.answers), *shown]))
 
 
 def _advance(link: IntakeLink, token: str, current: steps.Step) -> HttpResponse:
@@ -124,7 +129,7 @@ def save(request: HttpRequest, token: str, key: str) -> HttpResponse:
         response["HX-Redirect"] = reverse("intake_start", args=[token])
         return response
     current = _step_or_404(key)
-    qids = steps.enabled(current, link.answers)
+    qids = _posted_questions(request, link, current)
     answers, errors = fields.parse_post(qids, request.POST, link.answers, require=False,
                                         today=today())  # fmt: skip
     services.save_draft(link, answers)

@@ -1,0 +1,216 @@
+"""The therapist workspace: client list, screening page, body map, letter, clearance, re-check,
+history, clinic lead pages. Each test names the clinical behaviour it protects."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from pypdf import PdfReader
+
+from clotsafe.domain.regions import REGIONS
+from clotsafe.web.clients.models import Client
+from clotsafe.web.screenings.models import Screening
+from tests.web.conftest import COMPLETE_NO, NO_FLAGS, dvt_answers
+
+pytestmark = pytest.mark.django_db
+
+
+def test_client_list_shows_level_as_text_colour_and_icon(web: Any, clinic_a: Any,
+                                                         make_client: Any) -> None:  # fmt: skip
+    """Level is never colour alone: each row has the level's words, a level class and an icon."""
+    make_client(clinic_a, "Casey", dvt_answers())
+    page = web.get("/").content.decode()
+    row = re.search(r"<tr>\s*<td><a[^>]*>Casey</a>.*?</tr>", page, re.S).group(0)
+    assert "Clearance required" in row
+    assert 'class="badge level-clearance_required"' in row
+    assert 'href="#icon-pause"' in row
+
+
+def test_client_list_filters_by_level(web: Any, clinic_a: Any, make_client: Any) -> None:
+    make_client(clinic_a, "Casey", dvt_answers())
+    make_client(clinic_a, "Sam", COMPLETE_NO)
+    page = web.get("/?level=clearance_required").content.decode()
+    assert "Casey" in page and "Sam" not in page
+    page = web.get("/?level=standard").content.decode()
+    assert "Sam" in page and "Casey" not in page
+
+
+def test_incomplete_intakes_are_visible(web: Any, clinic_a: Any, make_client: Any) -> None:
+    """A client with a missing answer or an unfinished intake is flagged, never shown as clear."""
+    make_client(clinic_a, "Partial", {"rf_breathless": "no"})
+    waiting = make_client(clinic_a, "Waiting")
+    web.post(reverse("link_create", args=[waiting.pk]))
+    page = web.get("/").content.decode()
+    partial_row = re.search(r"Partial</a>.*?</tr>", page, re.S).group(0)
+    assert "incomplete" in partial_row
+    waiting_row = re.search(r"Waiting</a>.*?</tr>", page, re.S).group(0)
+    assert "intake not finished" in waiting_row
+    page = web.get("/?level=incomplete").content.decode()
+    assert "Partial" in page and "Waiting" in page
+
+
+def test_add_client_and_get_intake_link(web: Any, clinic_a: Any) -> None:
+    response = web.post(reverse("client_new"), {"name": "New Person", "reference": "N-1"})
+    client = Client.objects.get(name="New Person")
+    assert client.clinic == clinic_a
+    assert response["Location"] == reverse("client_detail", args=[client.pk])
+    page = web.post(reverse("link_create", args=[client.pk])).content.decode()
+    assert re.search(r'value="http://testserver/i/[A-Za-z0-9_-]{43,}/"', page)
+
+
+def test_screening_page_shows_banner_reasons_pending_caprini_and_map(
+        web: Any, clinic_a: Any, make_client: Any) -> None:  # fmt: skip
+    """The screening page carries everything the therapist needs to decide (issue 4)."""
+    c = make_client(clinic_a, "Casey", {**dvt_answers(), "anticoagulant": "yes"})
+    page = web.get(reverse("screening_detail", args=[c.latest_screening.pk])).content.decode()
+    assert "Clearance required" in page and "What to do:" in page
+    assert "Send the consultation letter" in page
+    assert "<code>CLOT-ACTIVE</code>" in page and "<code>MED-ANTICOAG</code>" in page
+    assert "Policy choice" in page
+    assert "S48" in page and "Kearon C" in page  # sources with citations
+    assert "rf_unusual_bleeding" in page  # pending: asked when on a blood thinner
+    assert "screening incomplete" in page.lower()
+    assert "Caprini score (2005)" in page
+    assert "<td>History of DVT/PE</td><td>3</td>" in page
+    assert "Download consultation letter (PDF)" in page
+
+
+def test_body_map_has_21_regions_coloured_by_cap_and_avoid_marked(
+        web: Any, clinic_a: Any, make_client: Any) -> None:  # fmt: skip
+    """Every region appears on the front or back view with its cap; the clot region is avoided."""
+    c = make_client(clinic_a, "Casey", dvt_answers())
+    s = c.latest_screening
+    page = web.get(reverse("screening_detail", args=[s.pk])).content.decode()
+    drawn = set(re.findall(r'data-region="([a-z_]+)"', page))
+    assert drawn == set(REGIONS)
+    caps = s.decision["plan"]["pressure_max"]
+    for region, cap in caps.items():
+        assert f'data-region="{region}" data-cap="{cap}"' in page
+    assert 'class="region cap-avoid" data-region="left_calf" data-cap="0" data-avoid="1"' in page
+    assert "Avoid:</strong> Left calf or shin, Left foot" in page
+    assert "Do not work this region" in page  # legend
+
+
+def test_letter_pdf_has_letterhead_client_reasons_questions_signature(
+        web: Any, clinic_a: Any, make_client: Any) -> None:  # fmt: skip
+    """The consultation letter asks POLICY §5's specific questions, not a blanket OK."""
+    c = make_client(clinic_a, "Casey Client", dvt_answers())
+    response = web.get(reverse("letter_pdf", args=[c.latest_screening.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    text = re.sub(r"\s+", " ", text)
+    for expected in ("Clinic A", "1 High Street", "Casey Client", "CLOT-ACTIVE",
+                     "Is massage away from the clot site", "maximum pressure level",
+                     "should not be massaged at all", "Until when does this answer apply",
+                     "Signature"):  # fmt: skip
+        assert expected in text, expected
+
+
+def test_recording_a_clearance_reevaluates_to_adapt(web: Any, clinic_a: Any,
+                                                    make_client: Any) -> None:  # fmt: skip
+    """POLICY §5: a valid clearance turns the covered clearance_required rule into adapt, and
+    the clinician's restrictions are added (never loosened)."""
+    c = make_client(clinic_a, "Casey", dvt_answers())
+    response = web.post(reverse("clearance_new", args=[c.pk]), {
+        "rules": ["CLOT-ACTIVE"], "clinician": "Dr Rivera, GP", "date": c.latest_screening.screened_on,
+        "cap_region_0": "right_leg", "cap_level_0": "1", "avoid": ["abdomen"], "notes": "ok"})  # fmt: skip
+    assert response.status_code == 302
+    c.refresh_from_db()
+    s = c.latest_screening
+    assert s.kind == "clearance" and s.level == "adapt"
+    assert s.decision["plan"]["pressure_max"]["right_calf"] <= 1
+    assert "abdomen" in s.decision["plan"]["avoid"]
+    assert s.intake["clearances"][0]["clinician"] == "Dr Rivera, GP"
+    page = web.get(reverse("client_detail", args=[c.pk])).content.decode()
+    assert "clearance_required → <strong>adapt</strong>" in page
+
+
+def test_clearance_cannot_cover_red_flags(web: Any, clinic_a: Any, make_client: Any) -> None:
+    c = make_client(clinic_a, "Devon", {**COMPLETE_NO, "rf_limb_swelling": "yes"})
+    page = web.get(reverse("clearance_new", args=[c.pk])).content.decode()
+    assert "RF-DVT" not in page
+    response = web.post(reverse("clearance_new", args=[c.pk]), {
+        "rules": ["RF-DVT"], "clinician": "Dr X", "date": c.latest_screening.screened_on})
+    assert response.status_code == 200
+    assert Screening.objects.filter(client=c).count() == 1
+
+
+def test_before_session_recheck_creates_new_screening(web: Any, clinic_a: Any,
+                                                      make_client: Any) -> None:  # fmt: skip
+    """Re-screen each visit: today's red-flag answers plus the previous answers."""
+    c = make_client(clinic_a, "Sam", {**COMPLETE_NO, "anticoagulant": "yes",
+                                      "rf_unusual_bleeding": "no"})  # fmt: skip
+    page = web.get(reverse("recheck", args=[c.pk])).content.decode()
+    assert 'name="rf_unusual_bleeding"' in page
+    data = {**NO_FLAGS, "rf_unusual_bleeding": "no", "rf_breathless": "yes"}
+    response = web.post(reverse("recheck", args=[c.pk]), data)
+    c.refresh_from_db()
+    s = c.latest_screening
+    assert response["Location"] == reverse("screening_detail", args=[s.pk])
+    assert s.kind == "recheck" and s.level == "emergency"
+    assert s.answers["anticoagulant"] == "yes"  # carried over
+    assert s.based_on_id is not None
+    page = web.get(reverse("client_detail", args=[c.pk])).content.decode()
+    assert "adapt → <strong>emergency</strong>" in page
+    assert "rf_breathless (no → yes)" in page
+
+
+def test_stored_screening_keeps_answers_decision_and_policy_version(
+        clinic_a: Any, make_client: Any) -> None:  # fmt: skip
+    c = make_client(clinic_a, "Casey", dvt_answers())
+    s = c.latest_screening
+    assert s.intake["answers"]["clots"][0]["kind"] == "dvt"
+    assert s.decision["level"] == "clearance_required" and s.decision["reasons"]
+    assert s.policy_version == s.decision["policy_version"] == "1"
+
+
+def test_decision_json_api(web: Any, clinic_a: Any, make_client: Any) -> None:
+    c = make_client(clinic_a, "Casey", dvt_answers())
+    data = web.get(reverse("screening_json", args=[c.latest_screening.pk])).json()
+    assert data["decision"]["level"] == "clearance_required"
+    assert len(data["decision"]["plan"]["pressure_max"]) == 21
+
+
+# --- clinic lead ----------------------------------------------------------------------------
+
+
+def test_lead_sets_stricter_settings_and_screenings_use_them(lead_web: Any, clinic_a: Any,
+                                                            make_client: Any) -> None:  # fmt: skip
+    """POLICY §6: a clinic may raise a level; new screenings use the settings."""
+    toml = '[rules.CLOT-HISTORY]\nlevel = "clearance_required"\n'
+    response = lead_web.post(reverse("clinic_settings"),
+                             {"emergency_number": "112", "settings_toml": toml})  # fmt: skip
+    assert b"Saved" in response.content
+    clinic_a.refresh_from_db()
+    assert clinic_a.emergency_number == "112" and clinic_a.settings_toml == toml.strip()
+    old_clot = {**COMPLETE_NO, "clot_ever": "yes", "clots": [
+        {"kind": "dvt", "site": "left_calf", "diagnosed_on": "2020-01-01", "treatment": "finished"}]}
+    c = make_client(clinic_a, "History", old_clot)
+    assert c.latest_screening.level == "clearance_required"
+    assert c.latest_screening.settings_toml == toml.strip()
+
+
+def test_weakening_settings_are_rejected_with_the_engines_message(lead_web: Any,
+                                                                  clinic_a: Any) -> None:  # fmt: skip
+    toml = '[rules.CLOT-ACTIVE]\nlevel = "adapt"\n'
+    response = lead_web.post(reverse("clinic_settings"),
+                             {"emergency_number": "911", "settings_toml": toml})  # fmt: skip
+    page = response.content.decode()
+    assert "Not saved" in page and "CLOT-ACTIVE" in page
+    clinic_a.refresh_from_db()
+    assert clinic_a.settings_toml == ""
+
+
+def test_lead_manages_therapists(lead_web: Any, clinic_a: Any, client: Any) -> None:
+    response = lead_web.post(reverse("team"), {"username": "newbie", "full_name": "New Bie",
+                                               "password": "a-long-enough-pass-42",
+                                               "role": "therapist"})  # fmt: skip
+    assert response.status_code == 302
+    membership = clinic_a.members.get(user__username="newbie")
+    lead_web.post(reverse("team_active", args=[membership.pk]), {"active": "0"})
+    membership.user.refresh_from_db()
+    assert membership.user.is_active is False
