@@ -23,12 +23,34 @@ os.environ.setdefault("CLOTSAFE_SECRET_KEY", "test-only-not-a-secret")
 django = pytest.importorskip("django", reason="install the web extra: pip install -e .[web]")
 django.setup()  # test modules import models at collection time
 
-NO_FLAGS = {q: "no" for q in ("rf_breathless", "rf_chest_pain", "rf_cough_blood", "rf_faint",
-                              "rf_heart_racing", "rf_stroke_signs", "rf_limb_swelling",
-                              "rf_limb_pain", "rf_limb_skin", "rf_hard_vein")}  # fmt: skip
-COMPLETE_NO = {**NO_FLAGS, "clot_ever": "no", "anticoagulant": "no", "antiplatelet": "no",
-               "surgery_recent": "no", "leg_injury": "no", "cancer_active": "no",
-               "pregnant": "no", "gave_birth": "no", "age": 40, "sex": "female"}  # fmt: skip
+NO_FLAGS = {
+    q: "no"
+    for q in (
+        "rf_breathless",
+        "rf_chest_pain",
+        "rf_cough_blood",
+        "rf_faint",
+        "rf_heart_racing",
+        "rf_stroke_signs",
+        "rf_limb_swelling",
+        "rf_limb_pain",
+        "rf_limb_skin",
+        "rf_hard_vein",
+    )
+}
+COMPLETE_NO = {
+    **NO_FLAGS,
+    "clot_ever": "no",
+    "anticoagulant": "no",
+    "antiplatelet": "no",
+    "surgery_recent": "no",
+    "leg_injury": "no",
+    "cancer_active": "no",
+    "pregnant": "no",
+    "gave_birth": "no",
+    "age": 40,
+    "sex": "female",
+}
 
 
 def days_ago(n: int) -> str:
@@ -39,9 +61,18 @@ def days_ago(n: int) -> str:
 
 def dvt_answers(days: int = 30) -> dict[str, Any]:
     """A DVT in the left calf diagnosed ``days`` ago, on treatment: CLOT-ACTIVE within 90 days."""
-    return {**COMPLETE_NO, "clot_ever": "yes", "clots": [
-        {"kind": "dvt", "site": "left_calf", "diagnosed_on": days_ago(days),
-         "treatment": "ongoing"}]}  # fmt: skip
+    return {
+        **COMPLETE_NO,
+        "clot_ever": "yes",
+        "clots": [
+            {
+                "kind": "dvt",
+                "site": "left_calf",
+                "diagnosed_on": days_ago(days),
+                "treatment": "ongoing",
+            }
+        ],
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -66,8 +97,9 @@ def make_member(db: None) -> Callable[..., Any]:
 
     from clotsafe.web.clinics.models import Membership
 
-    def make(clinic: Any, username: str, role: str = "therapist",
-             password: str = "correct-horse-battery") -> User:  # fmt: skip
+    def make(
+        clinic: Any, username: str, role: str = "therapist", password: str = "correct-horse-battery"
+    ) -> User:
         user = User.objects.create_user(username, password=password)
         Membership.objects.create(user=user, clinic=clinic, role=role)
         return user
@@ -119,8 +151,12 @@ def make_client(db: None) -> Callable[..., Any]:
     from clotsafe.web.screenings import services
     from clotsafe.web.screenings.models import Screening
 
-    def make(clinic: Any, name: str = "Client", answers: dict[str, Any] | None = None,
-             on: date | None = None) -> Client:  # fmt: skip
+    def make(
+        clinic: Any,
+        name: str = "Client",
+        answers: dict[str, Any] | None = None,
+        on: date | None = None,
+    ) -> Client:
         client = Client.objects.create(clinic=clinic, name=name)
         if answers is not None:
             services.record(client, answers, kind=Screening.Kind.INTAKE, by=None, on=on)

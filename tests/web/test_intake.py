@@ -59,13 +59,26 @@ def test_emergency_also_without_javascript(client: Any, link: Any) -> None:
 
 def test_dvt_signs_lead_to_no_massage_see_a_doctor_today(client: Any, link: Any) -> None:
     _, token = link
-    client.post(_step(token, "rf_lungs"), {q: "no" for q in steps.STEPS[0].questions} | {
-        "shown": ",".join(steps.STEPS[0].questions)})  # fmt: skip
-    client.post(_step(token, "rf_heart"), {"rf_heart_racing": "no", "rf_stroke_signs": "no",
-                                           "shown": "rf_heart_racing,rf_stroke_signs"})  # fmt: skip
-    limb = {"rf_limb_swelling": "yes", "rf_limb_pain": "no", "rf_limb_skin": "no",
-            "rf_hard_vein": "no", "rf_limb_site": ["left_calf"],
-            "shown": "rf_limb_swelling,rf_limb_pain,rf_limb_skin,rf_hard_vein,rf_limb_site"}  # fmt: skip
+    client.post(
+        _step(token, "rf_lungs"),
+        {q: "no" for q in steps.STEPS[0].questions} | {"shown": ",".join(steps.STEPS[0].questions)},
+    )
+    client.post(
+        _step(token, "rf_heart"),
+        {
+            "rf_heart_racing": "no",
+            "rf_stroke_signs": "no",
+            "shown": "rf_heart_racing,rf_stroke_signs",
+        },
+    )
+    limb = {
+        "rf_limb_swelling": "yes",
+        "rf_limb_pain": "no",
+        "rf_limb_skin": "no",
+        "rf_hard_vein": "no",
+        "rf_limb_site": ["left_calf"],
+        "shown": "rf_limb_swelling,rf_limb_pain,rf_limb_skin,rf_hard_vein,rf_limb_site",
+    }
     response = client.post(_step(token, "rf_limbs"), limb)
     assert response["Location"].startswith(reverse("intake_urgent", args=[token]))
     page = client.get(response["Location"]).content.decode()
@@ -98,13 +111,20 @@ def test_answers_are_saved_as_they_go_and_back_shows_them(client: Any, link: Any
 
 def test_errors_are_shown_next_to_the_field(client: Any, link: Any) -> None:
     _, token = link
-    response = client.post(_step(token, "sitting"), {"bed_rest": "no", "shown": "bed_rest,long_travel"})
+    response = client.post(
+        _step(token, "sitting"), {"bed_rest": "no", "shown": "bed_rest,long_travel"}
+    )
     page = response.content.decode()
     assert response.status_code == 422
     assert 'id="err-long_travel">Please choose an answer.' in page
-    response = client.post(_step(token, "surgery"), {
-        "surgery_recent": "yes", "surgery_on": "2999-01-01",
-        "shown": "surgery_recent,surgery_on,surgery_kind,surgery_site"})  # fmt: skip
+    response = client.post(
+        _step(token, "surgery"),
+        {
+            "surgery_recent": "yes",
+            "surgery_on": "2999-01-01",
+            "shown": "surgery_recent,surgery_on,surgery_kind,surgery_site",
+        },
+    )
     assert 'id="err-surgery_on">This date is in the future.' in response.content.decode()
 
 
@@ -144,12 +164,22 @@ def _fill_all(client: Any, token: str, extra: dict[str, Any]) -> Any:
     return response
 
 
-def test_full_intake_with_dvt_30_days_ago_ends_on_the_plain_words_page(client: Any, link: Any,
-                                                                      clinic_a: Any) -> None:  # fmt: skip
+def test_full_intake_with_dvt_30_days_ago_ends_on_the_plain_words_page(
+    client: Any, link: Any, clinic_a: Any
+) -> None:
     lnk, token = link
-    clot = {"clot_ever": "yes", "clots": {"clots-count": "1", "clots-0-kind": "dvt",
-            "clots-0-site": "left_calf", "clots-0-diagnosed_on": days_ago(30),
-            "clots-0-treatment": "ongoing"}, "age": "50", "sex": "female"}  # fmt: skip
+    clot = {
+        "clot_ever": "yes",
+        "clots": {
+            "clots-count": "1",
+            "clots-0-kind": "dvt",
+            "clots-0-site": "left_calf",
+            "clots-0-diagnosed_on": days_ago(30),
+            "clots-0-treatment": "ongoing",
+        },
+        "age": "50",
+        "sex": "female",
+    }
     response = _fill_all(client, token, clot)
     assert response["Location"] == reverse("intake_done", args=[token])
     lnk.refresh_from_db()

@@ -32,8 +32,16 @@ ID_URLS = {
     "letter_pdf": ("get", lambda o: [o["screening"].pk]),
     "team_active": ("post", lambda o: [o["membership"].pk]),
 }
-PUBLIC = {"login", "logout", "intake_start", "intake_step", "intake_save", "intake_emergency",
-          "intake_urgent", "intake_done"}  # fmt: skip
+PUBLIC = {
+    "login",
+    "logout",
+    "intake_start",
+    "intake_step",
+    "intake_save",
+    "intake_emergency",
+    "intake_urgent",
+    "intake_done",
+}
 
 
 def _patterns() -> list[URLPattern]:
@@ -44,8 +52,12 @@ def _objects(clinic: Any, make_client: Any, make_member: Any, name: str) -> dict
     client = make_client(clinic, "Other clinic's client", dvt_answers())
     link, _ = create_link(client, by=None)
     member = make_member(clinic, f"lead_{name}", role="lead")
-    return {"client": client, "link": link, "screening": client.latest_screening,
-            "membership": Membership.objects.get(user=member)}  # fmt: skip
+    return {
+        "client": client,
+        "link": link,
+        "screening": client.latest_screening,
+        "membership": Membership.objects.get(user=member),
+    }
 
 
 def test_every_url_with_an_id_is_in_the_cross_clinic_test() -> None:
@@ -55,8 +67,9 @@ def test_every_url_with_an_id_is_in_the_cross_clinic_test() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(ID_URLS))
-def test_other_clinics_ids_give_404(name: str, client: Any, clinic_b: Any, make_client: Any,
-                                    make_member: Any, make_clinic: Any) -> None:  # fmt: skip
+def test_other_clinics_ids_give_404(
+    name: str, client: Any, clinic_b: Any, make_client: Any, make_member: Any, make_clinic: Any
+) -> None:
     """A therapist (here: a lead) of clinic A asking for anything of clinic B gets 404."""
     clinic_a = make_clinic("A")
     lead = make_member(clinic_a, "lead_of_a", role="lead")
@@ -71,8 +84,9 @@ def test_other_clinics_ids_give_404(name: str, client: Any, clinic_b: Any, make_
 
 
 @pytest.mark.parametrize("name", sorted(ID_URLS))
-def test_own_clinic_ids_work(name: str, client: Any, clinic_a: Any, make_client: Any,
-                             make_member: Any) -> None:  # fmt: skip
+def test_own_clinic_ids_work(
+    name: str, client: Any, clinic_a: Any, make_client: Any, make_member: Any
+) -> None:
     """The same URLs answer for the user's own clinic (so the 404s above are about scoping)."""
     own = _objects(clinic_a, make_client, make_member, "a")
     me = make_member(clinic_a, "me", role="lead")
@@ -82,8 +96,9 @@ def test_own_clinic_ids_work(name: str, client: Any, clinic_a: Any, make_client:
     assert response.status_code in (200, 302)
 
 
-def test_every_therapist_page_needs_login(client: Any, clinic_a: Any, make_client: Any,
-                                          make_member: Any) -> None:  # fmt: skip
+def test_every_therapist_page_needs_login(
+    client: Any, clinic_a: Any, make_client: Any, make_member: Any
+) -> None:
     """Anonymous requests to any therapist page or API redirect to the login page."""
     own = _objects(clinic_a, make_client, make_member, "a")
     for p in _patterns():
@@ -130,14 +145,17 @@ def test_unknown_token_gets_a_clear_page(client: Any) -> None:
     assert b"ask your therapist for a new link" in response.content
 
 
-def test_expired_link_get_and_post_get_a_clear_page(client: Any, clinic_a: Any,
-                                                    make_client: Any) -> None:  # fmt: skip
+def test_expired_link_get_and_post_get_a_clear_page(
+    client: Any, clinic_a: Any, make_client: Any
+) -> None:
     """Submitting after expiry gets a clear page, never a crash."""
     link, token = create_link(make_client(clinic_a), by=None)
     IntakeLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    for response in (client.get(f"/i/{token}/"),
-                     client.post(f"/i/{token}/step/rf_lungs/", {"rf_breathless": "no"}),
-                     client.get(f"/i/{token}/done/")):  # fmt: skip
+    for response in (
+        client.get(f"/i/{token}/"),
+        client.post(f"/i/{token}/step/rf_lungs/", {"rf_breathless": "no"}),
+        client.get(f"/i/{token}/done/"),
+    ):
         assert response.status_code == 410
         assert b"This link has expired" in response.content
     saved = client.post(f"/i/{token}/step/rf_lungs/save/", {"rf_breathless": "no"})
@@ -155,8 +173,7 @@ def test_revoked_link_is_closed(web: Any, clinic_a: Any, make_client: Any, clien
     assert b"no longer works" in response.content
 
 
-def test_link_opens_only_its_own_clients_form(client: Any, clinic_a: Any,
-                                              make_client: Any) -> None:  # fmt: skip
+def test_link_opens_only_its_own_clients_form(client: Any, clinic_a: Any, make_client: Any) -> None:
     """The intake pages show nothing of other clients, and answers go to the link's client."""
     mine = make_client(clinic_a, "Mine")
     other = make_client(clinic_a, "Zed Other", dvt_answers())
@@ -182,16 +199,18 @@ def test_login_lockout_after_repeated_failures(client: Any, therapist_a: Any) ->
     """django-axes locks the username after 5 failures; even the right password is refused."""
     for _ in range(5):
         client.post("/login/", {"username": "therapist_a", "password": "wrong"})
-    response = client.post("/login/", {"username": "therapist_a",
-                                       "password": "correct-horse-battery"})  # fmt: skip
+    response = client.post(
+        "/login/", {"username": "therapist_a", "password": "correct-horse-battery"}
+    )
     assert response.status_code == 429
     assert b"Too many failed log-ins" in response.content
     assert "_auth_user_id" not in client.session
 
 
 def test_login_works_and_is_audited(client: Any, therapist_a: Any) -> None:
-    response = client.post("/login/", {"username": "therapist_a",
-                                       "password": "correct-horse-battery"})  # fmt: skip
+    response = client.post(
+        "/login/", {"username": "therapist_a", "password": "correct-horse-battery"}
+    )
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="login", actor="therapist_a").exists()
 
@@ -221,7 +240,7 @@ def test_debug_is_off_and_no_secret_in_repository(settings: Any) -> None:
 
     assert mod._env_flag("CLOTSAFE_DEBUG_UNSET_FOR_TEST") is False
     source = Path(mod.__file__).read_text()
-    assert "SECRET_KEY = \"" not in source and "SECRET_KEY = '" not in source
+    assert 'SECRET_KEY = "' not in source and "SECRET_KEY = '" not in source
 
 
 def test_secret_key_file_is_generated_private(tmp_path: Path, monkeypatch: Any) -> None:

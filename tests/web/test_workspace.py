@@ -19,8 +19,9 @@ from tests.web.conftest import COMPLETE_NO, NO_FLAGS, dvt_answers
 pytestmark = pytest.mark.django_db
 
 
-def test_client_list_shows_level_as_text_colour_and_icon(web: Any, clinic_a: Any,
-                                                         make_client: Any) -> None:  # fmt: skip
+def test_client_list_shows_level_as_text_colour_and_icon(
+    web: Any, clinic_a: Any, make_client: Any
+) -> None:
     """Level is never colour alone: each row has the level's words, a level class and an icon."""
     make_client(clinic_a, "Casey", dvt_answers())
     page = web.get("/").content.decode()
@@ -63,7 +64,8 @@ def test_add_client_and_get_intake_link(web: Any, clinic_a: Any) -> None:
 
 
 def test_screening_page_shows_banner_reasons_pending_caprini_and_map(
-        web: Any, clinic_a: Any, make_client: Any) -> None:  # fmt: skip
+    web: Any, clinic_a: Any, make_client: Any
+) -> None:
     """The screening page carries everything the therapist needs to decide (issue 4)."""
     c = make_client(clinic_a, "Casey", {**dvt_answers(), "anticoagulant": "yes"})
     page = web.get(reverse("screening_detail", args=[c.latest_screening.pk])).content.decode()
@@ -80,7 +82,8 @@ def test_screening_page_shows_banner_reasons_pending_caprini_and_map(
 
 
 def test_body_map_has_21_regions_coloured_by_cap_and_avoid_marked(
-        web: Any, clinic_a: Any, make_client: Any) -> None:  # fmt: skip
+    web: Any, clinic_a: Any, make_client: Any
+) -> None:
     """Every region appears on the front or back view with its cap; the clot region is avoided."""
     c = make_client(clinic_a, "Casey", dvt_answers())
     s = c.latest_screening
@@ -96,28 +99,46 @@ def test_body_map_has_21_regions_coloured_by_cap_and_avoid_marked(
 
 
 def test_letter_pdf_has_letterhead_client_reasons_questions_signature(
-        web: Any, clinic_a: Any, make_client: Any) -> None:  # fmt: skip
+    web: Any, clinic_a: Any, make_client: Any
+) -> None:
     """The consultation letter asks POLICY §5's specific questions, not a blanket OK."""
     c = make_client(clinic_a, "Casey Client", dvt_answers())
     response = web.get(reverse("letter_pdf", args=[c.latest_screening.pk]))
     assert response["Content-Type"] == "application/pdf"
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
     text = re.sub(r"\s+", " ", text)
-    for expected in ("Clinic A", "1 High Street", "Casey Client", "CLOT-ACTIVE",
-                     "Is massage away from the clot site", "maximum pressure level",
-                     "should not be massaged at all", "Until when does this answer apply",
-                     "Signature"):  # fmt: skip
+    for expected in (
+        "Clinic A",
+        "1 High Street",
+        "Casey Client",
+        "CLOT-ACTIVE",
+        "Is massage away from the clot site",
+        "maximum pressure level",
+        "should not be massaged at all",
+        "Until when does this answer apply",
+        "Signature",
+    ):
         assert expected in text, expected
 
 
-def test_recording_a_clearance_reevaluates_to_adapt(web: Any, clinic_a: Any,
-                                                    make_client: Any) -> None:  # fmt: skip
+def test_recording_a_clearance_reevaluates_to_adapt(
+    web: Any, clinic_a: Any, make_client: Any
+) -> None:
     """POLICY §5: a valid clearance turns the covered clearance_required rule into adapt, and
     the clinician's restrictions are added (never loosened)."""
     c = make_client(clinic_a, "Casey", dvt_answers())
-    response = web.post(reverse("clearance_new", args=[c.pk]), {
-        "rules": ["CLOT-ACTIVE"], "clinician": "Dr Rivera, GP", "date": c.latest_screening.screened_on,
-        "cap_region_0": "right_leg", "cap_level_0": "1", "avoid": ["abdomen"], "notes": "ok"})  # fmt: skip
+    response = web.post(
+        reverse("clearance_new", args=[c.pk]),
+        {
+            "rules": ["CLOT-ACTIVE"],
+            "clinician": "Dr Rivera, GP",
+            "date": c.latest_screening.screened_on,
+            "cap_region_0": "right_leg",
+            "cap_level_0": "1",
+            "avoid": ["abdomen"],
+            "notes": "ok",
+        },
+    )
     assert response.status_code == 302
     c.refresh_from_db()
     s = c.latest_screening
@@ -133,17 +154,21 @@ def test_clearance_cannot_cover_red_flags(web: Any, clinic_a: Any, make_client: 
     c = make_client(clinic_a, "Devon", {**COMPLETE_NO, "rf_limb_swelling": "yes"})
     page = web.get(reverse("clearance_new", args=[c.pk])).content.decode()
     assert "RF-DVT" not in page
-    response = web.post(reverse("clearance_new", args=[c.pk]), {
-        "rules": ["RF-DVT"], "clinician": "Dr X", "date": c.latest_screening.screened_on})
+    response = web.post(
+        reverse("clearance_new", args=[c.pk]),
+        {"rules": ["RF-DVT"], "clinician": "Dr X", "date": c.latest_screening.screened_on},
+    )
     assert response.status_code == 200
     assert Screening.objects.filter(client=c).count() == 1
 
 
-def test_before_session_recheck_creates_new_screening(web: Any, clinic_a: Any,
-                                                      make_client: Any) -> None:  # fmt: skip
+def test_before_session_recheck_creates_new_screening(
+    web: Any, clinic_a: Any, make_client: Any
+) -> None:
     """Re-screen each visit: today's red-flag answers plus the previous answers."""
-    c = make_client(clinic_a, "Sam", {**COMPLETE_NO, "anticoagulant": "yes",
-                                      "rf_unusual_bleeding": "no"})  # fmt: skip
+    c = make_client(
+        clinic_a, "Sam", {**COMPLETE_NO, "anticoagulant": "yes", "rf_unusual_bleeding": "no"}
+    )
     page = web.get(reverse("recheck", args=[c.pk])).content.decode()
     assert 'name="rf_unusual_bleeding"' in page
     data = {**NO_FLAGS, "rf_unusual_bleeding": "no", "rf_breathless": "yes"}
@@ -160,7 +185,8 @@ def test_before_session_recheck_creates_new_screening(web: Any, clinic_a: Any,
 
 
 def test_stored_screening_keeps_answers_decision_and_policy_version(
-        clinic_a: Any, make_client: Any) -> None:  # fmt: skip
+    clinic_a: Any, make_client: Any
+) -> None:
     c = make_client(clinic_a, "Casey", dvt_answers())
     s = c.latest_screening
     assert s.intake["answers"]["clots"][0]["kind"] == "dvt"
@@ -178,27 +204,41 @@ def test_decision_json_api(web: Any, clinic_a: Any, make_client: Any) -> None:
 # --- clinic lead ----------------------------------------------------------------------------
 
 
-def test_lead_sets_stricter_settings_and_screenings_use_them(lead_web: Any, clinic_a: Any,
-                                                            make_client: Any) -> None:  # fmt: skip
+def test_lead_sets_stricter_settings_and_screenings_use_them(
+    lead_web: Any, clinic_a: Any, make_client: Any
+) -> None:
     """POLICY §6: a clinic may raise a level; new screenings use the settings."""
     toml = '[rules.CLOT-HISTORY]\nlevel = "clearance_required"\n'
-    response = lead_web.post(reverse("clinic_settings"),
-                             {"emergency_number": "112", "settings_toml": toml})  # fmt: skip
+    response = lead_web.post(
+        reverse("clinic_settings"), {"emergency_number": "112", "settings_toml": toml}
+    )
     assert b"Saved" in response.content
     clinic_a.refresh_from_db()
     assert clinic_a.emergency_number == "112" and clinic_a.settings_toml == toml.strip()
-    old_clot = {**COMPLETE_NO, "clot_ever": "yes", "clots": [
-        {"kind": "dvt", "site": "left_calf", "diagnosed_on": "2020-01-01", "treatment": "finished"}]}
+    old_clot = {
+        **COMPLETE_NO,
+        "clot_ever": "yes",
+        "clots": [
+            {
+                "kind": "dvt",
+                "site": "left_calf",
+                "diagnosed_on": "2020-01-01",
+                "treatment": "finished",
+            }
+        ],
+    }
     c = make_client(clinic_a, "History", old_clot)
     assert c.latest_screening.level == "clearance_required"
     assert c.latest_screening.settings_toml == toml.strip()
 
 
-def test_weakening_settings_are_rejected_with_the_engines_message(lead_web: Any,
-                                                                  clinic_a: Any) -> None:  # fmt: skip
+def test_weakening_settings_are_rejected_with_the_engines_message(
+    lead_web: Any, clinic_a: Any
+) -> None:
     toml = '[rules.CLOT-ACTIVE]\nlevel = "adapt"\n'
-    response = lead_web.post(reverse("clinic_settings"),
-                             {"emergency_number": "911", "settings_toml": toml})  # fmt: skip
+    response = lead_web.post(
+        reverse("clinic_settings"), {"emergency_number": "911", "settings_toml": toml}
+    )
     page = response.content.decode()
     assert "Not saved" in page and "CLOT-ACTIVE" in page
     clinic_a.refresh_from_db()
@@ -206,9 +246,15 @@ def test_weakening_settings_are_rejected_with_the_engines_message(lead_web: Any,
 
 
 def test_lead_manages_therapists(lead_web: Any, clinic_a: Any, client: Any) -> None:
-    response = lead_web.post(reverse("team"), {"username": "newbie", "full_name": "New Bie",
-                                               "password": "a-long-enough-pass-42",
-                                               "role": "therapist"})  # fmt: skip
+    response = lead_web.post(
+        reverse("team"),
+        {
+            "username": "newbie",
+            "full_name": "New Bie",
+            "password": "a-long-enough-pass-42",
+            "role": "therapist",
+        },
+    )
     assert response.status_code == 302
     membership = clinic_a.members.get(user__username="newbie")
     lead_web.post(reverse("team_active", args=[membership.pk]), {"active": "0"})
