@@ -95,6 +95,43 @@ def test_one_more_yes_never_loosens(obj: dict[str, Any], data: st.DataObject, ne
     assert not problems, f"{qid}: {obj['answers'].get(qid)!r} -> {new!r}: {problems}"
 
 
+#: tri follow-up details that docs/policy-readings.md (missing_detail_as_unsure) reads as
+#: "unsure" when missing, so for them "missing" and "no" legitimately differ
+MISSING_READ_AS_UNSURE = frozenset({"leg_injury_ongoing", "cesarean"})
+
+
+def _rules_and_plan(decision: dict[str, Any]) -> tuple[Any, ...]:
+    return (decision["level"], sorted(r["rule"] for r in decision["reasons"]), decision["plan"],
+            decision["referral"])  # fmt: skip
+
+
+@FAST
+@given(intakes(), st.data())
+def test_unsure_counts_as_yes(obj: dict[str, Any], data: st.DataObject) -> None:
+    """ "Unsure" is the cautious branch for every question (POLICY §2): answering "unsure"
+    instead of "yes" gives the same level, the same rules, the same plan and the same referral."""
+    candidates = [q for q in TRI_QUESTIONS if obj["answers"].get(q) == "yes"]
+    if not candidates:
+        return
+    qid = data.draw(st.sampled_from(candidates), label="question")
+    yes, unsure = decide(obj), decide(with_answer(obj, qid, "unsure"))
+    assert _rules_and_plan(unsure) == _rules_and_plan(yes), qid
+
+
+@FAST
+@given(intakes(), st.data())
+def test_missing_answer_never_fires_a_rule(obj: dict[str, Any], data: st.DataObject) -> None:
+    """A missing answer never fires a rule (POLICY §2): removing a "no" answer changes neither
+    the rules that fire nor the plan (it only makes the screening incomplete when required)."""
+    candidates = [q for q in TRI_QUESTIONS
+                  if obj["answers"].get(q) == "no" and q not in MISSING_READ_AS_UNSURE]  # fmt: skip
+    if not candidates:
+        return
+    qid = data.draw(st.sampled_from(candidates), label="question")
+    answered, missing = decide(obj), decide(with_answer(obj, qid, None))
+    assert _rules_and_plan(missing) == _rules_and_plan(answered), qid
+
+
 # --- (b) completeness -----------------------------------------------------------------------
 
 
@@ -182,8 +219,9 @@ def test_decision_is_well_formed(obj: dict[str, Any]) -> None:
 @given(intakes())
 def test_level_and_referral_follow_the_reasons(obj: dict[str, Any]) -> None:
     """The level is the most cautious level of all rules that fire (standard when none does),
-    reasons are listed most cautious first, the referral is at least as urgent as the level
-    requires, and the red-flag questions are asked again next visit whenever any rule fires."""
+    reasons are listed most cautious first (then in POLICY order), the referral is at least as
+    urgent as the level requires, and the red-flag questions are asked again next visit
+    whenever any rule fires."""
     got = decide(obj)
     levels = [r["level"] for r in got["reasons"]]
     top = max(levels, key=LEVELS.index, default="standard")
@@ -191,6 +229,8 @@ def test_level_and_referral_follow_the_reasons(obj: dict[str, Any]) -> None:
     assert [LEVELS.index(lv) for lv in levels] == sorted(
         (LEVELS.index(lv) for lv in levels), reverse=True
     )
+    order = [(-LEVELS.index(r["level"]), RULE_IDS.index(r["rule"])) for r in got["reasons"]]
+    assert order == sorted(order), "reasons: most cautious level first, then POLICY order"
     urgency = got["referral"]["urgency"]
     assert URGENCIES.index(urgency) >= URGENCIES.index(LEVEL_URGENCY[got["level"]])
     if got["level"] in ("standard", "adapt"):
@@ -219,6 +259,26 @@ def test_rule_levels_and_exclusions(obj: dict[str, Any]) -> None:
             assert (reason["rule_level"], reason["level"]) == ("clearance_required", "adapt")
         else:
             assert reason["level"] == reason["rule_level"]
+
+
+@FAST
+@given(intakes())
+def test_plan_features_come_from_their_rules(obj: dict[str, Any]) -> None:
+    """Each part of the plan is there only because the rule that gives it fired: a position
+    only for PREGNANCY, no joint mobilisation only for CLOT-ACTIVE, gentle joint movement only
+    for CLOT-HISTORY, the 45-minute session exactly when CLOT-ACTIVE fires (POLICY §3); and
+    with no rule and no clearance the session is standard (every cap 5, nothing avoided)."""
+    got = decide(obj)
+    plan, fired = got["plan"], {r["rule"] for r in got["reasons"]}
+    assert plan["position"] == "any" or "PREGNANCY" in fired
+    assert not plan["no_joint_movement"] or "CLOT-ACTIVE" in fired
+    assert not plan["gentle_joint_movement"] or "CLOT-HISTORY" in fired
+    if got["level"] not in NO_MASSAGE_LEVELS:
+        assert plan["session_minutes_max"] == (45 if "CLOT-ACTIVE" in fired else None)
+    if not fired and not obj.get("clearances"):
+        assert got["level"] == "standard"
+        assert set(plan["pressure_max"].values()) == {5} and plan["avoid"] == []
+        assert plan["position"] == "any" and plan["rescreen_each_visit"] is False
 
 
 # --- (e) no massage means no pressure -------------------------------------------------------
