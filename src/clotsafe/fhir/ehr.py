@@ -211,8 +211,14 @@ class _Builder:
         start = first_date(r.data, "effectiveDateTime", "effectivePeriod", "dateAsserted")
         self._med(r, r.data.get("status"), start, period_end(r.data, "effectivePeriod"))
 
+    def _medicationadministration(self, r: Res) -> None:
+        start = first_date(r.data, "effectiveDateTime", "effectivePeriod")
+        end = period_end(r.data, "effectivePeriod") or start
+        status = {"in-progress": "active", "completed": "completed"}.get(str(r.data.get("status")))
+        self._med(r, status, start, end)
+
     def _med(self, r: Res, status: Any, start: date | None, end: date | None) -> None:
-        if status not in _CURRENT_MED and status not in _PAST_MED:
+        if not isinstance(status, str) or status not in _CURRENT_MED | _PAST_MED:
             return  # cancelled, entered-in-error, not-taken, draft, unknown
         drug = self._drug(r)
         if drug is None or (start is not None and start > self.at):
@@ -259,7 +265,7 @@ class _Builder:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             self.warn(join(r.path, "valueQuantity.value"), "wrong_type", "expected a number", value)
             return
-        if unit not in units:
+        if not isinstance(unit, str) or unit not in units:
             self.warn(
                 join(r.path, "valueQuantity.code"),
                 "unknown_unit",

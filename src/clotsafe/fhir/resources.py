@@ -17,7 +17,8 @@ from clotsafe.fhir.errors import FhirInputError, join, problem
 
 #: resource types the EHR path reads; others in a bundle are skipped
 USED_TYPES = frozenset({"Patient", "Condition", "MedicationRequest", "MedicationStatement",
-                        "Medication", "Observation", "Procedure", "Encounter"})  # fmt: skip
+                        "MedicationAdministration", "Medication", "Observation", "Procedure",
+                        "Encounter"})  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +212,8 @@ def codings(concept: Any) -> Iterator[tuple[str | None, str, int]]:
     """(system, code, index) of each Coding of a CodeableConcept that has a string code."""
     if not isinstance(concept, dict):
         return
-    for i, c in enumerate(concept.get("coding") or ()):
+    raw = concept.get("coding")
+    for i, c in enumerate(raw if isinstance(raw, list) else ()):
         if isinstance(c, dict) and isinstance(c.get("code"), (str, int)):
             system = c.get("system")
             yield (system if isinstance(system, str) else None), str(c["code"]), i

@@ -1,10 +1,10 @@
 """Settings of the CDS service, from Django settings (``CLOTSAFE_CDS``) or the environment.
 
-  CLOTSAFE_CDS_AUTH        "jwt" (default) or "off"; "off" is honoured only with DEBUG on
-  CLOTSAFE_CDS_ISSUERS     path to a JSON file {issuer: JWKS} (the iss allow-list and its keys)
-  CLOTSAFE_CDS_AUDIENCE    comma-separated accepted aud values (default: the URL called)
-  CLOTSAFE_PUBLIC_URL      base URL used in card links (default: the request's own host)
-  CLOTSAFE_CDS_MAX_BYTES   largest request body accepted (default 5 MB; larger: HTTP 413)
+CLOTSAFE_CDS_AUTH        "jwt" (default) or "off"; "off" is honoured only with DEBUG on
+CLOTSAFE_CDS_ISSUERS     path to a JSON file {issuer: JWKS} (the iss allow-list and its keys)
+CLOTSAFE_CDS_AUDIENCE    comma-separated accepted aud values (default: the URL called)
+CLOTSAFE_PUBLIC_URL      base URL used in card links (default: the request's own host)
+CLOTSAFE_CDS_MAX_BYTES   largest request body accepted (default 5 MB; larger: HTTP 413)
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -9,16 +12,18 @@ from django.utils import timezone
 class CardFeedback(models.Model):
     """One feedback entry a CDS client POSTed for a card (accepted or overridden)."""
 
-    service_id = models.CharField(max_length=100)
-    card_uuid = models.CharField(max_length=100, db_index=True)
-    outcome = models.CharField(max_length=20)
-    override_system = models.CharField(max_length=300, blank=True)
-    override_code = models.CharField(max_length=100, blank=True)
-    user_comment = models.TextField(blank=True)
-    outcome_timestamp = models.CharField(max_length=40)
-    client_iss = models.CharField(max_length=300, blank=True)
-    received_at = models.DateTimeField(default=timezone.now)
-    raw = models.JSONField()
+    service_id: models.CharField[str, str] = models.CharField(max_length=100)
+    card_uuid: models.CharField[str, str] = models.CharField(max_length=100, db_index=True)
+    outcome: models.CharField[str, str] = models.CharField(max_length=20)
+    override_system: models.CharField[str, str] = models.CharField(max_length=300, blank=True)
+    override_code: models.CharField[str, str] = models.CharField(max_length=100, blank=True)
+    user_comment: models.TextField[str, str] = models.TextField(blank=True)
+    outcome_timestamp: models.CharField[str, str] = models.CharField(max_length=40)
+    client_iss: models.CharField[str, str] = models.CharField(max_length=300, blank=True)
+    received_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
+        default=timezone.now
+    )
+    raw: models.JSONField[Any, Any] = models.JSONField()
 
     def __str__(self) -> str:
         return f"{self.service_id} card {self.card_uuid}: {self.outcome}"
@@ -27,11 +32,11 @@ class CardFeedback(models.Model):
 class SeenJti(models.Model):
     """A JWT id already used by a CDS client (replay protection) until it expires."""
 
-    jti = models.CharField(max_length=255, unique=True)
-    expires_at = models.BigIntegerField(db_index=True)
+    jti: models.CharField[str, str] = models.CharField(max_length=255, unique=True)
+    expires_at: models.BigIntegerField[int, int] = models.BigIntegerField(db_index=True)
 
     def __str__(self) -> str:
-        return self.jti
+        return str(self.jti)
 
 
 class DbJtiStore:

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     django.setup()
     from django.core.management import call_command
     from django.core.wsgi import get_wsgi_application
-    from waitress import serve
+    from waitress import serve  # type: ignore[import-untyped, unused-ignore]
 
     call_command("migrate", interactive=False, verbosity=0)
     print(f"clotsafe CDS service on http://{args.host}:{args.port}/cds-services", flush=True)

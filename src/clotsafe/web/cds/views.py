@@ -13,11 +13,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from clotsafe.fhir.auth import AuthError, JwtConfig, bearer, verify
-from clotsafe.fhir.cds import CardConfig, parse_feedback
+from clotsafe.fhir.cds import SERVICES, CardConfig, parse_feedback
 from clotsafe.fhir.cds import discovery as discovery_body
 from clotsafe.fhir.errors import FhirInputError
 from clotsafe.fhir.http import BAD_JSON, TOO_LARGE, error_body, simple_error, status_for
-from clotsafe.fhir.service import SERVICES, UnknownService, handle
+from clotsafe.fhir.service import UnknownService, handle
 from clotsafe.web.cds.conf import cds_settings
 from clotsafe.web.cds.models import CardFeedback, DbJtiStore
 

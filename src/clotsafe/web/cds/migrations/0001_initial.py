@@ -5,35 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CardFeedback',
+            name="CardFeedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('service_id', models.CharField(max_length=100)),
-                ('card_uuid', models.CharField(db_index=True, max_length=100)),
-                ('outcome', models.CharField(max_length=20)),
-                ('override_system', models.CharField(blank=True, max_length=300)),
-                ('override_code', models.CharField(blank=True, max_length=100)),
-                ('user_comment', models.TextField(blank=True)),
-                ('outcome_timestamp', models.CharField(max_length=40)),
-                ('client_iss', models.CharField(blank=True, max_length=300)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('raw', models.JSONField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("service_id", models.CharField(max_length=100)),
+                ("card_uuid", models.CharField(db_index=True, max_length=100)),
+                ("outcome", models.CharField(max_length=20)),
+                ("override_system", models.CharField(blank=True, max_length=300)),
+                ("override_code", models.CharField(blank=True, max_length=100)),
+                ("user_comment", models.TextField(blank=True)),
+                ("outcome_timestamp", models.CharField(max_length=40)),
+                ("client_iss", models.CharField(blank=True, max_length=300)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("raw", models.JSONField()),
             ],
         ),
         migrations.CreateModel(
-            name='SeenJti',
+            name="SeenJti",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('jti', models.CharField(max_length=255, unique=True)),
-                ('expires_at', models.BigIntegerField(db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("jti", models.CharField(max_length=255, unique=True)),
+                ("expires_at", models.BigIntegerField(db_index=True)),
             ],
         ),
     ]
