@@ -229,7 +229,7 @@ def test_security_headers(web: Any, clinic_a: Any, make_client: Any) -> None:
         assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
         assert r["X-Frame-Options"] == "DENY"
         assert r["X-Content-Type-Options"] == "nosniff"
-        assert r["Referrer-Policy"] == "no-referrer"
+        assert r["Referrer-Policy"] == "same-origin"
         assert "camera=()" in r["Permissions-Policy"]
         assert r["Cache-Control"] == "no-store"
 

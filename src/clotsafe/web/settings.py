@@ -175,7 +175,7 @@ AXES_VERBOSE = False
 
 # --- security headers ---------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"  # intake links carry a token in the path
+SECURE_REFERRER_POLICY = "same-origin"  # intake links carry a token: never sent elsewhere
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if HTTPS:
