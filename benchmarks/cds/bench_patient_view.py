@@ -1,0 +1,175 @@
+"""CDS Hooks patient-view latency with prefetch for a Synthea patient, 20 concurrent clients.
+
+    .venv/bin/python benchmarks/cds/bench_patient_view.py [--requests 2000] [--concurrency 20]
+
+Starts the CDS service (``python -m clotsafe.web.cds.run``, waitress, JWT auth ON with an
+ES384 key made for the run) on 127.0.0.1, warms it up, then sends ``--requests`` patient-view
+calls from ``--concurrency`` threads, each with a fresh signed JWT (signed before timing) and the
+full prefetch of tests/fixtures/fhir/synthea/synthea-5aa60e91.json (a patient with a DVT). Every
+request is checked (200 and one card). Writes results.json (and latency.png when matplotlib is
+installed) beside this file. Only loopback traffic; bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+PATIENT = ROOT / "tests" / "fixtures" / "fhir" / "synthea" / "synthea-5aa60e91.json"
+ISS = "https://bench-ehr.example.org"
+KINDS = {"conditions": "Condition", "medicationRequests": "MedicationRequest",
+         "medicationStatements": "MedicationStatement", "observations": "Observation",
+         "procedures": "Procedure", "encounters": "Encounter"}  # fmt: skip
+
+
+def prefetch(bundle: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(patient id, prefetch object) as an EHR would send it for the service's templates."""
+    resources = [e["resource"] for e in bundle["entry"]]
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    out: dict[str, Any] = {"patient": patient}
+    for key, kind in KINDS.items():
+        out[key] = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": r} for r in resources if r["resourceType"] == kind],
+        }
+    # MedicationAdministration rides along in the medicationRequests search bundle
+    out["medicationRequests"]["entry"] += [
+        {"resource": r} for r in resources if r["resourceType"] == "MedicationAdministration"
+    ]
+    return patient["id"], out
+
+
+def start(tmp: Path, key: Any, port: int) -> subprocess.Popen[bytes]:
+    pub = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    issuers = tmp / "issuers.json"
+    issuers.write_text(json.dumps({ISS: {"keys": [{**pub, "kid": "k1", "alg": "ES384"}]}}))
+    env = {**os.environ, "CLOTSAFE_CDS_ISSUERS": str(issuers),
+           "CLOTSAFE_CDS_DB": str(tmp / "cds.sqlite3")}  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "clotsafe.web.cds.run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_up(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/cds-services", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit("the CDS service did not start")
+
+
+def tokens(key: Any, url: str, n: int) -> list[str]:
+    now = int(time.time())
+    return [jwt.encode({"iss": ISS, "aud": url, "iat": now, "exp": now + 3600,
+                        "jti": str(uuid.uuid4())}, key, algorithm="ES384",
+                       headers={"kid": "k1"}) for _ in range(n)]  # fmt: skip
+
+
+def run(base: str, body: bytes, toks: list[str], concurrency: int) -> list[float]:
+    url = f"{base}/cds-services/clotsafe-patient-view"
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    with httpx.Client(limits=limits, timeout=30) as http:
+
+        def one(tok: str) -> float:
+            t0 = time.perf_counter()
+            r = http.post(
+                url,
+                content=body,
+                headers={"Authorization": f"Bearer {tok}", "Content-Type": "application/json"},
+            )
+            dt = time.perf_counter() - t0
+            if r.status_code != 200 or len(r.json()["cards"]) != 1:
+                raise SystemExit(f"bad response {r.status_code}: {r.text[:300]}")
+            return dt * 1000
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            return list(pool.map(one, toks))
+
+
+def pct(xs: list[float], p: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--concurrency", type=int, default=20)
+    ap.add_argument("--port", type=int, default=8791)
+    args = ap.parse_args()
+    pid, pre = prefetch(json.loads(PATIENT.read_text()))
+    hook = {
+        "hook": "patient-view",
+        "hookInstance": "bench",
+        "context": {"userId": "Practitioner/1", "patientId": pid},
+        "prefetch": pre,
+    }
+    body = json.dumps(hook).encode()
+    key = ec.generate_private_key(ec.SECP384R1())
+    base = f"http://127.0.0.1:{args.port}"
+    url = f"{base}/cds-services/clotsafe-patient-view"
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = start(Path(tmp), key, args.port)
+        try:
+            wait_up(base)
+            run(base, body, tokens(key, url, 100), args.concurrency)  # warm-up
+            lat = run(base, body, tokens(key, url, args.requests), args.concurrency)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    report(lat, args, len(body))
+
+
+def report(lat: list[float], args: argparse.Namespace, size: int) -> None:
+    res = {"requests": len(lat), "concurrency": args.concurrency, "body_bytes": size,
+           "patient": PATIENT.name, "p50_ms": round(pct(lat, 50), 1),
+           "p90_ms": round(pct(lat, 90), 1), "p99_ms": round(pct(lat, 99), 1),
+           "mean_ms": round(statistics.fmean(lat), 1), "max_ms": round(max(lat), 1),
+           "cpus": os.cpu_count(), "python": platform.python_version(),
+           "server": "waitress, 8 threads, JWT (ES384) verified per request"}  # fmt: skip
+    (HERE / "results.json").write_text(json.dumps(res, indent=2) + "\n")
+    print(json.dumps(res, indent=2))
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.hist(lat, bins=60, color="#4a7ab5")
+    for name, v in (("p50", res["p50_ms"]), ("p99", res["p99_ms"])):
+        ax.axvline(float(v), color="black", linestyle="--")  # type: ignore[arg-type]
+        ax.text(float(v), ax.get_ylim()[1] * 0.9, f" {name} {v} ms")  # type: ignore[arg-type]
+    ax.set_xlabel("patient-view latency (ms), 20 concurrent clients, prefetch, Synthea patient")
+    ax.set_ylabel("requests")
+    fig.tight_layout()
+    fig.savefig(HERE / "latency.png", dpi=100)
+
+
+if __name__ == "__main__":
+    main()
