@@ -167,10 +167,8 @@ class _Builder:
 
     # --- Condition ------------------------------------------------------------------------
     def _condition(self, r: Res) -> None:
-        if status_code(r.data, "verificationStatus") in _IGNORED_VERIFICATION:
-            return
         match = self._match_condition(r)
-        if match is None:
+        if match is None or status_code(r.data, "verificationStatus") in _IGNORED_VERIFICATION:
             return
         onset = first_date(r.data, "onsetDateTime", "onsetPeriod", "recordedDate")
         if onset is not None and onset > self.at:
@@ -182,25 +180,24 @@ class _Builder:
         _ConditionReader(self, r, match, onset, abated, active).apply()
 
     def _match_condition(self, r: Res) -> ConditionMatch | None:
-        concept = r.data.get("code")
-        known = False
-        for system, code, _i in codings(concept):
-            known = known or canonical_system(system) is not None
+        systems: list[str | None] = []
+        for system, code, _i in codings(r.data.get("code")):
             m = self.codes.condition(system, code)
             if m is not None:
                 return m
-        self._code_warning(r, concept, known)
+            systems.append(system)
+        self._code_warning(r, systems)
         return None
 
-    def _code_warning(self, r: Res, concept: Any, known: bool) -> None:
-        if not any(True for _ in codings(concept)):
+    def _code_warning(self, r: Res, systems: list[str | None]) -> None:
+        if not systems:
             self.warn(join(r.path, "code"), "missing_code",
                       f"{r.ref} has no coded code; clotsafe cannot read it")  # fmt: skip
-        elif not known:
-            systems = sorted({str(s) for s, _c, _i in codings(concept)})
+        elif all(canonical_system(s) is None for s in systems):
+            names = sorted({str(s) for s in systems})
             self.warn(join(r.path, "code.coding"), "unknown_code_system",
                       f"{r.ref} uses code systems clotsafe does not know: "
-                      + ", ".join(systems), systems[0])  # fmt: skip
+                      + ", ".join(names), names[0])  # fmt: skip
 
     # --- medicines --------------------------------------------------------------------------
     def _medicationrequest(self, r: Res) -> None:

@@ -28,10 +28,7 @@ class Res:
     data: Mapping[str, Any]
     path: str
     ref: str
-
-    @property
-    def type(self) -> str:
-        return str(self.data.get("resourceType"))
+    type: str
 
 
 def _ref_of(resource: Mapping[str, Any], path: str, full_url: Any) -> str:
@@ -68,7 +65,7 @@ def _collect(obj: Any, path: str, full_url: Any, out: list[Res], errors: list[Fi
     elif kind == "OperationOutcome":
         return  # a prefetch query the EHR could not answer: no data from it
     else:
-        out.append(Res(obj, path, _ref_of(obj, path, full_url)))
+        out.append(Res(obj, path, _ref_of(obj, path, full_url), kind))
 
 
 def _bundle(obj: Mapping[str, Any], path: str, out: list[Res], errors: list[FieldError]) -> None:

@@ -1,13 +1,36 @@
-"""Run the CDS service alone: ``python -m clotsafe.web.cds.run --port 8765``.
+"""Run the CDS service alone: ``python -m clotsafe.web.cds.run --port 8765 [--workers 2]``.
 
 Uses the standalone settings unless DJANGO_SETTINGS_MODULE says otherwise, migrates its SQLite
-database, then serves with waitress (threads) on 127.0.0.1.
+database, then serves with waitress on 127.0.0.1. ``--workers N`` forks N processes that share
+one listening socket (the GIL limits one process to one core); SIGTERM/SIGINT to the parent
+stops them all.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
+import signal
+import socket
+import sys
+from types import FrameType
+from typing import Any
+
+
+def _serve(sock: socket.socket, threads: int) -> None:
+    from django.core.wsgi import get_wsgi_application
+    from waitress import serve  # type: ignore[import-untyped, unused-ignore]
+
+    serve(get_wsgi_application(), sockets=[sock], threads=threads, ident="clotsafe-cds")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(256)
+    return sock
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,19 +38,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clotsafe.web.cds.standalone_settings")
     import django
 
     django.setup()
     from django.core.management import call_command
-    from django.core.wsgi import get_wsgi_application
-    from waitress import serve  # type: ignore[import-untyped, unused-ignore]
 
     call_command("migrate", interactive=False, verbosity=0)
+    sock = _listen(args.host, args.port)
+    ctx = multiprocessing.get_context("fork")
+    children = [ctx.Process(target=_serve, args=(sock, args.threads), daemon=True)
+                for _ in range(max(0, args.workers - 1))]  # fmt: skip
+    for child in children:
+        child.start()
+
+    def stop(signum: int, frame: FrameType | None) -> Any:
+        for child in children:
+            child.terminate()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     print(f"clotsafe CDS service on http://{args.host}:{args.port}/cds-services", flush=True)
-    serve(get_wsgi_application(), host=args.host, port=args.port, threads=args.threads,
-          ident="clotsafe-cds")  # fmt: skip
+    _serve(sock, args.threads)
 
 
 if __name__ == "__main__":

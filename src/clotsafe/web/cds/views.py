@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import orjson
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -49,8 +49,8 @@ def _body(request: HttpRequest) -> tuple[Any, JsonResponse | None]:
         return None, JsonResponse(simple_error("too_large", f"request body over {limit} bytes"),
                                   status=TOO_LARGE)  # fmt: skip
     try:
-        return json.loads(request.body), None
-    except (ValueError, UnicodeDecodeError):
+        return orjson.loads(request.body), None
+    except orjson.JSONDecodeError:
         return None, JsonResponse(simple_error("invalid_json", "the body is not JSON"),
                                   status=BAD_JSON)  # fmt: skip
 
