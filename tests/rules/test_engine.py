@@ -43,9 +43,19 @@ if intakes is not None:
 
 def test_clock_is_passed_in() -> None:
     """Evaluating at a later date ages the clot: the same intake gives CLOT-HISTORY later."""
-    obj = intake({"clot_ever": "yes", "clots": [{"kind": "dvt", "site": "left_calf",
-                                                 "diagnosed_on": "2026-10-01",
-                                                 "treatment": "ongoing"}]})
+    obj = intake(
+        {
+            "clot_ever": "yes",
+            "clots": [
+                {
+                    "kind": "dvt",
+                    "site": "left_calf",
+                    "diagnosed_on": "2026-10-01",
+                    "treatment": "ongoing",
+                }
+            ],
+        }
+    )
     parsed = parse_intake(obj)
     assert evaluate(parsed).fired[0] == "CLOT-ACTIVE"
     assert evaluate(parsed, at=date(2027, 3, 1)).fired[0] == "CLOT-HISTORY"
@@ -65,24 +75,87 @@ def test_decision_json_has_the_public_contract() -> None:
     """POLICY §7: the fields of the decision JSON that may not be renamed or removed."""
     d = evaluate(parse_intake(intake({"anticoagulant": "yes", "rf_unusual_bleeding": "no"})))
     j = d.to_json()
-    assert {"policy_version", "level", "complete", "pending_questions", "reasons", "plan",
-            "referral", "scores"} <= set(j)
-    assert {"pressure_max", "avoid", "position", "gentle_joint_movement",
-            "session_minutes_max", "rescreen_each_visit", "notes"} <= set(j["plan"])
+    assert {
+        "policy_version",
+        "level",
+        "complete",
+        "pending_questions",
+        "reasons",
+        "plan",
+        "referral",
+        "scores",
+    } <= set(j)
+    assert {
+        "pressure_max",
+        "avoid",
+        "position",
+        "gentle_joint_movement",
+        "session_minutes_max",
+        "rescreen_each_visit",
+        "notes",
+    } <= set(j["plan"])
     assert len(j["plan"]["pressure_max"]) == 21
     assert {"rule", "level", "summary", "sources", "policy_choice"} <= set(j["reasons"][0])
     assert {"version", "lower", "upper", "band", "items", "not_assessed"} <= set(
-        j["scores"]["caprini"])
+        j["scores"]["caprini"]
+    )
     assert j["policy_version"] == "1"
 
 
 def test_expired_clearance_is_listed() -> None:
     """An expired clearance covers nothing and is shown so the therapist asks again."""
-    obj = intake({"clot_ever": "yes", "clots": [{"kind": "dvt", "site": "left_calf",
-                                                 "diagnosed_on": "2026-10-01",
-                                                 "treatment": "ongoing"}]},
-                 clearances=[{"rules": ["CLOT-ACTIVE"], "clinician": "Dr A",
-                              "date": "2026-10-02", "valid_until": "2026-11-01"}])
+    obj = intake(
+        {
+            "clot_ever": "yes",
+            "clots": [
+                {
+                    "kind": "dvt",
+                    "site": "left_calf",
+                    "diagnosed_on": "2026-10-01",
+                    "treatment": "ongoing",
+                }
+            ],
+        },
+        clearances=[
+            {
+                "rules": ["CLOT-ACTIVE"],
+                "clinician": "Dr A",
+                "date": "2026-10-02",
+                "valid_until": "2026-11-01",
+            }
+        ],
+    )
     j = evaluate(parse_intake(obj)).to_json()
     assert j["level"] == "clearance_required"
     assert j["expired_clearances"][0]["valid_until"] == "2026-11-01"
+
+
+def test_clearance_restrictions_follow_covered_rules() -> None:
+    """A clearance's restrictions apply with a covered rule that fires, never to a standard
+    decision (POLICY §1: standard means nothing restricts today's massage)."""
+    cl = [
+        {
+            "rules": ["CLOT-ACTIVE"],
+            "clinician": "Dr A",
+            "date": "2026-11-01",
+            "restrictions": {"pressure_max": {"legs": 1}, "avoid": ["abdomen"]},
+        }
+    ]
+    clot = {
+        "clot_ever": "yes",
+        "clots": [
+            {
+                "kind": "dvt",
+                "site": "left_calf",
+                "diagnosed_on": "2026-10-01",
+                "treatment": "ongoing",
+            }
+        ],
+    }
+    with_clot = evaluate(parse_intake(intake(clot, clearances=cl))).to_json()
+    assert with_clot["level"] == "adapt"
+    assert with_clot["plan"]["pressure_max"]["right_calf"] == 1
+    assert "abdomen" in with_clot["plan"]["avoid"]
+    without = evaluate(parse_intake(intake(clearances=cl))).to_json()
+    assert without["level"] == "standard"
+    assert set(without["plan"]["pressure_max"].values()) == {5} and not without["plan"]["avoid"]

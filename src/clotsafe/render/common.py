@@ -21,8 +21,8 @@ def region_name(region: str) -> str:
 
 def headline(decision: Decision) -> tuple[str, str]:
     """(title, what the therapist does) for the decision's level."""
-    t = level_texts()["level"][decision.level.value]
-    return t["label"], t["therapist"].replace("{number}", "911/999/112")
+    t = level_texts()[decision.level.value]
+    return t["title"], t["therapist"]
 
 
 def caps_by_level(decision: Decision) -> list[tuple[int, list[str]]]:

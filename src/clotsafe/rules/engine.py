@@ -56,7 +56,7 @@ def evaluate(
         complete=not pending,
         pending_questions=pending,
         reasons=tuple(reasons),
-        plan=_plan(level, parts, valid, bool(reasons)),
+        plan=_plan(level, parts, _applying(valid, reasons), bool(reasons)),
         referral=_referral(reasons, parts),
         scores={"caprini": ctx.caprini},
         expired_clearances=tuple(expired),
@@ -126,6 +126,15 @@ def _clearances(
                 }
             )
     return valid, expired
+
+
+def _applying(
+    valid: list[tuple[Clearance, date]], reasons: list[Reason]
+) -> list[tuple[Clearance, date]]:
+    """Clearances whose restrictions apply: those covering a rule that fired (POLICY §5: the
+    covered rule's once-cleared plan, combined with the clinician's restrictions)."""
+    fired = {r.rule for r in reasons}
+    return [(c, until) for c, until in valid if not c.rules.isdisjoint(fired)]
 
 
 def _plan(
