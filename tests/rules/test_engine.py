@@ -14,6 +14,14 @@ from clotsafe.rules.settings import Windows
 from tests.helpers import intake
 
 
+RECENT_CLOT = {
+    "clot_ever": "yes",
+    "clots": [
+        {"kind": "dvt", "site": "left_calf", "diagnosed_on": "2026-10-01", "treatment": "ongoing"}
+    ],
+}
+
+
 def test_every_rule_is_registered_once_with_metadata() -> None:
     """The registry and the rule metadata (knowledge/rules.toml) name the same 31 rules."""
     assert list(RULES) == list(rule_info())
@@ -43,19 +51,7 @@ if intakes is not None:
 
 def test_clock_is_passed_in() -> None:
     """Evaluating at a later date ages the clot: the same intake gives CLOT-HISTORY later."""
-    obj = intake(
-        {
-            "clot_ever": "yes",
-            "clots": [
-                {
-                    "kind": "dvt",
-                    "site": "left_calf",
-                    "diagnosed_on": "2026-10-01",
-                    "treatment": "ongoing",
-                }
-            ],
-        }
-    )
+    obj = intake(RECENT_CLOT)
     parsed = parse_intake(obj)
     assert evaluate(parsed).fired[0] == "CLOT-ACTIVE"
     assert evaluate(parsed, at=date(2027, 3, 1)).fired[0] == "CLOT-HISTORY"
@@ -105,17 +101,7 @@ def test_decision_json_has_the_public_contract() -> None:
 def test_expired_clearance_is_listed() -> None:
     """An expired clearance covers nothing and is shown so the therapist asks again."""
     obj = intake(
-        {
-            "clot_ever": "yes",
-            "clots": [
-                {
-                    "kind": "dvt",
-                    "site": "left_calf",
-                    "diagnosed_on": "2026-10-01",
-                    "treatment": "ongoing",
-                }
-            ],
-        },
+        RECENT_CLOT,
         clearances=[
             {
                 "rules": ["CLOT-ACTIVE"],
@@ -141,18 +127,7 @@ def test_clearance_restrictions_follow_covered_rules() -> None:
             "restrictions": {"pressure_max": {"legs": 1}, "avoid": ["abdomen"]},
         }
     ]
-    clot = {
-        "clot_ever": "yes",
-        "clots": [
-            {
-                "kind": "dvt",
-                "site": "left_calf",
-                "diagnosed_on": "2026-10-01",
-                "treatment": "ongoing",
-            }
-        ],
-    }
-    with_clot = evaluate(parse_intake(intake(clot, clearances=cl))).to_json()
+    with_clot = evaluate(parse_intake(intake(RECENT_CLOT, clearances=cl))).to_json()
     assert with_clot["level"] == "adapt"
     assert with_clot["plan"]["pressure_max"]["right_calf"] == 1
     assert "abdomen" in with_clot["plan"]["avoid"]
