@@ -59,6 +59,7 @@ def start(tmp: Path, key: Any, port: int, workers: int) -> subprocess.Popen[byte
     issuers.write_text(json.dumps({ISS: {"keys": [{**pub, "kid": "k1", "alg": "ES384"}]}}))
     env = {**os.environ, "CLOTSAFE_CDS_ISSUERS": str(issuers),
            "CLOTSAFE_CDS_DB": str(tmp / "cds.sqlite3")}  # fmt: skip
+    log = (tmp / "server.log").open("wb")
     return subprocess.Popen(
         [
             sys.executable,
@@ -70,8 +71,8 @@ def start(tmp: Path, key: Any, port: int, workers: int) -> subprocess.Popen[byte
             str(workers),
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -107,7 +108,9 @@ def run(base: str, body: bytes, toks: list[str], concurrency: int) -> list[float
             )
             dt = time.perf_counter() - t0
             if r.status_code != 200 or len(r.json()["cards"]) != 1:
-                raise SystemExit(f"bad response {r.status_code}: {r.text[:300]}")
+                raise SystemExit(
+                    f"bad response {r.status_code}: {r.text[:300]} (see the server log)"
+                )
             return dt * 1000
 
         with ThreadPoolExecutor(concurrency) as pool:
@@ -143,6 +146,9 @@ def main() -> None:
             wait_up(base)
             run(base, body, tokens(key, url, 100), args.concurrency)  # warm-up
             lat = run(base, body, tokens(key, url, args.requests), args.concurrency)
+        except SystemExit:
+            print((Path(tmp) / "server.log").read_text()[-3000:], file=sys.stderr)
+            raise
         finally:
             proc.terminate()
             proc.wait(timeout=10)

@@ -115,7 +115,8 @@ def check_subjects(resources: list[Res], patient: Res | None, full_urls: set[str
     """Every subject/patient reference must name the patient: broken references are errors."""
     if patient is None:
         return
-    ok = {patient.ref, *full_urls}
+    pid = patient.data.get("id")
+    ok = {patient.ref, *full_urls, *([f"urn:uuid:{pid}"] if isinstance(pid, str) else [])}
     errors = []
     for r in resources:
         if r.type not in USED_TYPES or r.type in ("Patient", "Medication"):

@@ -44,7 +44,8 @@ class DbJtiStore:
 
     def add_if_new(self, jti: str, expires_at: int) -> bool:
         now = int(timezone.now().timestamp())
-        SeenJti.objects.filter(expires_at__lt=now - 60).delete()
+        if now % 60 == 0:  # purge expired ids about once a minute, not on every call
+            SeenJti.objects.filter(expires_at__lt=now - 60).delete()
         try:
             with transaction.atomic():
                 SeenJti.objects.create(jti=jti, expires_at=expires_at)

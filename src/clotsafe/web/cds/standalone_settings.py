@@ -21,6 +21,12 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("CLOTSAFE_CDS_DB")
         or os.path.join(tempfile.gettempdir(), "clotsafe-cds.sqlite3"),
+        # concurrent hook calls each record a jti: wait for the lock instead of failing
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
     }
 }
 USE_TZ = True

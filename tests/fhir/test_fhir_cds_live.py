@@ -1,0 +1,199 @@
+"""The CDS Hooks service over real HTTP on 127.0.0.1, called with httpx as an EHR would."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from cds_live import ISS_EC, FakeFhir, Keys, cds_server
+from fhir_builders import ICD, PATIENT_ID, ago, condition, med_request, observation, patient
+
+from clotsafe.fhir.cds import PREFETCH
+
+PV = "clotsafe-patient-view"
+
+
+@pytest.fixture(scope="module")
+def keys() -> Keys:
+    return Keys()
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Iterator[str]:
+    with cds_server(tmp_path_factory.mktemp("cds"), keys) as url:
+        yield url
+
+
+def _record() -> list[dict[str, Any]]:
+    return [patient(), condition("I82.412", ICD, onset=ago(20), rid="dvt"),
+            med_request("855332", rid="warfarin"), observation("8867-4", 88, "/min")]  # fmt: skip
+
+
+def prefetch(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    def search(kind: str) -> dict[str, Any]:
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": r} for r in resources if r["resourceType"] == kind],
+        }
+
+    kinds = {"conditions": "Condition", "medicationRequests": "MedicationRequest",
+             "medicationStatements": "MedicationStatement", "observations": "Observation",
+             "procedures": "Procedure", "encounters": "Encounter"}  # fmt: skip
+    out: dict[str, Any] = {k: search(v) for k, v in kinds.items()}
+    out["patient"] = next(r for r in resources if r["resourceType"] == "Patient")
+    return out
+
+
+def hook(hook_name: str = "patient-view", **extra: Any) -> dict[str, Any]:
+    return {
+        "hook": hook_name,
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/1", "patientId": PATIENT_ID},
+        **extra,
+    }
+
+
+def post(base: str, keys: Keys, service: str, body: Any, **token_args: Any) -> httpx.Response:
+    url = f"{base}/cds-services/{service}"
+    headers = {"Authorization": f"Bearer {keys.token(url, **token_args)}"}
+    return httpx.post(url, json=body, headers=headers, timeout=30)
+
+
+def check_card(card: dict[str, Any]) -> None:
+    """The CDS Hooks card rules of issue 3."""
+    assert len(card["summary"]) < 140
+    assert card["indicator"] in ("info", "warning", "critical")
+    assert card["source"]["label"] and card["source"]["url"].startswith("http")
+    assert card["overrideReasons"] and all(r["code"] for r in card["overrideReasons"])
+    assert "**Plan" in card["detail"]
+
+
+def test_discovery_lists_the_three_services_with_prefetch(base: str) -> None:
+    """GET /cds-services describes patient-view, appointment-book and order-select."""
+    services = httpx.get(f"{base}/cds-services").json()["services"]
+    assert {s["hook"] for s in services} == {"patient-view", "appointment-book", "order-select"}
+    assert all(s["prefetch"] == PREFETCH for s in services)
+
+
+def test_patient_view_with_prefetch_and_signed_es384_jwt(base: str, keys: Keys) -> None:
+    """A recent DVT on warfarin: a warning card (clearance) naming the rule and the record."""
+    resp = post(base, keys, PV, hook(prefetch=prefetch(_record())))
+    assert resp.status_code == 200, resp.text
+    card = resp.json()["cards"][0]
+    check_card(card)
+    assert card["indicator"] == "warning"
+    assert "CLOT-ACTIVE" in card["summary"]
+    assert "Condition/dvt" in card["detail"] and "MedicationRequest/warfarin" in card["detail"]
+    assert any("letter" in link["label"].lower() for link in card["links"])
+
+
+def test_patient_view_without_prefetch_fetches_from_fhir_server_with_bearer(
+    base: str, keys: Keys
+) -> None:
+    """No prefetch: the service fetches from fhirServer, sending the given access token."""
+    with FakeFhir(_record()) as fhir:
+        body = hook(fhirServer=fhir.url, fhirAuthorization={
+            "access_token": "secret-token", "token_type": "Bearer", "expires_in": 300,
+            "scope": "patient/*.read", "subject": "clotsafe"})  # fmt: skip
+        resp = post(base, keys, PV, body)
+    assert resp.status_code == 200, resp.text
+    assert "CLOT-ACTIVE" in resp.json()["cards"][0]["summary"]
+    assert set(fhir.auth_headers) == {"Bearer secret-token"}
+    assert any(q.startswith("/fhir/Condition?patient=p1") for q in fhir.queries)
+
+
+def test_missing_prefetch_and_no_fhir_server_is_412(base: str, keys: Keys) -> None:
+    """Neither prefetch nor fhirServer: 412 with the missing prefetch keys."""
+    resp = post(base, keys, PV, hook())
+    assert resp.status_code == 412
+    assert {e["field"] for e in resp.json()["errors"]} >= {"prefetch.patient"}
+
+
+def test_rs384_jwt_is_accepted(base: str, keys: Keys) -> None:
+    """RS384 from an allow-listed issuer works too."""
+    resp = post(base, keys, PV, hook(prefetch=prefetch(_record())), alg="RS384")
+    assert resp.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("case", "token_args"),
+    [("expired", {"exp_in": -600}), ("wrong_issuer", {"iss": "https://evil.example"}),
+     ("wrong_key", {"key": "swap"}), ("wrong_aud", {"aud": "https://other/cds-services/x"})],
+)  # fmt: skip
+def test_bad_jwts_get_a_clear_401(base: str, keys: Keys, case: str, token_args: dict) -> None:
+    """Expired, unknown issuer, bad signature, wrong audience: 401 with a message saying why."""
+    url = f"{base}/cds-services/{PV}"
+    if token_args.get("key") == "swap":
+        token_args = {"key": Keys().ec}
+    aud = token_args.pop("aud", url)
+    token = keys.token(aud, **token_args)
+    resp = httpx.post(url, json=hook(prefetch=prefetch(_record())),
+                      headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert resp.status_code == 401
+    assert resp.json()["error"] == "unauthorized" and resp.json()["message"]
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_missing_token_and_replayed_jti_are_401(base: str, keys: Keys) -> None:
+    """No Authorization header, and a jti used twice, are refused."""
+    url = f"{base}/cds-services/{PV}"
+    assert httpx.post(url, json=hook()).status_code == 401
+    jti = str(uuid.uuid4())
+    body = hook(prefetch=prefetch(_record()))
+    assert post(base, keys, PV, body, jti=jti).status_code == 200
+    again = post(base, keys, PV, body, jti=jti)
+    assert again.status_code == 401 and "replay" in again.json()["message"]
+
+
+def test_order_select_shows_a_card_only_for_a_massage_order(base: str, keys: Keys) -> None:
+    """order-select: a massage ServiceRequest gets the decision; other orders get no card."""
+
+    def order(text: str) -> dict[str, Any]:
+        sr = {"resourceType": "ServiceRequest", "id": "sr1", "status": "draft",
+              "intent": "order", "code": {"text": text},
+              "subject": {"reference": f"Patient/{PATIENT_ID}"}}  # fmt: skip
+        ctx = {
+            "userId": "Practitioner/1",
+            "patientId": PATIENT_ID,
+            "selections": ["ServiceRequest/sr1"],
+            "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": sr}]},
+        }
+        return {
+            "hook": "order-select",
+            "hookInstance": "x",
+            "context": ctx,
+            "prefetch": prefetch(_record()),
+        }
+
+    svc = "clotsafe-order-select"
+    massage = post(base, keys, svc, order("Therapeutic massage")).json()["cards"]
+    assert len(massage) == 1 and "CLOT-ACTIVE" in massage[0]["summary"]
+    assert post(base, keys, svc, order("Chest X-ray")).json()["cards"] == []
+
+
+def test_appointment_book_card(base: str, keys: Keys) -> None:
+    """appointment-book answers with the same decision card."""
+    body = hook("appointment-book", prefetch=prefetch(_record()))
+    resp = post(base, keys, "clotsafe-appointment-book", body)
+    assert resp.status_code == 200
+    check_card(resp.json()["cards"][0])
+
+
+def test_feedback_is_stored_and_bad_feedback_is_422(base: str, keys: Keys) -> None:
+    """The feedback endpoint accepts CDS Hooks feedback and rejects malformed entries."""
+    fb = {"feedback": [{"card": str(uuid.uuid4()), "outcome": "overridden",
+                        "overrideReason": {"reason": {"code": "clinician-cleared"},
+                                           "userComment": "cleared by Dr X"},
+                        "outcomeTimestamp": "2026-11-25T10:00:00Z"}]}  # fmt: skip
+    assert post(base, keys, f"{PV}/feedback", fb).status_code == 200
+    bad = post(base, keys, f"{PV}/feedback", {"feedback": [{"outcome": "maybe"}]})
+    assert bad.status_code == 422 and bad.json()["errors"]
+
+
+def test_issuer_allow_list_is_used(keys: Keys) -> None:
+    """The test issuers are the only ones allowed (sanity check of the fixture)."""
+    assert ISS_EC in keys.jwks()
