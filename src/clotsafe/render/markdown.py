@@ -13,8 +13,7 @@ def render(decision: Decision) -> str:
     if not decision.complete:
         inc = level_texts()["incomplete"]
         out.append(
-            f"> **{inc['therapist']}** "
-            f"{', '.join(f'`{q}`' for q in decision.pending_questions)}\n"
+            f"> **{inc['therapist']}** {', '.join(f'`{q}`' for q in decision.pending_questions)}\n"
         )
     out.append(f"**{title}** (`{decision.level.value}`): {action}\n")
     out += _reasons(decision)
