@@ -21,6 +21,7 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("CLOTSAFE_CDS_DB")
         or os.path.join(tempfile.gettempdir(), "clotsafe-cds.sqlite3"),
+        "CONN_MAX_AGE": 600,
         # concurrent hook calls each record a jti: wait for the lock instead of failing
         "OPTIONS": {
             "timeout": 20,
