@@ -52,6 +52,9 @@ class Reason:
         return d
 
 
+_REGION_LIST = list(REGIONS)
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """The session plan (Walton pressure caps by region, avoid, position, joints, length)."""
@@ -67,7 +70,9 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "pressure_max": {r: self.pressure_max[r] for r in REGIONS},
+            "pressure_max": {r: self.pressure_max[r] for r in REGIONS}
+            if list(self.pressure_max) != _REGION_LIST
+            else dict(self.pressure_max),
             "avoid": sort_regions(self.avoid),
             "position": self.position.value,
             "gentle_joint_movement": sort_regions(self.gentle_joint_movement),

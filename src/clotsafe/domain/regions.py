@@ -93,4 +93,6 @@ def limbs_of(regions: Iterable[str]) -> frozenset[str]:
 def sort_regions(regions: Iterable[str]) -> list[str]:
     """Regions in the canonical (INTAKE.md) order."""
     s = set(regions)
+    if not s:
+        return []
     return [r for r in REGIONS if r in s]

@@ -112,7 +112,7 @@ def clot_active(ctx: Ctx) -> Firing | None:
         part.avoid_regions(avoid)
         rest = limb_regions(limbs) - avoid
         part.cap(rest, 1)
-        part.no_joint_movement |= limb_regions(limbs)
+        part.no_joints(limb_regions(limbs))
     return f
 
 
@@ -129,7 +129,7 @@ def clot_history(ctx: Ctx) -> Firing | None:
             continue
         limbs = limb_regions(c.limbs)
         part.cap(limbs | c.regions, 2)
-        part.gentle_joint_movement |= limbs
+        part.gentle_joints(limbs)
     return f
 
 

@@ -143,7 +143,7 @@ def _plan(
     if level >= Level.URGENT_REFERRAL:
         return no_massage_plan(parts)
     for c, _ in valid:
-        part = PlanPart(caps=dict(c.pressure_max), avoid=set(c.avoid))
+        part = PlanPart(dict(c.pressure_max), set(c.avoid))
         if c.notes:
             part.note(f"Clinician ({c.clinician}, {c.date.isoformat()}): {c.notes}")
         parts = [*parts, part]

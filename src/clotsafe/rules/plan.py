@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from clotsafe.domain.decision import Plan
 from clotsafe.domain.regions import REGION_SET, REGIONS
@@ -12,20 +11,40 @@ from clotsafe.domain.types import MAX_PRESSURE, Position
 ALL = REGION_SET
 
 
-@dataclass(slots=True)
 class PlanPart:
-    """What one rule (or one clearance, or one clinic setting) asks of the session."""
+    """What one rule (or one clearance, or one clinic setting) asks of the session.
 
-    caps: dict[str, int] = field(default_factory=dict)
-    avoid: set[str] = field(default_factory=set)
-    position: Position = Position.ANY
-    gentle_joint_movement: set[str] = field(default_factory=set)
-    no_joint_movement: set[str] = field(default_factory=set)
-    session_minutes_max: int | None = None
-    notes: list[str] = field(default_factory=list)
-    referral_suggested: bool = False
+    A plain slotted class: one is made for every rule that fires in every intake of a batch.
+    ``floor`` is a cap on every region ("everywhere ≤ n") kept as one number.
+    """
+
+    __slots__ = (
+        "avoid",
+        "caps",
+        "floor",
+        "gentle_joint_movement",
+        "no_joint_movement",
+        "notes",
+        "position",
+        "referral_suggested",
+        "session_minutes_max",
+    )
+
+    def __init__(self, caps: dict[str, int] | None = None, avoid: set[str] | None = None) -> None:
+        self.caps: dict[str, int] = caps if caps is not None else {}
+        self.floor: int = MAX_PRESSURE
+        self.avoid: set[str] = avoid if avoid is not None else set()
+        self.position: Position = Position.ANY
+        self.gentle_joint_movement: set[str] = _EMPTY
+        self.no_joint_movement: set[str] = _EMPTY
+        self.session_minutes_max: int | None = None
+        self.notes: list[str] = []
+        self.referral_suggested: bool = False
 
     def cap(self, regions: Iterable[str], level: int) -> PlanPart:
+        if regions is REGION_SET:
+            self.floor = min(self.floor, level)
+            return self
         caps = self.caps
         for r in regions:
             old = caps.get(r)
@@ -37,15 +56,28 @@ class PlanPart:
         self.avoid.update(regions)
         return self
 
+    def gentle_joints(self, regions: Iterable[str]) -> PlanPart:
+        self.gentle_joint_movement = self.gentle_joint_movement | set(regions)
+        return self
+
+    def no_joints(self, regions: Iterable[str]) -> PlanPart:
+        self.no_joint_movement = self.no_joint_movement | set(regions)
+        return self
+
     def note(self, text: str) -> PlanPart:
         self.notes.append(text)
         return self
 
 
+_EMPTY: set[str] = set()  # shared and never mutated: PlanPart replaces it on first use
+
+
 def combine(parts: Iterable[PlanPart], *, rescreen: bool) -> Plan:
     """Lowest cap per region, union of avoid, most restrictive position, union of joint limits,
     shortest session (POLICY §3). An avoided region always has cap 0."""
-    caps = dict.fromkeys(REGIONS, MAX_PRESSURE)
+    parts = list(parts)
+    floor = min((p.floor for p in parts), default=MAX_PRESSURE)
+    caps = dict.fromkeys(REGIONS, floor)
     avoid: set[str] = set()
     position = Position.ANY
     gentle: set[str] = set()
@@ -61,14 +93,16 @@ def combine(parts: Iterable[PlanPart], *, rescreen: bool) -> Plan:
             position = p.position
         gentle |= p.gentle_joint_movement
         no_joint |= p.no_joint_movement
-        if p.session_minutes_max is not None and (
-            minutes is None or p.session_minutes_max < minutes
-        ):
-            minutes = p.session_minutes_max
+        m = p.session_minutes_max
+        if m is not None and (minutes is None or m < minutes):
+            minutes = m
         notes.extend(n for n in p.notes if n not in notes)
     for r in avoid:
         caps[r] = 0
-    avoid |= {r for r, c in caps.items() if c == 0}
+    if floor == 0:
+        avoid = set(REGIONS)
+    elif 0 in caps.values():
+        avoid |= {r for r, c in caps.items() if c == 0}
     return Plan(
         caps,
         frozenset(avoid),
