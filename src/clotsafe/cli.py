@@ -5,14 +5,15 @@ Exit status: 0 success; 1 bad input (an intake, a batch line, a settings file); 
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import click
 import orjson
 
-from clotsafe.domain.errors import ClotsafeInputError, IntakeError
+from clotsafe.domain.errors import ClotsafeInputError, FieldError, IntakeError
 from clotsafe.domain.intake import intake_json_schema, parse_intake_json
 from clotsafe.knowledge import rules as rule_info
 from clotsafe.rules import DEFAULT_SETTINGS, Settings, evaluate, load_settings_file
@@ -24,7 +25,7 @@ def _known_rules() -> dict[str, bool]:
     return {rid: not info.red_flag for rid, info in rule_info().items()}
 
 
-def _settings(path: str | None) -> Settings:  # type: ignore[return]
+def _settings(path: str | None) -> Settings:
     if path is None:
         return DEFAULT_SETTINGS
     try:
@@ -35,7 +36,7 @@ def _settings(path: str | None) -> Settings:  # type: ignore[return]
         raise click.BadParameter(str(exc), param_hint="--settings") from None
 
 
-def _fail(exc: ClotsafeInputError, fmt: str) -> Any:
+def _fail(exc: ClotsafeInputError, fmt: str) -> NoReturn:
     if fmt == "json":
         click.echo(orjson.dumps(exc.to_dict()).decode(), err=True)
     else:
@@ -64,9 +65,27 @@ def main() -> None:
     is_flag=True,
     help="PATH is NDJSON: one intake per line in, one decision JSON per line out.",
 )
-def screen(path: IO[bytes], fmt: str, settings_path: str | None, batch: bool) -> None:
+@click.option(
+    "--fhir",
+    "fhir",
+    is_flag=True,
+    help="PATH is FHIR: a QuestionnaireResponse, or EHR resources (Bundle or list).",
+)
+@click.option(
+    "--on",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Screening date YYYY-MM-DD for FHIR input (EHR data needs it).",
+)
+def screen(
+    path: IO[bytes], fmt: str, settings_path: str | None, batch: bool, fhir: bool, on: Any
+) -> None:
     """Screen one intake JSON file (PATH may be - for standard input)."""
     settings = _settings(settings_path)
+    if fhir:
+        raw = _intake_from_fhir(path.read(), on.date() if on else None, fmt)
+        path = io.BytesIO(raw)
     if batch:
         failed = run_batch(path, sys.stdout.buffer, settings, progress=sys.stderr.isatty())
         sys.exit(1 if failed else 0)
@@ -76,6 +95,19 @@ def screen(path: IO[bytes], fmt: str, settings_path: str | None, batch: bool) ->
         _fail(exc, fmt)
     decision = evaluate(intake, settings=settings)
     click.echo(_RENDERERS[fmt](decision), nl=False)
+
+
+def _intake_from_fhir(raw: bytes, on: Any, fmt: str) -> bytes:
+    from clotsafe.fhir.cli_support import intake_from_fhir
+
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        _fail(IntakeError([FieldError("", "invalid_json", f"not valid JSON: {exc}")]), fmt)
+    try:
+        return orjson.dumps(intake_from_fhir(obj, on))
+    except ClotsafeInputError as exc:
+        _fail(exc, fmt)
 
 
 def _render_json(decision: Any) -> str:
@@ -189,3 +221,26 @@ def schema() -> None:
 def schema_intake() -> None:
     """The JSON Schema of the intake JSON (INTAKE.md, with clearances of POLICY §5)."""
     click.echo(orjson.dumps(intake_json_schema(), option=orjson.OPT_INDENT_2).decode())
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True)
+def serve(port: int, host: str) -> None:
+    """Run the web app: migrate, create the demo clinic, print the URL and login, serve."""
+    from clotsafe.web.serve import run
+
+    run(port=port, host=host)
+
+
+@main.group()
+def fhir() -> None:
+    """FHIR: the intake as a Questionnaire (screen FHIR input with `screen --fhir`)."""
+
+
+@fhir.command("questionnaire")
+def fhir_questionnaire() -> None:
+    """Print the intake as a FHIR R4 Questionnaire (linkId = INTAKE.md question id)."""
+    from clotsafe.fhir.cli_support import questionnaire_json
+
+    click.echo(orjson.dumps(questionnaire_json(), option=orjson.OPT_INDENT_2).decode())

@@ -109,8 +109,9 @@ def test_score_items_and_json() -> None:
     """`clotsafe score NAME --items` lists items; a findings file gives bounds."""
     code, out, _ = _run("score", "wells_pe", "--items")
     assert code == 0 and "heart" in out.lower()
-    code, out, _ = _run("score", "wells_pe", "-", "--format", "json",
-                        input=json.dumps({"heart_rate": 110}))
+    code, out, _ = _run(
+        "score", "wells_pe", "-", "--format", "json", input=json.dumps({"heart_rate": 110})
+    )
     assert code == 0
     r = json.loads(out)
     assert r["lower"] == 1.5 and r["upper"] > r["lower"]
@@ -122,3 +123,32 @@ def test_score_unknown_item_and_calculator() -> None:
     assert code == 1 and "nope" in err
     code, _, err = _run("score", "nope", "--items")
     assert code == 2 and "unknown calculator" in err
+
+
+FHIR_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "fhir" / "synthea"
+
+
+def test_fhir_questionnaire_command() -> None:
+    """`clotsafe fhir questionnaire` prints the intake as a Questionnaire keyed by question id."""
+    import pytest
+
+    pytest.importorskip("fhir.resources")
+    code, out, _ = _run("fhir", "questionnaire")
+    q = json.loads(out)
+    assert code == 0 and q["resourceType"] == "Questionnaire"
+    link_ids = {i["linkId"] for group in q["item"] for i in group.get("item", [group])}
+    assert "rf_breathless" in link_ids
+
+
+def test_screen_fhir_ehr_bundle_needs_a_date() -> None:
+    """EHR data is screened with a passed-in date; without one the CLI says so."""
+    import pytest
+
+    pytest.importorskip("fhir.resources")
+    bundle = sorted(FHIR_FIXTURES.glob("*.json"))[0]
+    code, out, _ = _run("screen", "--fhir", str(bundle), "--on", "2026-11-25", "--format", "json")
+    assert code == 0
+    decision = json.loads(out)
+    assert decision["complete"] is False  # the record never says "no" to a red flag
+    code, _, err = _run("screen", "--fhir", str(bundle))
+    assert code == 1 and "date" in err

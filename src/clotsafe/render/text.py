@@ -9,7 +9,7 @@ from clotsafe.render.common import headline, level_texts, plan_lines, reason_sou
 
 def render(decision: Decision) -> str:
     lines = _header(decision) + _reasons(decision)
-    if decision.level.allows_massage or decision.level is Level.CLEARANCE_REQUIRED:
+    if decision.reasons and decision.level <= Level.CLEARANCE_REQUIRED:
         lines += _plan(decision)
     lines += _footer(decision)
     return "\n".join(lines) + "\n"
