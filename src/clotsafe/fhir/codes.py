@@ -111,6 +111,8 @@ class CodeLists:
 
     def condition(self, system: str | None, code: str) -> ConditionMatch | None:
         """The concept a Condition code belongs to, or None."""
+        if system == SNOMED and code not in self.snomed_conditions:
+            return None  # the common case in a real record: a code clotsafe does not read
         canon = canonical_system(system)
         if canon == SNOMED and code in self.snomed_conditions:
             concept, entry = self.snomed_conditions[code]

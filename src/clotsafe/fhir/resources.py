@@ -62,8 +62,8 @@ def _collect(obj: Any, path: str, full_url: Any, out: list[Res], errors: list[Fi
                               "every FHIR resource needs a resourceType", kind))  # fmt: skip
     elif kind == "Bundle":
         _bundle(obj, path, out, errors)
-    elif kind == "OperationOutcome":
-        return  # a prefetch query the EHR could not answer: no data from it
+    elif kind not in USED_TYPES:
+        return  # OperationOutcome (a query the EHR could not answer), Claim, ...: not read
     else:
         out.append(Res(obj, path, _ref_of(obj, path, full_url), kind))
 
@@ -73,11 +73,17 @@ def _bundle(obj: Mapping[str, Any], path: str, out: list[Res], errors: list[Fiel
     if not isinstance(entries, list):
         errors.append(problem(join(path, "entry"), "invalid_fhir", "Bundle.entry must be a list"))
         return
+    prefix = f"{path}.entry" if path else "entry"
     for i, e in enumerate(entries):
-        epath = join(path, f"entry[{i}]")
-        if not isinstance(e, dict) or "resource" not in e:
+        res = e.get("resource") if isinstance(e, dict) else None
+        if res is None:
             continue  # entries without a resource (e.g. search links) carry no data
-        _collect(e["resource"], join(epath, "resource"), e.get("fullUrl"), out, errors)
+        kind = res.get("resourceType") if isinstance(res, dict) else None
+        rpath = f"{prefix}[{i}].resource"
+        if isinstance(kind, str) and kind in USED_TYPES:  # the common case, without recursion
+            out.append(Res(res, rpath, _ref_of(res, rpath, e.get("fullUrl")), kind))
+        else:
+            _collect(res, rpath, e.get("fullUrl"), out, errors)
 
 
 def collect_prefetch(prefetch: Mapping[str, Any]) -> list[Res]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 
@@ -39,16 +43,36 @@ class SeenJti(models.Model):
         return str(self.jti)
 
 
+_THREAD_LOCK = threading.Lock()
+
+
+@contextmanager
+def _sqlite_writer() -> Iterator[None]:
+    """On SQLite, queue writers on a lock file (and a thread lock) instead of letting SQLite's
+    busy handler sleep-poll: concurrent hook calls each write one jti. Other databases: no-op."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    path = f"{connection.settings_dict['NAME']}.jti-lock"
+    with _THREAD_LOCK, open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 class DbJtiStore:
     """The :class:`clotsafe.fhir.auth.JtiStore` protocol on the database."""
 
     def add_if_new(self, jti: str, expires_at: int) -> bool:
         now = int(timezone.now().timestamp())
-        if now % 60 == 0:  # purge expired ids about once a minute, not on every call
-            SeenJti.objects.filter(expires_at__lt=now - 60).delete()
-        try:
-            with transaction.atomic():
-                SeenJti.objects.create(jti=jti, expires_at=expires_at)
-        except IntegrityError:
-            return False
+        with _sqlite_writer():
+            if now % 60 == 0:  # purge expired ids about once a minute, not on every call
+                SeenJti.objects.filter(expires_at__lt=now - 60).delete()
+            try:
+                with transaction.atomic():
+                    SeenJti.objects.create(jti=jti, expires_at=expires_at)
+            except IntegrityError:
+                return False
         return True
