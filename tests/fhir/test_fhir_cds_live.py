@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -197,3 +198,46 @@ def test_feedback_is_stored_and_bad_feedback_is_422(base: str, keys: Keys) -> No
 def test_issuer_allow_list_is_used(keys: Keys) -> None:
     """The test issuers are the only ones allowed (sanity check of the fixture)."""
     assert ISS_EC in keys.jwks()
+
+
+def _raw(base: str, keys: Keys, content: bytes) -> httpx.Response:
+    url = f"{base}/cds-services/{PV}"
+    return httpx.post(url, content=content, timeout=60,
+                      headers={"Authorization": f"Bearer {keys.token(url)}",
+                               "Content-Type": "application/json"})  # fmt: skip
+
+
+def test_malformed_http_bodies_get_clear_4xx(base: str, keys: Keys) -> None:
+    """Not JSON -> 400; a 10 MB body -> 413; never a 500."""
+    assert _raw(base, keys, b"{not json").status_code == 400
+    big = prefetch(_record())
+    big["observations"]["entry"] += [{"resource": observation("8302-2", 170, "cm", rid=f"o{i}")}
+                                     for i in range(40000)]  # fmt: skip
+    body = json.dumps(hook(prefetch=big)).encode()
+    assert len(body) > 10_000_000
+    resp = _raw(base, keys, body)
+    assert resp.status_code == 413 and resp.json()["error"] == "too_large"
+
+
+@pytest.mark.parametrize(
+    ("case", "mutate"),
+    [("wrong resourceType", lambda p: p.update(patient={"resourceType": 5})),
+     ("broken reference", lambda p: p["conditions"]["entry"][0]["resource"].update(
+         subject={"reference": "Patient/someone-else"})),
+     ("prefetch not an object", lambda p: p.update(conditions="Condition?patient=p1")),
+     ("missing codes", lambda p: p["conditions"]["entry"][0]["resource"].pop("code")),
+     ("unknown code system", lambda p: p["conditions"]["entry"][0]["resource"].update(
+         code={"coding": [{"system": "urn:local", "code": "DVT"}]}))],
+)  # fmt: skip
+def test_malformed_fhir_in_prefetch_is_4xx_or_a_warning_never_500(
+    base: str, keys: Keys, case: str, mutate: Any
+) -> None:
+    """Structural problems are 422 with paths; unreadable codes are listed on the card."""
+    pre = prefetch(_record())
+    mutate(pre)
+    resp = post(base, keys, PV, hook(prefetch=pre))
+    assert resp.status_code in (200, 422), (case, resp.status_code, resp.text[:300])
+    if resp.status_code == 422:
+        assert resp.json()["errors"][0]["field"].startswith("prefetch.")
+    else:
+        assert "Not used from the record" in resp.json()["cards"][0]["detail"]

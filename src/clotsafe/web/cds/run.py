@@ -20,7 +20,7 @@ from typing import Any
 
 def _serve(sock: socket.socket, threads: int) -> None:
     from django.core.wsgi import get_wsgi_application
-    from waitress import serve  # type: ignore[import-untyped, unused-ignore]
+    from waitress import serve  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
     serve(get_wsgi_application(), sockets=[sock], threads=threads, ident="clotsafe-cds")
 
