@@ -295,3 +295,22 @@ def test_views_and_exports_are_audited(lead_web: Any, clinic_a: Any, make_client
     assert ",lead_a,view,client," in body and ",lead_a,view,screening," in body
     assert "consultation letter PDF" in body
     assert AuditEvent.objects.filter(action="export", target_type="audit_log").exists()
+
+
+def test_database_follows_clotsafe_database_url(settings: Any) -> None:
+    """The same suite runs on PostgreSQL when CLOTSAFE_DATABASE_URL names it (CI does both)."""
+    import os
+
+    from django.db import connection
+
+    url = os.environ.get("CLOTSAFE_DATABASE_URL", "")
+    expected = "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+    assert connection.vendor == expected
+
+
+def test_cds_hooks_app_is_mounted_when_present(client: Any, settings: Any) -> None:
+    """The CDS Hooks app (another engineer's) is added only once its package exists."""
+    if not settings.HAS_CDS:
+        pytest.skip("clotsafe.web.cds is not installed in this tree")
+    assert "clotsafe.web.cds" in settings.INSTALLED_APPS
+    assert client.get("/cds-services").status_code == 200
