@@ -9,7 +9,8 @@ from typing import Any, cast
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from clotsafe.web.clinics.models import Clinic, Membership
 from clotsafe.web.clinics.services import membership_of
@@ -23,15 +24,15 @@ class ClinicRequest(HttpRequest):
     membership: Membership
 
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
-def clinic_view(view: Callable[..., HttpResponse]) -> View:
+def clinic_view(view: View) -> View:
     """Login required; the user must belong to a clinic; ``request.clinic`` scopes every query."""
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         membership = membership_of(cast(User, request.user))
         if membership is None:
             raise PermissionDenied("This account does not belong to a clinic.")
@@ -43,11 +44,11 @@ def clinic_view(view: Callable[..., HttpResponse]) -> View:
     return wrapper
 
 
-def lead_view(view: Callable[..., HttpResponse]) -> View:
+def lead_view(view: View) -> View:
     """Like :func:`clinic_view`, for the clinic lead only."""
 
     @wraps(view)
-    def inner(request: ClinicRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def inner(request: ClinicRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.membership.is_lead:
             raise PermissionDenied("Only the clinic lead can do this.")
         return view(request, *args, **kwargs)

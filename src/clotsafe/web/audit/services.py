@@ -19,7 +19,7 @@ def log(clinic: Clinic | None, user: AbstractBaseUser | AnonymousUser | None, ac
         target: Any = None, *, target_type: str = "", detail: str = "",
         actor: str = "") -> AuditEvent:  # fmt: skip
     """Record one event. ``target`` is a model instance (its class name and pk are kept)."""
-    real_user = user if user is not None and user.is_authenticated else None
+    real_user: Any = user if user is not None and user.is_authenticated else None
     if target is not None:
         target_type = target_type or type(target).__name__.lower()
     return AuditEvent.objects.create(

@@ -41,7 +41,7 @@ def _row(c: Client) -> dict[str, object]:
         "badge": present.level_badge(c.level),
         "screening_url": reverse("screening_detail", args=[s.pk]) if s else "",
         "screened": s.created_at.date().isoformat() if s else "",
-        "incomplete": bool(s and not s.complete), "intake_open": c.intake_open,
+        "incomplete": bool(s and not s.complete), "intake_open": getattr(c, "intake_open", False),
     }  # fmt: skip
 
 

@@ -74,8 +74,8 @@ def _field(qid: str, answers: Mapping[str, Any], errors: Mapping[str, str],
         labels = words.get("options", {})
         f.options = [Option(v, labels.get(v, v), v in chosen) for v in q.values]
     elif q.type == "regions":
-        chosen = _expanded(value)
-        f.groups = [(name, [Option(r, texts.region_label(r), r in chosen) for r in rs])
+        regions = _expanded(value)
+        f.groups = [(name, [Option(r, texts.region_label(r), r in regions) for r in rs])
                     for name, rs in REGION_GROUPS]  # fmt: skip
     elif q.type == "clots":
         f.records = _clot_records(value or [], errors, extra_clots)

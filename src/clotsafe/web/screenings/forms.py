@@ -53,7 +53,9 @@ class ClearanceForm(forms.Form):
 
     def __init__(self, *args: Any, rules: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rules"].choices = rules
+        rules_field = self.fields["rules"]
+        assert isinstance(rules_field, forms.MultipleChoiceField)
+        rules_field.choices = rules
         targets = [("", "—")] + [(t, texts.region_label(t)) for t in CAP_TARGETS]
         for i in range(self.CAP_ROWS):
             self.fields[f"cap_region_{i}"] = forms.ChoiceField(
