@@ -33,7 +33,7 @@ class _Model(BaseModel):
 
 class FhirAuthorization(_Model):
     access_token: str
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: str = "Bearer"
     expires_in: int | None = None
     scope: str | None = None
     subject: str | None = None
