@@ -314,3 +314,17 @@ def test_cds_hooks_app_is_mounted_when_present(client: Any, settings: Any) -> No
         pytest.skip("clotsafe.web.cds is not installed in this tree")
     assert "clotsafe.web.cds" in settings.INSTALLED_APPS
     assert client.get("/cds-services").status_code == 200
+
+
+def test_migrations_are_committed() -> None:
+    """Every model change has its migration in the repository."""
+    from django.core.management import call_command
+
+    apps = [
+        "clotsafe_clinics",
+        "clotsafe_clients",
+        "clotsafe_screenings",
+        "clotsafe_clearances",
+        "clotsafe_audit",
+    ]
+    call_command("makemigrations", *apps, "--check", "--dry-run", verbosity=0)
