@@ -260,3 +260,18 @@ def test_lead_manages_therapists(lead_web: Any, clinic_a: Any, client: Any) -> N
     lead_web.post(reverse("team_active", args=[membership.pk]), {"active": "0"})
     membership.user.refresh_from_db()
     assert membership.user.is_active is False
+
+
+def test_clearance_dated_in_the_future_is_refused_with_the_field(
+    web: Any, clinic_a: Any, make_client: Any
+) -> None:
+    """A clearance cannot be recorded before the clinician gave it (engine: impossible_date)."""
+    c = make_client(clinic_a, "Casey", dvt_answers())
+    response = web.post(
+        reverse("clearance_new", args=[c.pk]),
+        {"rules": ["CLOT-ACTIVE"], "clinician": "Dr X", "date": "2999-01-01"},
+    )
+    assert response.status_code == 200
+    assert "clearances[0].date" in response.content.decode()
+    c.refresh_from_db()
+    assert c.latest_screening.level == "clearance_required"

@@ -30,9 +30,8 @@ def check(client: Client, data: dict[str, Any]) -> list[FieldError]:
     """The engine's field errors for this clearance, checked on the client's latest answers."""
     latest = client.latest_screening
     answers = latest.answers if latest else {}
-    on = max(screenings.today(), data["date"])
-    try:
-        engine.run(answers, on, clearances=[_json(data)])
+    try:  # a clearance dated after today is an input error (impossible_date)
+        engine.run(answers, screenings.today(), clearances=[_json(data)])
     except IntakeError as exc:
         return list(exc.errors)
     return []
