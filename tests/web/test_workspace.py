@@ -275,3 +275,20 @@ def test_clearance_dated_in_the_future_is_refused_with_the_field(
     assert "clearances[0].date" in response.content.decode()
     c.refresh_from_db()
     assert c.latest_screening.level == "clearance_required"
+
+
+def test_incomplete_screening_is_never_shown_as_a_green_light(
+    web: Any, clinic_a: Any, make_client: Any
+) -> None:
+    """POLICY §2: an incomplete screening whose answers so far are standard is shown as
+    "Screening incomplete" with the alert icon, in the list, on the client and screening pages."""
+    c = make_client(clinic_a, "Partial", {"rf_breathless": "no"})
+    assert c.level == "standard" and not c.latest_screening.complete
+    for url in (
+        "/",
+        reverse("client_detail", args=[c.pk]),
+        reverse("screening_detail", args=[c.latest_screening.pk]),
+    ):
+        page = web.get(url).content.decode()
+        assert 'class="badge level-incomplete"' in page and "Screening incomplete" in page, url
+        assert 'class="badge level-standard"' not in page, url

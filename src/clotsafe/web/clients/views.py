@@ -38,7 +38,7 @@ def _row(c: Client) -> dict[str, object]:
     s = c.latest_screening
     return {
         "name": c.name, "reference": c.reference, "url": reverse("client_detail", args=[c.pk]),
-        "badge": present.level_badge(c.level),
+        "badge": present.level_badge(c.level, complete=bool(s.complete) if s else True),
         "screening_url": reverse("screening_detail", args=[s.pk]) if s else "",
         "screened": s.created_at.date().isoformat() if s else "",
         "incomplete": bool(s and not s.complete), "intake_open": getattr(c, "intake_open", False),
@@ -66,11 +66,16 @@ def _detail(request: ClinicRequest, client: Client, new_link: str = "") -> HttpR
     links = client.intake_links.order_by("-created_at")[:10]
     return render(request, "clotsafe/client_detail.html", {
         "client": client,
-        "badge": present.level_badge(client.level),
+        "badge": present.level_badge(client.level, complete=_complete(client)),
         "history": history_with_changes(client),
         "links": links,
         "new_link": new_link,
     })  # fmt: skip
+
+
+def _complete(client: Client) -> bool:
+    s = client.latest_screening
+    return bool(s.complete) if s else True
 
 
 @clinic_view

@@ -39,7 +39,16 @@ LETTER_QUESTIONS = (
 )
 
 
-def level_badge(level: str, emergency_number: str = "911") -> dict[str, str]:
+#: levels that would let massage go ahead: an incomplete screening must never show them as such
+_GO_AHEAD = ("standard", "adapt")
+
+
+def level_badge(level: str, emergency_number: str = "911", complete: bool = True) -> dict[str, str]:
+    """Label, icon and class of a level. An incomplete screening is never shown as a green
+    light (POLICY §2): standard/adapt become "Incomplete" with the alert icon."""
+    if level in _GO_AHEAD and not complete:
+        return {"id": "incomplete", "label": "Screening incomplete", "icon": "alert",
+                "therapist": texts.levels()["incomplete"]["therapist"]}  # fmt: skip
     info = texts.level(level) if level else {"label": "Not screened", "icon": "none"}
     return {
         "id": level or "none",
@@ -118,7 +127,7 @@ def plan_view(decision: Mapping[str, Any]) -> dict[str, Any]:
 def screening_context(screening: Any, emergency_number: str) -> dict[str, Any]:
     d = screening.decision
     return {
-        "badge": level_badge(d["level"], emergency_number),
+        "badge": level_badge(d["level"], emergency_number, d.get("complete", False)),
         "complete": d.get("complete", False),
         "incomplete_text": texts.levels()["incomplete"]["therapist"],
         "reasons": reasons(d),
