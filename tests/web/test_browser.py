@@ -84,6 +84,12 @@ def settle(page: Any) -> None:
     )
 
 
+def nav_click(page: Any, selector: str) -> None:
+    """Click something that loads a new page, and wait for that page (no race with axe)."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def login(page: Any, base: str, username: str) -> None:
     page.goto(f"{base}/login/")
     page.fill("#id_username", username)
@@ -107,7 +113,7 @@ def answer_step_no(page: Any, special: dict[str, Any]) -> None:
 
 def fill_intake(page: Any, axe: Any, special: dict[str, Any]) -> None:
     """Go through every step as a client on a phone; `special` answers by question id."""
-    page.click("text=Start")
+    nav_click(page, "text=Start")
     for _ in range(30):
         if "/done/" in page.url:
             return
@@ -117,8 +123,7 @@ def fill_intake(page: Any, axe: Any, special: dict[str, Any]) -> None:
                 action(page)
                 settle(page)
         answer_step_no(page, special)
-        page.click("button[name=next]")
-        page.wait_for_load_state()
+        nav_click(page, "button[name=next]")
     raise AssertionError("the intake did not finish")
 
 
@@ -159,11 +164,11 @@ def test_journey_dvt_30_days_ago_letter_clearance_adapt(
     page = desk.new_page()
     login(page, base, "therapist_a")
     check_axe(axe, page)
-    page.click("text=Add client")
+    nav_click(page, "text=Add client")
     check_axe(axe, page)
     page.fill("#id_name", "Robin Journey")
-    page.click("button:has-text('Add client')")
-    page.click("button:has-text('Create intake link')")
+    nav_click(page, "button:has-text('Add client')")
+    nav_click(page, "button:has-text('Create intake link')")
     link = page.input_value("#intake-link")
     assert re.search(r"/i/[A-Za-z0-9_-]{43,}/$", link)
     check_axe(axe, page)
@@ -181,7 +186,8 @@ def test_journey_dvt_30_days_ago_letter_clearance_adapt(
     page.goto(f"{base}/")
     row = page.locator("tr", has_text="Robin Journey")
     assert "Clearance required" in row.inner_text()
-    row.locator("a", has_text=re.compile(r"\d{4}-\d\d-\d\d")).click()
+    with page.expect_navigation():
+        row.locator("a", has_text=re.compile(r"\d{4}-\d\d-\d\d")).click()
     check_axe(axe, page)
     assert page.locator(".banner").inner_text().count("Clearance required") >= 1
     assert page.locator("svg.map-view").count() == 2
@@ -210,15 +216,15 @@ def test_journey_dvt_30_days_ago_letter_clearance_adapt(
     ):
         assert expected in text
 
-    page.click("text=Record a clearance")
+    nav_click(page, "text=Record a clearance")
     check_axe(axe, page)
     page.check("input[name=rules][value=CLOT-ACTIVE]")
     page.fill("#id_clinician", "Dr Lee, GP")
-    page.click("button:has-text('Record clearance')")
-    page.wait_for_url(re.compile(r"/screenings/\d+/$"))
+    nav_click(page, "button:has-text('Record clearance')")
+    assert re.search(r"/screenings/\d+/$", page.url)
     assert "Adapt" in page.locator(".banner").inner_text()
     assert "Cleared by Dr Lee, GP" in page.content()
-    page.click("text=Robin Journey")
+    nav_click(page, "text=Robin Journey")
     assert "clearance_required → adapt" in page.locator(".history").inner_text()
     check_axe(axe, page)
     desk.close()
@@ -234,7 +240,7 @@ def test_journey_breathlessness_lands_on_emergency_screen(
     phone = browser.new_context(**PHONE)
     page = phone.new_page()
     page.goto(f"{live_server.url}/i/{token}/")
-    page.click("text=Start")
+    nav_click(page, "text=Start")
     page.check("input[name=rf_breathless][value=yes]")
     page.wait_for_url(re.compile(r"/emergency/$"))
     assert page.locator("h1").inner_text() == "Call 999 now"
