@@ -66,6 +66,14 @@ def axe() -> Any:
     return axe_module.Axe()
 
 
+def new_context(browser: Any, **options: Any) -> Any:
+    """A browser context with generous timeouts: CI shares 2 cores with the rest of the suite."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(60_000)
+    context.set_default_navigation_timeout(60_000)
+    return context
+
+
 def check_axe(axe: Any, page: Any) -> None:
     """No serious or critical accessibility violation on this page."""
     violations = axe.run(page).response["violations"]
@@ -160,7 +168,7 @@ def test_journey_dvt_30_days_ago_letter_clearance_adapt(
     ago on a phone; the therapist sees clearance_required and the body map, downloads the
     letter, records the clinician's clearance and sees the level become adapt."""
     base = live_server.url
-    desk = browser.new_context(accept_downloads=True)
+    desk = new_context(browser, accept_downloads=True)
     page = desk.new_page()
     login(page, base, "therapist_a")
     check_axe(axe, page)
@@ -173,7 +181,7 @@ def test_journey_dvt_30_days_ago_letter_clearance_adapt(
     assert re.search(r"/i/[A-Za-z0-9_-]{43,}/$", link)
     check_axe(axe, page)
 
-    phone = browser.new_context(**PHONE)
+    phone = new_context(browser, **PHONE)
     client_page = phone.new_page()
     client_page.goto(link)
     check_axe(axe, client_page)
@@ -237,7 +245,7 @@ def test_journey_breathlessness_lands_on_emergency_screen(
     from clotsafe.web.clients.services import create_link
 
     _, token = create_link(make_client(clinic_a, "Breathless"), by=None)
-    phone = browser.new_context(**PHONE)
+    phone = new_context(browser, **PHONE)
     page = phone.new_page()
     page.goto(f"{live_server.url}/i/{token}/")
     nav_click(page, "text=Start")
@@ -267,7 +275,7 @@ def test_axe_on_every_other_page(
     revoked, revoked_token = create_link(c, by=None)
     revoke_link(revoked, by=None)
     base = live_server.url
-    ctx = browser.new_context()
+    ctx = new_context(browser)
     page = ctx.new_page()
     page.goto(f"{base}/login/")
     check_axe(axe, page)
@@ -282,7 +290,7 @@ def test_axe_on_every_other_page(
     ):
         page.goto(base + url)
         check_axe(axe, page)
-    phone = browser.new_context(**PHONE)
+    phone = new_context(browser, **PHONE)
     p2 = phone.new_page()
     p2.goto(f"{base}/i/{open_token}/step/rf_limbs/")
     for name in ("rf_limb_pain", "rf_limb_skin", "rf_hard_vein"):
