@@ -51,6 +51,18 @@ def test_emergency_red_flag_goes_to_the_emergency_screen_at_once(client: Any, li
     assert 'href="tel:999"' in page
 
 
+def test_emergency_is_recorded_for_the_therapist_at_once(client: Any, link: Any) -> None:
+    """The therapist sees the emergency even if the client never finishes the form."""
+    lnk, token = link
+    client.post(_save(token, "rf_lungs"), {"rf_breathless": "yes"})
+    client.post(_save(token, "rf_lungs"), {"rf_breathless": "yes", "rf_faint": "no"})
+    lnk.client.refresh_from_db()
+    assert lnk.client.level == "emergency"
+    assert lnk.client.screenings.count() == 1
+    lnk.refresh_from_db()
+    assert lnk.is_open
+
+
 def test_emergency_also_without_javascript(client: Any, link: Any) -> None:
     _, token = link
     response = client.post(_step(token, "rf_lungs"), {"rf_chest_pain": "unsure", "shown": ""})

@@ -61,6 +61,19 @@ def submit(link: IntakeLink) -> Screening:
     return screening
 
 
+def record_emergency(link: IntakeLink) -> None:
+    """An emergency red flag is recorded at once as an (incomplete) intake screening, so the
+    therapist sees it even if the client never finishes; the link stays open."""
+    latest = link.client.latest_screening
+    if (latest is not None and latest.kind == Screening.Kind.INTAKE
+            and latest.level == "emergency" and latest.created_at >= link.created_at):  # fmt: skip
+        return
+    screenings.record(link.client, link.answers, kind=Screening.Kind.INTAKE, by=None,
+                      actor=ACTOR)  # fmt: skip
+    log(link.client.clinic, None, "submit", link, actor=ACTOR,
+        detail=f"emergency red flag reported for client {link.client_id} (intake not finished)")
+
+
 def submitted_screening(link: IntakeLink) -> Screening | None:
     return (Screening.objects.filter(client=link.client, kind=Screening.Kind.INTAKE,
                                      created_at__gte=link.created_at)

@@ -92,6 +92,7 @@ def step(request: HttpRequest, token: str, key: str) -> HttpResponse:
                                         today=today())  # fmt: skip
     services.save_draft(link, answers)
     if services.level_now(link) == "emergency":
+        services.record_emergency(link)
         return redirect("intake_emergency", token=token)
     if "add_clot" in request.POST:
         return _render_step(request, link, token, current, {},
@@ -134,6 +135,7 @@ def save(request: HttpRequest, token: str, key: str) -> HttpResponse:
                                         today=today())  # fmt: skip
     services.save_draft(link, answers)
     if services.level_now(link) == "emergency":
+        services.record_emergency(link)
         response = HttpResponse(status=200)
         response["HX-Redirect"] = reverse("intake_emergency", args=[token])
         return response
