@@ -9,8 +9,19 @@ from clotsafe.domain.questions import RED_FLAG_TRI
 ON = "2026-11-25"
 COMPLETE_NO: dict[str, Any] = {
     **dict.fromkeys(RED_FLAG_TRI, "no"),
-    **dict.fromkeys(("clot_ever", "anticoagulant", "antiplatelet", "surgery_recent",
-                     "leg_injury", "cancer_active", "pregnant", "gave_birth"), "no"),
+    **dict.fromkeys(
+        (
+            "clot_ever",
+            "anticoagulant",
+            "antiplatelet",
+            "surgery_recent",
+            "leg_injury",
+            "cancer_active",
+            "pregnant",
+            "gave_birth",
+        ),
+        "no",
+    ),
 }
 
 

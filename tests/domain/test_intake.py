@@ -18,13 +18,34 @@ def _errors(obj: object, **kw: object) -> list[tuple[str, str]]:
 
 def test_valid_intake_round_trips() -> None:
     """A valid intake keeps every answer, unchanged, for storage and re-screening."""
-    obj = intake({"clots": [{"kind": "dvt", "site": "left_calf", "diagnosed_on": "2026-10-01",
-                             "treatment": "ongoing"}], "age": 58, "surgery_site": ["legs"]})
+    obj = intake(
+        {
+            "clots": [
+                {
+                    "kind": "dvt",
+                    "site": "left_calf",
+                    "diagnosed_on": "2026-10-01",
+                    "treatment": "ongoing",
+                }
+            ],
+            "age": 58,
+            "surgery_site": ["legs"],
+        }
+    )
     parsed = parse_intake(obj)
     assert parsed.to_json() == obj
     assert parsed.answers.regions("surgery_site") == frozenset(
-        {"left_thigh", "left_knee", "left_calf", "left_foot", "right_thigh", "right_knee",
-         "right_calf", "right_foot"})
+        {
+            "left_thigh",
+            "left_knee",
+            "left_calf",
+            "left_foot",
+            "right_thigh",
+            "right_knee",
+            "right_calf",
+            "right_foot",
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -43,10 +64,16 @@ def test_valid_intake_round_trips() -> None:
         ({"surgery_on": "2026-12-01"}, "answers.surgery_on", "impossible_date"),
         ({"clots": [{"site": "left_calf"}]}, "answers.clots[0].kind", "missing_field"),
         ({"clots": [{"kind": "dvt", "site": "lungs"}]}, "answers.clots[0].site", "unknown_region"),
-        ({"clots": [{"kind": "dvt", "diagnosed_on": "2027-01-01"}]},
-         "answers.clots[0].diagnosed_on", "impossible_date"),
-        ({"anticoagulant_names": ["aspirin"]}, "answers.anticoagulant_names[0]",
-         "not_allowed_value"),
+        (
+            {"clots": [{"kind": "dvt", "diagnosed_on": "2027-01-01"}]},
+            "answers.clots[0].diagnosed_on",
+            "impossible_date",
+        ),
+        (
+            {"anticoagulant_names": ["aspirin"]},
+            "answers.anticoagulant_names[0]",
+            "not_allowed_value",
+        ),
         ({"sex": "man"}, "answers.sex", "not_allowed_value"),
     ],
 )
@@ -93,10 +120,16 @@ def test_null_means_not_answered() -> None:
         ({"rules": []}, "clearances[0].rules", "missing_field"),
         ({"date": "2026-12-01"}, "clearances[0].date", "impossible_date"),
         ({"valid_until": "2026-01-01"}, "clearances[0].valid_until", "impossible_date"),
-        ({"restrictions": {"avoid": ["tail"]}}, "clearances[0].restrictions.avoid[0]",
-         "unknown_region"),
-        ({"restrictions": {"pressure_max": {"legs": 7}}},
-         "clearances[0].restrictions.pressure_max.legs", "out_of_range"),
+        (
+            {"restrictions": {"avoid": ["tail"]}},
+            "clearances[0].restrictions.avoid[0]",
+            "unknown_region",
+        ),
+        (
+            {"restrictions": {"pressure_max": {"legs": 7}}},
+            "clearances[0].restrictions.pressure_max.legs",
+            "out_of_range",
+        ),
     ],
 )
 def test_bad_clearances(clearance: dict[str, object], field: str, code: str) -> None:

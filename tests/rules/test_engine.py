@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from hypothesis import given, settings
+from tests.helpers import intake
 
 from clotsafe.domain.intake import parse_intake
 from clotsafe.knowledge import rules as rule_info
 from clotsafe.rules import evaluate
 from clotsafe.rules.registry import RULES, TRIGGERS, Ctx, active_answers
 from clotsafe.rules.settings import Windows
-from tests.helpers import intake
-
 
 RECENT_CLOT = {
     "clot_ever": "yes",

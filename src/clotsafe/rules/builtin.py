@@ -465,10 +465,14 @@ def lymphedema(ctx: Ctx) -> Firing | None:
     return f
 
 
+def _whole(x: float) -> float | int:
+    return int(x) if x == int(x) else x
+
+
 def _caprini_firing(ctx: Ctx) -> Firing:
     c = ctx.caprini
-    f = Firing({"caprini_lower": c.lower, "caprini_upper": c.upper})
-    f.answers.update({i.id: i.present for i in c.items if i.present})
+    f = Firing({"caprini_lower": _whole(c.lower), "caprini_upper": _whole(c.upper)})
+    f.answers.update({i.id: "present" for i in c.items if i.present})
     return f
 
 
