@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -235,7 +235,56 @@ class CardConfig:
 
     base_url: str = "http://127.0.0.1:8000"
     policy_path: str = "/policy"
-    letter_path: str = "/letters/consultation"
+    letter_path: str = "/cds-services/letters/"
+
+
+@dataclass(frozen=True, slots=True)
+class LetterRequest:
+    """What a consultation letter needs, kept by the service for a clearance_required card."""
+
+    decision: dict[str, Any]
+    policy_version: str
+    service_id: str
+    hook_instance: str = ""
+    user_id: str = ""
+    patient_name: str = ""
+    birth_date: str = ""
+
+
+class LetterStore(Protocol):
+    """Keeps a letter request and returns the unguessable token that opens it (the web app)."""
+
+    def issue(self, letter: LetterRequest) -> str: ...
+
+
+LETTER_LABEL = "Consultation letter (PDF)"
+
+
+def letter_url(config: CardConfig, token: str) -> str:
+    return f"{config.base_url}{config.letter_path}{token}.pdf"
+
+
+def patient_details(resource: Any) -> tuple[str, str]:
+    """The display name and birth date a Patient resource (or a Bundle holding one) gives
+    ("" when it gives none)."""
+    if isinstance(resource, dict) and resource.get("resourceType") == "Bundle":
+        entries = [e.get("resource") for e in resource.get("entry") or () if isinstance(e, dict)]
+        resource = next((r for r in entries if isinstance(r, dict)
+                         and r.get("resourceType") == "Patient"), None)  # fmt: skip
+    if not isinstance(resource, dict) or resource.get("resourceType") != "Patient":
+        return "", ""
+    names = [n for n in resource.get("name") or () if isinstance(n, dict)]
+    names.sort(key=lambda n: n.get("use") not in ("official", "usual"))
+    birth = resource.get("birthDate")
+    return (_human_name(names[0]) if names else ""), (birth if isinstance(birth, str) else "")
+
+
+def _human_name(name: dict[str, Any]) -> str:
+    if isinstance(name.get("text"), str) and name["text"].strip():
+        return str(name["text"]).strip()
+    given = [g for g in name.get("given") or () if isinstance(g, str)]
+    family = name.get("family")
+    return " ".join([*given, family if isinstance(family, str) else ""]).strip()
 
 
 def summary(decision: Decision) -> str:
@@ -256,12 +305,12 @@ def indicator(decision: Decision) -> str:
 
 
 def build_card(decision: Decision, facts: EhrFacts, scores: Mapping[str, EhrScore],
-               config: CardConfig, patient_id: str | None = None) -> Card:  # fmt: skip
+               config: CardConfig, patient_id: str | None = None,
+               letter_token: str | None = None) -> Card:  # fmt: skip
+    """The card; a clearance_required card with a stored letter links to its PDF."""
     links = []
-    if decision.level in (Level.CLEARANCE_REQUIRED, Level.ADAPT):
-        query = f"?patient={patient_id}" if patient_id else ""
-        links.append(Link(label="Consultation letter for the treating clinician",
-                          url=f"{config.base_url}{config.letter_path}{query}"))  # fmt: skip
+    if letter_token and decision.level is Level.CLEARANCE_REQUIRED:
+        links.append(Link(label=LETTER_LABEL, url=letter_url(config, letter_token)))
     return Card(
         uuid=str(uuid.uuid4()),
         summary=summary(decision),

@@ -11,18 +11,23 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from clotsafe.domain.decision import Decision
+from clotsafe.domain.types import Level
 from clotsafe.fhir.cds import PREFETCH as TEMPLATES
 from clotsafe.fhir.cds import (
     SERVICES,
     CardConfig,
     CdsRequest,
     CdsResponse,
+    LetterRequest,
+    LetterStore,
     build_card,
     fill_template,
     is_massage_order,
     missing_prefetch,
     no_patient,
     parse_request,
+    patient_details,
     screening_date,
 )
 from clotsafe.fhir.client import FhirClient
@@ -68,9 +73,26 @@ def gather(request: CdsRequest, make_client: Fetcher = _client) -> dict[str, Any
     return data
 
 
+def _letter(letters: LetterStore | None, decision: Decision, request: CdsRequest,
+            service_id: str, patient: Any) -> str | None:  # fmt: skip
+    """For clearance_required only: keep what the letter needs; its token (else None)."""
+    if letters is None or decision.level is not Level.CLEARANCE_REQUIRED:
+        return None
+    name, birth = patient_details(patient)
+    user = request.context.get("userId")
+    return letters.issue(LetterRequest(
+        decision=decision.to_json(), policy_version=decision.policy_version,
+        service_id=service_id, hook_instance=request.hookInstance,
+        user_id=user if isinstance(user, str) else "", patient_name=name, birth_date=birth,
+    ))  # fmt: skip
+
+
 def handle(service_id: str, body: Any, *, today: date, config: CardConfig | None = None,
-           make_client: Fetcher = _client) -> HookResult:  # fmt: skip
-    """Answer one hook call (raises FhirInputError / PrefetchMissing / UnknownService)."""
+           make_client: Fetcher = _client,
+           letters: LetterStore | None = None) -> HookResult:  # fmt: skip
+    """Answer one hook call (raises FhirInputError / PrefetchMissing / UnknownService).
+
+    With ``letters``, a clearance_required card links to a consultation letter kept there."""
     service = SERVICES.get(service_id)
     if service is None:
         raise UnknownService(service_id)
@@ -85,8 +107,10 @@ def handle(service_id: str, body: Any, *, today: date, config: CardConfig | None
     if service.hook == "order-select" and not is_massage_order(request):
         return HookResult(CdsResponse(cards=[]).model_dump(exclude_none=True), None)
     at = screening_date(request, today)
-    facts = derive_prefetch(gather(request, make_client), at=at, patient_id=patient_id)
+    data = gather(request, make_client)
+    facts = derive_prefetch(data, at=at, patient_id=patient_id)
     decision = evaluate(facts.intake(), at=at)
     scores = score_findings(facts.findings, facts.finding_sources)
-    card = build_card(decision, facts, scores, config or CardConfig(), patient_id)
+    token = _letter(letters, decision, request, service_id, data.get("patient"))
+    card = build_card(decision, facts, scores, config or CardConfig(), patient_id, token)
     return HookResult(CdsResponse(cards=[card]).model_dump(exclude_none=True), facts)
