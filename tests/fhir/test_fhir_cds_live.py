@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +15,7 @@ from cds_live import ISS_EC, FakeFhir, Keys, cds_server
 from fhir_builders import ICD, PATIENT_ID, ago, condition, med_request, observation, patient
 
 from clotsafe.fhir.cds import PREFETCH
+from clotsafe.web.screenings.present import LETTER_QUESTIONS
 
 PV = "clotsafe-patient-view"
 
@@ -22,14 +25,19 @@ def keys() -> Keys:
     return Keys()
 
 
+ORGANISATION = "St Elsewhere Integrative Medicine"
+
+
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Iterator[str]:
-    with cds_server(tmp_path_factory.mktemp("cds"), keys) as url:
+    env = {"CLOTSAFE_CDS_ORGANISATION": ORGANISATION}
+    with cds_server(tmp_path_factory.mktemp("cds"), keys, env) as url:
         yield url
 
 
 def _record() -> list[dict[str, Any]]:
-    return [patient(), condition("I82.412", ICD, onset=ago(20), rid="dvt"),
+    named = {**patient(), "name": [{"use": "official", "given": ["Ada"], "family": "Lovelace"}]}
+    return [named, condition("I82.412", ICD, onset=ago(20), rid="dvt"),
             med_request("855332", rid="warfarin"), observation("8867-4", 88, "/min")]  # fmt: skip
 
 
@@ -241,3 +249,66 @@ def test_malformed_fhir_in_prefetch_is_4xx_or_a_warning_never_500(
         assert resp.json()["errors"][0]["field"].startswith("prefetch.")
     else:
         assert "Not used from the record" in resp.json()["cards"][0]["detail"]
+
+
+def _pdf_text(content: bytes) -> str:
+    pypdf = pytest.importorskip("pypdf", reason="pypdf comes with the test-web extra")
+    pages = pypdf.PdfReader(io.BytesIO(content)).pages
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in pages))
+
+
+def _letter_link(card: dict[str, Any]) -> dict[str, Any]:
+    (link,) = [x for x in card["links"] if x["label"] == "Consultation letter (PDF)"]
+    return link
+
+
+def test_clearance_card_letter_link_gives_the_consultation_letter_pdf(
+    base: str, keys: Keys
+) -> None:
+    """An EHR user (no clotsafe login) follows a clearance_required card's letter link and gets
+    the consultation letter: the organisation's letterhead, the patient, the reasons, the
+    POLICY §5 questions with room to answer and a signature line."""
+    card = post(base, keys, PV, hook(prefetch=prefetch(_record()))).json()["cards"][0]
+    link = _letter_link(card)
+    assert link["type"] == "absolute"
+    assert re.fullmatch(rf"{re.escape(base)}/cds-services/letters/[A-Za-z0-9_-]{{43}}\.pdf",
+                        link["url"])  # fmt: skip
+    resp = httpx.get(link["url"], timeout=60)
+    assert resp.status_code == 200 and resp.headers["Content-Type"] == "application/pdf"
+    assert resp.headers["Cache-Control"] == "no-store"
+    text = _pdf_text(resp.content)
+    for expected in (ORGANISATION, "Ada Lovelace", "1970-05-01", "CLOT-ACTIVE",
+                     "Reasons from our screening", *LETTER_QUESTIONS, "Signature"):  # fmt: skip
+        assert expected in text, expected
+
+
+@pytest.mark.parametrize(
+    ("level", "record"),
+    [("standard", [patient()]),
+     ("adapt", [patient(), med_request("855332", rid="warfarin")])],
+)  # fmt: skip
+def test_standard_and_adapt_cards_have_no_letter_link(
+    base: str, keys: Keys, level: str, record: list[dict[str, Any]]
+) -> None:
+    """Only clearance_required asks a clinician for clearance: no letter link otherwise."""
+    card = post(base, keys, PV, hook(prefetch=prefetch(record))).json()["cards"][0]
+    rules = {"standard": "clotsafe — Screening incomplete: ask before any massage",
+             "adapt": "(MED-ANTICOAG)"}  # fmt: skip
+    assert card["summary"].endswith(rules[level]), card["summary"]
+    assert not any("letter" in x["label"].lower() for x in card.get("links", []))
+
+
+def test_unknown_letter_token_is_a_clear_404(base: str) -> None:
+    """A made-up or mistyped letter link gets a clear 404 page, never a 500."""
+    for token in ("not-a-token", "A" * 43, "x" * 500):
+        resp = httpx.get(f"{base}/cds-services/letters/{token}.pdf", timeout=30)
+        assert resp.status_code == 404 and "not known" in resp.text
+
+
+def test_expired_letter_link_is_a_clear_410(tmp_path: Any, keys: Keys) -> None:
+    """A letter link past CLOTSAFE_CDS_LETTER_HOURS gets a clear 410 page, never the letter."""
+    with cds_server(tmp_path, keys, {"CLOTSAFE_CDS_LETTER_HOURS": "0"}) as url:
+        card = post(url, keys, PV, hook(prefetch=prefetch(_record()))).json()["cards"][0]
+        resp = httpx.get(_letter_link(card)["url"], timeout=30)
+    assert resp.status_code == 410 and "expired" in resp.text
+    assert resp.headers["Content-Type"].startswith("text/html")

@@ -5,10 +5,13 @@ CLOTSAFE_CDS_ISSUERS     path to a JSON file {issuer: JWKS} (the iss allow-list 
 CLOTSAFE_CDS_AUDIENCE    comma-separated accepted aud values (default: the URL called)
 CLOTSAFE_PUBLIC_URL      base URL used in card links (default: the request's own host)
 CLOTSAFE_CDS_MAX_BYTES   largest request body accepted (default 5 MB; larger: HTTP 413)
+CLOTSAFE_CDS_LETTER_HOURS     how long a card's consultation-letter link works (default 24)
+CLOTSAFE_CDS_ORGANISATION     letterhead of those letters (default "clotsafe")
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from dataclasses import dataclass
@@ -19,6 +22,8 @@ from typing import Any
 from django.conf import settings
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_LETTER_HOURS = 24
+DEFAULT_ORGANISATION = "clotsafe"
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,10 @@ class CdsSettings:
     audience: tuple[str, ...]
     public_url: str | None
     max_bytes: int
+    letter_hours: float
+    organisation: str
+    #: letters need WeasyPrint (the `web` extra); without it cards carry no letter link
+    letters: bool
 
 
 def _get(name: str, default: str = "") -> str:
@@ -52,4 +61,7 @@ def cds_settings() -> CdsSettings:
         audience=audience,
         public_url=_get("CLOTSAFE_PUBLIC_URL") or None,
         max_bytes=int(_get("CLOTSAFE_CDS_MAX_BYTES", str(DEFAULT_MAX_BYTES))),
+        letter_hours=float(_get("CLOTSAFE_CDS_LETTER_HOURS", str(DEFAULT_LETTER_HOURS))),
+        organisation=_get("CLOTSAFE_CDS_ORGANISATION") or DEFAULT_ORGANISATION,
+        letters=importlib.util.find_spec("weasyprint") is not None,
     )

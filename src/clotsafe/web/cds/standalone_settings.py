@@ -16,6 +16,14 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 INSTALLED_APPS = ["clotsafe.web.cds"]
 MIDDLEWARE: list[str] = []
 ROOT_URLCONF = "clotsafe.web.cds.urls"
+# the consultation letter's template is the web app's (one template for both letters)
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates")],
+        "APP_DIRS": False,
+    }
+]
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",

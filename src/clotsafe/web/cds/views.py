@@ -7,8 +7,9 @@ from datetime import date
 from typing import Any
 
 import orjson
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,6 +19,7 @@ from clotsafe.fhir.cds import discovery as discovery_body
 from clotsafe.fhir.errors import FhirInputError
 from clotsafe.fhir.http import BAD_JSON, TOO_LARGE, error_body, simple_error, status_for
 from clotsafe.fhir.service import UnknownService, handle
+from clotsafe.web.cds import letters
 from clotsafe.web.cds.conf import cds_settings
 from clotsafe.web.cds.models import CardFeedback, DbJtiStore
 
@@ -81,7 +83,9 @@ def _card_config(request: HttpRequest) -> CardConfig:
 def call(request: HttpRequest, service_id: str) -> JsonResponse:
     def work(body: Any, _claims: dict[str, Any]) -> JsonResponse:
         today: date = timezone.localdate()
-        result = handle(service_id, body, today=today, config=_card_config(request))
+        store = letters.DbLetterStore() if cds_settings().letters else None
+        result = handle(service_id, body, today=today, config=_card_config(request),
+                        letters=store)  # fmt: skip
         return JsonResponse(result.response)
 
     return _guarded(request, service_id, work)
@@ -105,3 +109,36 @@ def feedback(request: HttpRequest, service_id: str) -> JsonResponse:
         return JsonResponse({})
 
     return _guarded(request, service_id, work)
+
+
+_GONE = {
+    404: ("Letter not found", "This consultation letter link is not known. Check that the whole "
+          "link was copied, or open the patient's clotsafe card again for a new one."),
+    410: ("Letter link expired", "This consultation letter link has expired. Open the patient's "
+          "clotsafe card again in the record for a new link."),
+}  # fmt: skip
+
+
+def _gone(status: int) -> HttpResponse:
+    title, text = _GONE[status]
+    page = format_html('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{}'
+                       "</title></head><body><h1>{}</h1><p>{}</p></body></html>",
+                       title, title, text)  # fmt: skip
+    return HttpResponse(page, status=status)
+
+
+@require_GET
+def letter_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """A clearance_required card's consultation letter; the token is the permission."""
+    letter = letters.find_letter(token)
+    if letter is None:
+        return _gone(404)
+    if letter.expired:
+        return _gone(410)
+    pdf = letters.render(letter)
+    letters.record_view(letter)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="clotsafe-letter-{letter.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
