@@ -61,7 +61,8 @@ def _as_date(value: date | str | None) -> date | None:
 
 
 def letter_context(decision: Mapping[str, Any], *, letterhead: Letterhead, patient: Patient,
-                   author: str, screened_on: date | str | None = None) -> dict[str, Any]:  # fmt: skip
+                   author: str,
+                   screened_on: date | str | None = None) -> dict[str, Any]:  # fmt: skip
     return {
         "letterhead": letterhead,
         "patient": patient,
