@@ -55,6 +55,10 @@ def _sqlite_writer() -> Iterator[None]:
     if connection.vendor != "sqlite":
         yield
         return
+    if connection.is_in_memory_db():  # tests: one process, no file to lock next to
+        with _THREAD_LOCK:
+            yield
+        return
     path = f"{connection.settings_dict['NAME']}.jti-lock"
     with _THREAD_LOCK, open(path, "a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
