@@ -15,14 +15,10 @@ import orjson
 
 from clotsafe.domain.errors import ClotsafeInputError, FieldError, IntakeError
 from clotsafe.domain.intake import intake_json_schema, parse_intake_json
-from clotsafe.knowledge import rules as rule_info
+from clotsafe.knowledge import clearable_rules
 from clotsafe.rules import DEFAULT_SETTINGS, Settings, evaluate, load_settings_file
 
 FORMATS = ("text", "json", "markdown")
-
-
-def _known_rules() -> dict[str, bool]:
-    return {rid: not info.red_flag for rid, info in rule_info().items()}
 
 
 def _settings(path: str | None) -> Settings:
@@ -90,7 +86,7 @@ def screen(
         failed = run_batch(path, sys.stdout.buffer, settings, progress=sys.stderr.isatty())
         sys.exit(1 if failed else 0)
     try:
-        intake = parse_intake_json(path.read(), known_rules=_known_rules())
+        intake = parse_intake_json(path.read(), known_rules=clearable_rules())
     except IntakeError as exc:
         _fail(exc, fmt)
     decision = evaluate(intake, settings=settings)
@@ -141,7 +137,7 @@ def screen_line(line: bytes, known: dict[str, bool], settings: Settings) -> byte
 
 def run_batch(src: IO[bytes], out: IO[bytes], settings: Settings, *, progress: bool) -> int:
     """Stream NDJSON intakes to NDJSON decisions in the same order; return the failed count."""
-    known = _known_rules()
+    known = clearable_rules()
     failed = 0
     for n, line in _lines(src, progress):
         try:

@@ -50,3 +50,8 @@ def rules() -> dict[str, RuleInfo]:
 def sources() -> dict[str, str]:
     """Source tag (S#) -> citation, from FACTS.md §12."""
     return {k: str(v) for k, v in load_toml("sources.toml").items()}
+
+
+def clearable_rules() -> dict[str, bool]:
+    """Rule id -> may a clearance cover it (red flags may not, POLICY §5)."""
+    return {rid: not info.red_flag for rid, info in rules().items()}

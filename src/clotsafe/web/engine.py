@@ -14,7 +14,7 @@ from typing import Any
 
 from clotsafe.domain.errors import FieldError, IntakeError, SettingsError
 from clotsafe.domain.intake import parse_intake
-from clotsafe.knowledge import rules as rule_info
+from clotsafe.knowledge import clearable_rules
 from clotsafe.rules import evaluate, load_settings
 from clotsafe.rules.settings import Settings
 
@@ -37,9 +37,14 @@ class Evaluation:
         return str(self.decision["policy_version"])
 
 
-def clearable_rules() -> dict[str, bool]:
-    """Rule id -> may a clearance cover it (red flags may not, POLICY §5)."""
-    return {rid: not info.red_flag for rid, info in rule_info().items()}
+def clearable_reasons(decision: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The reasons of a decision JSON that a clearance can cover: rules at clearance_required
+    (before any clearance), never red flags (POLICY §5)."""
+    allowed = clearable_rules()
+    return [
+        r for r in decision.get("reasons", [])
+        if r.get("rule_level", r["level"]) == "clearance_required" and allowed.get(r["rule"])
+    ]  # fmt: skip
 
 
 @lru_cache(maxsize=64)

@@ -19,11 +19,7 @@ from clotsafe.web.screenings.models import Screening
 
 def clearable(screening: Screening) -> list[dict[str, Any]]:
     """The reasons of a screening that a clearance can cover (clearance_required, not red flags)."""
-    allowed = engine.clearable_rules()
-    return [
-        r for r in screening.decision.get("reasons", [])
-        if r.get("rule_level", r["level"]) == "clearance_required" and allowed.get(r["rule"])
-    ]  # fmt: skip
+    return engine.clearable_reasons(screening.decision)
 
 
 def check(client: Client, data: dict[str, Any]) -> list[FieldError]:

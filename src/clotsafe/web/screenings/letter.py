@@ -45,10 +45,7 @@ class Patient:
 
 def covered_rules(decision: Mapping[str, Any]) -> list[str]:
     """The rules the clinician's answer can cover: clearance_required, not red flags."""
-    allowed = engine.clearable_rules()
-    return [r["rule"] for r in decision.get("reasons", [])
-            if r.get("rule_level", r["level"]) == "clearance_required"
-            and allowed.get(r["rule"])]  # fmt: skip
+    return [r["rule"] for r in engine.clearable_reasons(decision)]
 
 
 def _as_date(value: date | str | None) -> date | None:
