@@ -152,3 +152,17 @@ def test_screen_fhir_ehr_bundle_needs_a_date() -> None:
     assert decision["complete"] is False  # the record never says "no" to a red flag
     code, _, err = _run("screen", "--fhir", str(bundle))
     assert code == 1 and "date" in err
+
+
+def test_batch_progress_bar_goes_to_stderr_only() -> None:
+    """With a progress bar (stderr is a terminal) stdout still holds only the decisions."""
+    import io
+
+    from clotsafe.cli import run_batch
+    from clotsafe.rules import DEFAULT_SETTINGS
+
+    src = io.BytesIO(("\n".join([json.dumps(intake())] * 1500) + "\n").encode())
+    out = io.BytesIO()
+    assert run_batch(src, out, DEFAULT_SETTINGS, progress=True) == 0
+    rows = out.getvalue().splitlines()
+    assert len(rows) == 1500 and all(json.loads(r)["level"] == "standard" for r in rows)
