@@ -10,6 +10,10 @@ from clotsafe.domain.regions import REGIONS
 from clotsafe.knowledge import load_toml
 
 
+#: the emergency numbers named where no clinic has set its own (POLICY §1)
+EMERGENCY_NUMBERS = "911/999/112"
+
+
 @cache
 def level_texts() -> dict[str, dict[str, str]]:
     return load_toml("levels.toml")
@@ -21,8 +25,8 @@ def region_name(region: str) -> str:
 
 def headline(decision: Decision) -> tuple[str, str]:
     """(title, what the therapist does) for the decision's level."""
-    t = level_texts()[decision.level.value]
-    return t["title"], t["therapist"]
+    t = level_texts()["level"][decision.level.value]
+    return t["label"], t["therapist"].replace("{number}", EMERGENCY_NUMBERS)
 
 
 def caps_by_level(decision: Decision) -> list[tuple[int, list[str]]]:

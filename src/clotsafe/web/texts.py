@@ -17,7 +17,7 @@ def questions() -> dict[str, Any]:
 
 @cache
 def levels() -> dict[str, Any]:
-    return load_toml("web_levels.toml")
+    return load_toml("levels.toml")
 
 
 @cache
