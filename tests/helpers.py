@@ -4,25 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from clotsafe.domain.questions import RED_FLAG_TRI
+from clotsafe.domain.questions import ALWAYS_REQUIRED, PREGNANCY_REQUIRED
 
 ON = "2026-11-25"
-COMPLETE_NO: dict[str, Any] = {
-    **dict.fromkeys(RED_FLAG_TRI, "no"),
-    **dict.fromkeys(
-        (
-            "clot_ever",
-            "anticoagulant",
-            "antiplatelet",
-            "surgery_recent",
-            "leg_injury",
-            "cancer_active",
-            "pregnant",
-            "gave_birth",
-        ),
-        "no",
-    ),
-}
+COMPLETE_NO: dict[str, Any] = dict.fromkeys((*ALWAYS_REQUIRED, *PREGNANCY_REQUIRED), "no")
 
 
 def intake(answers: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:

@@ -39,30 +39,10 @@ def _setup_django() -> None:
 def _vignettes() -> list[dict[str, Any]]:
     from django.utils import timezone
 
+    from clotsafe.domain.questions import ALWAYS_REQUIRED, PREGNANCY_REQUIRED
+
     today = timezone.localdate()
-    no = {
-        q: "no"
-        for q in (
-            "rf_breathless",
-            "rf_chest_pain",
-            "rf_cough_blood",
-            "rf_faint",
-            "rf_heart_racing",
-            "rf_stroke_signs",
-            "rf_limb_swelling",
-            "rf_limb_pain",
-            "rf_limb_skin",
-            "rf_hard_vein",
-            "clot_ever",
-            "anticoagulant",
-            "antiplatelet",
-            "surgery_recent",
-            "leg_injury",
-            "cancer_active",
-            "pregnant",
-            "gave_birth",
-        )
-    }
+    no = dict.fromkeys((*ALWAYS_REQUIRED, *PREGNANCY_REQUIRED), "no")
     dvt = {
         "kind": "dvt",
         "site": "left_calf",

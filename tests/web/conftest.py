@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from clotsafe.domain.questions import ALWAYS_REQUIRED, PREGNANCY_REQUIRED, RED_FLAG_TRI
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clotsafe.web.settings")
 os.environ.setdefault("CLOTSAFE_DATA_DIR", tempfile.mkdtemp(prefix="clotsafe-test-"))
 os.environ.setdefault("CLOTSAFE_SECRET_KEY", "test-only-not-a-secret")
@@ -36,31 +38,9 @@ def pytest_report_header() -> str | None:
     return MISSING or None
 
 
-NO_FLAGS = {
-    q: "no"
-    for q in (
-        "rf_breathless",
-        "rf_chest_pain",
-        "rf_cough_blood",
-        "rf_faint",
-        "rf_heart_racing",
-        "rf_stroke_signs",
-        "rf_limb_swelling",
-        "rf_limb_pain",
-        "rf_limb_skin",
-        "rf_hard_vein",
-    )
-}
+NO_FLAGS = dict.fromkeys(RED_FLAG_TRI, "no")
 COMPLETE_NO = {
-    **NO_FLAGS,
-    "clot_ever": "no",
-    "anticoagulant": "no",
-    "antiplatelet": "no",
-    "surgery_recent": "no",
-    "leg_injury": "no",
-    "cancer_active": "no",
-    "pregnant": "no",
-    "gave_birth": "no",
+    **dict.fromkeys((*ALWAYS_REQUIRED, *PREGNANCY_REQUIRED), "no"),
     "age": 40,
     "sex": "female",
 }

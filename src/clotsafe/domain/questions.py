@@ -199,5 +199,14 @@ RED_FLAG_IDS: tuple[str, ...] = tuple(q.id for q in QUESTIONS if q.section == "r
 #: tri questions of the red-flag block that are always asked (the per-visit re-check)
 RED_FLAG_TRI: tuple[str, ...] = (*PE_SIGNS, "rf_heart_racing", "rf_stroke_signs", *LIMB_SIGNS)
 
+#: INTAKE.md "Which answers make a screening complete": always required ...
+ALWAYS_REQUIRED: tuple[str, ...] = (
+    *RED_FLAG_TRI,
+    *("clot_ever", "anticoagulant", "antiplatelet", "surgery_recent", "leg_injury"),
+    "cancer_active",
+)
+#: ... and these unless sex is male or age is under 12 or over 55
+PREGNANCY_REQUIRED: tuple[str, ...] = ("pregnant", "gave_birth")
+
 #: fields of one ``clots`` record
 CLOT_FIELDS = ("kind", "site", "diagnosed_on", "treatment")

@@ -9,13 +9,13 @@ from clotsafe.domain.decision import Decision
 from clotsafe.domain.regions import REGIONS
 from clotsafe.knowledge import load_toml
 
-
 #: the emergency numbers named where no clinic has set its own (POLICY §1)
 EMERGENCY_NUMBERS = "911/999/112"
 
 
 @cache
-def level_texts() -> dict[str, dict[str, str]]:
+def level_texts() -> dict[str, Any]:
+    """knowledge/levels.toml: [level.<id>] label/icon/client/therapist, and [incomplete]."""
     return load_toml("levels.toml")
 
 
@@ -25,7 +25,7 @@ def region_name(region: str) -> str:
 
 def headline(decision: Decision) -> tuple[str, str]:
     """(title, what the therapist does) for the decision's level."""
-    t = level_texts()["level"][decision.level.value]
+    t: dict[str, str] = level_texts()["level"][decision.level.value]
     return t["label"], t["therapist"].replace("{number}", EMERGENCY_NUMBERS)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from clotsafe import POLICY_VERSION
 from clotsafe.domain.decision import Decision, Plan, Reason
 from clotsafe.domain.intake import Answers, Clearance, Intake
-from clotsafe.domain.questions import BY_ID, RED_FLAG_TRI
+from clotsafe.domain.questions import ALWAYS_REQUIRED, BY_ID, PREGNANCY_REQUIRED
 from clotsafe.domain.types import LEVEL_URGENCY, Level, Urgency
 from clotsafe.knowledge import RuleInfo
 from clotsafe.knowledge import rules as rule_info
@@ -18,11 +18,6 @@ from clotsafe.rules.registry import RULES, TRIGGERS, Ctx, Firing, active_answers
 from clotsafe.rules.settings import DEFAULT_SETTINGS, Settings
 
 _ORDER = {rid: i for i, rid in enumerate(rule_info())}
-_ALWAYS_REQUIRED = (
-    *RED_FLAG_TRI,
-    *("clot_ever", "anticoagulant", "antiplatelet", "surgery_recent", "leg_injury"),
-    "cancer_active",
-)
 _Q_ORDER = {qid: i for i, qid in enumerate(BY_ID)}
 
 
@@ -163,13 +158,13 @@ def _referral(reasons: list[Reason], parts: list[PlanPart]) -> Urgency:
 
 def pending_questions(a: Answers) -> tuple[str, ...]:
     """The INTAKE.md "complete" questions that are still unanswered, in question-bank order."""
-    missing = {q for q in _ALWAYS_REQUIRED if q not in a}
+    missing = {q for q in ALWAYS_REQUIRED if q not in a}
     if _medicated(a) and "rf_unusual_bleeding" not in a:
         missing.add("rf_unusual_bleeding")
     if a.yes("clot_ever") and not a.clots():
         missing.add("clots")
     if not _pregnancy_exempt(a):
-        missing.update(q for q in ("pregnant", "gave_birth") if q not in a)
+        missing.update(q for q in PREGNANCY_REQUIRED if q not in a)
     return tuple(sorted(missing, key=_Q_ORDER.__getitem__))
 
 
