@@ -9,7 +9,7 @@ item.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -143,6 +143,3 @@ def register(calc: Calculator) -> Calculator:
 
 def get(name: str) -> Calculator:
     return REGISTRY[name]
-
-
-ScoreFn = Callable[[Mapping[str, Any]], ScoreResult]

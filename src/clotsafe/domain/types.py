@@ -34,10 +34,6 @@ class Level(Enum):
     def __ge__(self, other: Level) -> bool:
         return self.rank >= other.rank
 
-    @property
-    def allows_massage(self) -> bool:
-        return self.rank <= 1
-
 
 class Position(Enum):
     """Client position, least to most restrictive (POLICY §7)."""

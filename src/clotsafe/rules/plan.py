@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from clotsafe.domain.decision import Plan
 from clotsafe.domain.regions import REGION_SET, REGIONS
 from clotsafe.domain.types import MAX_PRESSURE, Position
-
-ALL = REGION_SET
 
 
 class PlanPart:
@@ -130,10 +128,3 @@ def no_massage_plan(parts: Iterable[PlanPart]) -> Plan:
         True,
         plan.notes,
     )
-
-
-def caps_part(caps: Mapping[str, int], avoid: Iterable[str] = (), note: str = "") -> PlanPart:
-    part = PlanPart(caps=dict(caps), avoid=set(avoid))
-    if note:
-        part.note(note)
-    return part
