@@ -31,6 +31,9 @@ class Reason:
     cleared_by: Mapping[str, Any] | None = None
     #: the level POLICY.md gives, when a clinic setting raised it
     default_level: Level | None = None
+    #: CLEARANCE-RESTRICTIONS only: the clearance whose restrictions apply (POLICY §8.6):
+    #: {"rules": [...], "clinician": ..., "date": ..., "valid_until": ...}
+    clearance: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -49,6 +52,8 @@ class Reason:
             d["cleared_by"] = dict(self.cleared_by)
         if self.default_level is not None:
             d["default_level"] = self.default_level.value
+        if self.clearance is not None:
+            d["clearance"] = dict(self.clearance)
         return d
 
 
@@ -103,6 +108,10 @@ class Decision:
     #: clearances on record that no longer apply (expired), for the renderers to mention
     expired_clearances: tuple[Mapping[str, Any], ...] = ()
     settings_name: str = "default"
+    #: valid clearances that did not lower a rule that fired, and why (POLICY §8.4, §8.7):
+    #: {"rule", "why": "event_after_clearance" | "level_raised_by_clinic", "clearance": {...},
+    #:  and for event_after_clearance "event" (answer path) and "event_on" (date)}
+    unapplied_clearances: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def fired(self) -> tuple[str, ...]:
@@ -124,4 +133,6 @@ class Decision:
         }
         if self.expired_clearances:
             d["expired_clearances"] = [dict(c) for c in self.expired_clearances]
+        if self.unapplied_clearances:
+            d["unapplied_clearances"] = [dict(c) for c in self.unapplied_clearances]
         return d
