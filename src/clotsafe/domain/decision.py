@@ -7,8 +7,68 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+from clotsafe.domain.errors import ClotsafeInputError, FieldError
 from clotsafe.domain.regions import REGIONS, sort_regions
 from clotsafe.domain.types import Level, Position, Urgency
+
+
+class _Reader:
+    """Reads one stored JSON object; every error names the field, what was expected and what
+    arrived (the decision was written by ``to_json``, so an error means a damaged store)."""
+
+    def __init__(self, obj: Any, path: str) -> None:
+        if not isinstance(obj, Mapping):
+            raise _error(path, "wrong_type", "expected a JSON object", obj)
+        self.obj, self.path = obj, path
+
+    def _at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self.obj:
+            if default is ...:
+                raise _error(
+                    self._at(key), "missing_field", "expected this field, found none", None
+                )
+            return default
+        value = self.obj[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
+            raise _error(self._at(key), "wrong_type", f"expected {_kind_name(kind)}", value)
+        return value
+
+    def enum(self, key: str, enum: type[Any], default: Any = ...) -> Any:
+        raw = self.get(key, str, default)
+        try:
+            return enum(raw) if isinstance(raw, str) else raw
+        except ValueError:
+            allowed = ", ".join(e.value for e in enum)
+            raise _error(
+                self._at(key), "not_allowed_value", f"expected one of {allowed}", raw
+            ) from None
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        values = self.get(key, list, [])
+        if not all(isinstance(v, str) for v in values):
+            raise _error(self._at(key), "wrong_type", "expected a list of strings", values)
+        return tuple(values)
+
+    def objects(self, key: str) -> tuple[Mapping[str, Any], ...]:
+        return tuple(_Reader(v, f"{self._at(key)}[{i}]").obj
+                     for i, v in enumerate(self.get(key, list, [])))  # fmt: skip
+
+
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", bool: "true or false", int: "a whole number", list: "a list",
+             dict: "an object", type(None): "null", Mapping: "an object"}  # fmt: skip
+    return " or ".join(names.get(k, k.__name__) for k in _kinds(kind))
+
+
+def _error(path: str, code: str, message: str, got: Any) -> ClotsafeInputError:
+    return ClotsafeInputError([FieldError(path, code, f"stored decision: {message}", got)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +116,21 @@ class Reason:
             d["clearance"] = dict(self.clearance)
         return d
 
+    @classmethod
+    def from_json(cls, obj: Any, path: str = "reason") -> Reason:
+        """A reason as ``to_json`` wrote it (policy_version "1" or "1.1")."""
+        r = _Reader(obj, path)
+        level = r.enum("level", Level)
+        default_level = r.enum("default_level", Level, None)
+        return cls(
+            rule=r.get("rule", str), level=level, summary=r.get("summary", str, ""),
+            sources=r.strings("sources"), policy_choice=r.get("policy_choice", bool, False),
+            rule_level=r.enum("rule_level", Level, level), answers=r.get("answers", dict, {}),
+            assumptions=r.strings("assumptions"), policy_note=r.get("policy_note", str, ""),
+            cleared_by=r.get("cleared_by", dict, None), default_level=default_level,
+            clearance=r.get("clearance", dict, None),
+        )  # fmt: skip
+
 
 _REGION_LIST = list(REGIONS)
 
@@ -87,11 +162,41 @@ class Plan:
             "notes": list(self.notes),
         }
 
+    @classmethod
+    def from_json(cls, obj: Any, path: str = "plan") -> Plan:
+        """A plan as ``to_json`` wrote it; a region missing from ``pressure_max`` reads as 5."""
+        r = _Reader(obj, path)
+        caps = r.get("pressure_max", dict, {})
+        bad = {k: v for k, v in caps.items() if k not in REGIONS or type(v) is not int}
+        if bad:
+            raise _error(f"{path}.pressure_max", "wrong_type",
+                         "expected region ids with whole-number caps", bad)  # fmt: skip
+        return cls(
+            pressure_max={reg: caps.get(reg, 5) for reg in REGIONS},
+            avoid=frozenset(r.strings("avoid")),
+            position=r.enum("position", Position, Position.ANY),
+            gentle_joint_movement=frozenset(r.strings("gentle_joint_movement")),
+            no_joint_movement=frozenset(r.strings("no_joint_movement")),
+            session_minutes_max=r.get("session_minutes_max", (int, type(None)), None),
+            rescreen_each_visit=r.get("rescreen_each_visit", bool, False),
+            notes=r.strings("notes"),
+        )
+
 
 class Score(Protocol):
     """A computed score as a decision holds it (see clotsafe.calculators.base.ScoreResult)."""
 
     def summary(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredScore:
+    """A score read back from a stored decision: its summary, as the calculator wrote it."""
+
+    data: Mapping[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        return dict(self.data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +241,43 @@ class Decision:
         if self.unapplied_clearances:
             d["unapplied_clearances"] = [dict(c) for c in self.unapplied_clearances]
         return d
+
+    @classmethod
+    def from_json(cls, obj: Any, *, screened_on: date | None = None) -> Decision:
+        """The Decision that ``to_json`` wrote, under policy_version "1" or "1.1"; fields a
+        version-1 decision lacks (``unapplied_clearances``, a reason's ``clearance``) read as
+        absent. ``screened_on`` is used when the JSON has none. Raises ClotsafeInputError
+        naming the field when the JSON is not a stored decision."""
+        r = _Reader(obj, "")
+        return cls(
+            policy_version=r.get("policy_version", str),
+            screened_on=_screened_on(r, screened_on),
+            level=r.enum("level", Level),
+            complete=r.get("complete", bool),
+            pending_questions=r.strings("pending_questions"),
+            reasons=tuple(
+                Reason.from_json(x, f"reasons[{i}]")
+                for i, x in enumerate(r.get("reasons", list, []))
+            ),
+            plan=Plan.from_json(r.get("plan", dict)),
+            referral=_Reader(r.get("referral", dict), "referral").enum("urgency", Urgency),
+            scores={
+                k: StoredScore(_Reader(v, f"scores.{k}").obj)
+                for k, v in r.get("scores", dict, {}).items()
+            },
+            expired_clearances=r.objects("expired_clearances"),
+            settings_name=r.get("settings", str, "default"),
+            unapplied_clearances=r.objects("unapplied_clearances"),
+        )
+
+
+def _screened_on(r: _Reader, fallback: date | None) -> date:
+    raw = r.get("screened_on", str, None)
+    if raw is None:
+        if fallback is None:
+            raise _error("screened_on", "missing_field", "expected this field, found none", None)
+        return fallback
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise _error("screened_on", "bad_date", "expected a date written YYYY-MM-DD", raw) from None
