@@ -8,6 +8,7 @@ from typing import Any
 #: every error code clotsafe emits for bad input; each has an entry in docs/errors.md
 ERROR_CODES: dict[str, str] = {
     "invalid_json": "the input is not valid JSON",
+    "duplicate_key": "an object names the same key twice (POLICY 1.1 §8.1)",
     "not_an_object": "the intake (or a part of it) must be a JSON object",
     "unknown_question": "an answer key that is not a question id of INTAKE.md",
     "unknown_field": "a key that this object does not have",

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from clotsafe.domain import strictjson
 from clotsafe.domain.errors import FieldError, IntakeError
 from clotsafe.domain.questions import (
     BY_ID,
@@ -344,8 +345,13 @@ def parse_intake_json(raw: bytes | str, *, known_rules: Mapping[str, bool] | Non
     """Validate one intake given as JSON text.
 
     ``known_rules`` maps rule ids to whether a clearance may cover them (False for red flags);
-    when given, clearances naming other rules are rejected.
+    when given, clearances naming other rules are rejected. A key named twice in one object
+    is refused (``duplicate_key``, POLICY 1.1 §8.1), never read as "the last one wins".
     """
+    try:
+        strictjson.loads(raw)
+    except strictjson.JsonInputError as exc:
+        raise IntakeError(exc.errors) from None
     try:
         model = IntakeModel.model_validate_json(raw)
     except ValidationError as exc:
