@@ -15,8 +15,8 @@ import orjson
 
 from clotsafe.domain.errors import ClotsafeInputError, FieldError, IntakeError
 from clotsafe.domain.intake import intake_json_schema, parse_intake_json
-from clotsafe.knowledge import clearable_rules
-from clotsafe.rules import DEFAULT_SETTINGS, Settings, evaluate, load_settings_file
+from clotsafe.rules import DEFAULT_SETTINGS, Settings, load_settings_file
+from clotsafe.rules.screener import Screener, intake_json, intake_lines
 
 FORMATS = ("text", "json", "markdown")
 
@@ -85,12 +85,10 @@ def screen(
     if batch:
         failed = run_batch(path, sys.stdout.buffer, settings, progress=sys.stderr.isatty())
         sys.exit(1 if failed else 0)
-    try:
-        intake = parse_intake_json(path.read(), known_rules=clearable_rules())
-    except IntakeError as exc:
-        _fail(exc, fmt)
-    decision = evaluate(intake, settings=settings)
-    click.echo(_RENDERERS[fmt](decision), nl=False)
+    result = next(Screener(settings).screen(intake_json(path.read())))
+    if result.decision is None:
+        _fail(result.error or IntakeError(), fmt)
+    click.echo(_RENDERERS[fmt](result.decision), nl=False)
 
 
 def _intake_from_fhir(raw: bytes, on: Any, fmt: str) -> bytes:
@@ -132,20 +130,19 @@ _RENDERERS: dict[str, Callable[[Any], str]] = {
 def screen_line(line: bytes, known: dict[str, bool], settings: Settings) -> bytes:
     """One NDJSON intake line -> one decision JSON (raises ClotsafeInputError on bad input)."""
     intake = parse_intake_json(line, known_rules=known)
-    return orjson.dumps(evaluate(intake, settings=settings).to_json())
+    return orjson.dumps(Screener(settings).screen_one(intake).to_json())
 
 
 def run_batch(src: IO[bytes], out: IO[bytes], settings: Settings, *, progress: bool) -> int:
     """Stream NDJSON intakes to NDJSON decisions in the same order; return the failed count."""
-    known = clearable_rules()
     failed = 0
-    for n, line in _lines(src, progress):
-        try:
-            result = screen_line(line, known, settings)
-        except ClotsafeInputError as exc:
+    lines = (line for _, line in _lines(src, progress))
+    for result in Screener(settings).screen(intake_lines(lines)):
+        if result.decision is None:
             failed += 1
-            result = orjson.dumps({"line": n, "error": exc.to_dict()["errors"]})
-        out.write(result + b"\n")
+            out.write(orjson.dumps(result.error_json()) + b"\n")
+        else:
+            out.write(orjson.dumps(result.decision.to_json()) + b"\n")
     out.flush()
     return failed
 
