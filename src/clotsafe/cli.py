@@ -237,3 +237,8 @@ def fhir_questionnaire() -> None:
     from clotsafe.fhir.cli_support import questionnaire_json
 
     click.echo(orjson.dumps(questionnaire_json(), option=orjson.OPT_INDENT_2).decode())
+
+
+from clotsafe.cli_bulk import bulk  # noqa: E402  (last: it imports only click until `bulk export` runs)
+
+main.add_command(bulk)
