@@ -6,23 +6,33 @@ turn a red flag into a "no". :func:`loads` is the one decoder for JSON from outs
 :class:`JsonInputError` with code ``invalid_json`` (not JSON) or ``duplicate_key`` (one error
 per repeated key, ``field`` = the key's path, e.g. ``answers.clots[0].treatment``).
 
-How it stays fast (orjson does the parsing; the check costs about one ``orjson.dumps``):
-in JSON, every ``:`` outside a string separates a key from its value, and a ``:`` inside a
-string is written literally unless it is the escape ``\\u003a``. So, when the text holds no
-such escape, ``raw.count(":")`` equals (number of key/value pairs written) + (colons inside
-strings written), and ``orjson.dumps(decoded).count(":")`` equals the same two numbers for the
-decoded value. A repeated key is dropped by the parser together with one of its values, so the
-second count is then strictly smaller. Equal counts therefore prove that no key repeats; only
-when they differ (or the escape occurs, or the value is too deeply nested for ``orjson.dumps``)
-does :func:`duplicate_keys` scan the text again, in Python, to find the paths.
+How it stays fast (orjson parses; the check is a byte count and a walk over the containers):
+in JSON text every ``:`` outside a string separates a key from its value, so
+``raw.count(":")`` = (key/value pairs written) + (colons written inside strings). A repeated
+key makes the parser drop at least one pair, so the pairs in the decoded value are then
+strictly fewer than the pairs written. Hence ``raw.count(":") == pairs in the decoded value``
+proves that no key repeats (and that no string holds a colon). Only when the two differ --
+a repeated key, or a string with a colon (a FHIR URL, a note "10:30") -- does the standard
+library's C scanner decode the text again with a hook that stops at the first repeated key;
+and only when there is one does :func:`duplicate_keys` scan the text in Python for the paths.
 
-Measured with ``.venv/bin/python benchmarks/bench_strictjson.py`` (one core, CPython 3, orjson;
-a typical 1.4 KB intake; µs per call, best of 5 runs):
+Measured with ``taskset -c 0 .venv/bin/python benchmarks/bench_strictjson.py`` (2,000 intakes
+from benchmarks/gen_intakes.py; µs per intake, best of 5 rounds; 2026-11-30 on the shared
+2-core build machine, load average 1.7, with other engineers' jobs running):
 
-    orjson.loads alone                                   see the script's output in the report
-    strictjson.loads (orjson + colon check)
-    json.loads(object_pairs_hook=tiny dict check)
-    duplicate_keys (slow path, only on failure)
+    what, per intake                               compact 941 B   indented 1,228 B
+    orjson.loads alone (the floor)                      7.5             7.3
+    strictjson.loads (orjson + count + walk)           13.9            14.2
+    json.loads(object_pairs_hook=dict-size check)      29.6            29.9
+    strictjson.loads, a string holds a colon           25.2
+    strictjson.loads refusing a repeated answer       242
+    duplicate_keys alone (the Python path finder)     448             198
+
+So the check costs 4-6.5 µs here on top of orjson (runs vary by ±30 %), on a machine where
+orjson itself takes 7 µs for what the batch budget counts at 2-5 µs; ``raw.count`` is ~1 µs
+of it and the walk ~3-4 µs. ``orjson.dumps(value).count(":")`` was tried instead of the walk and
+costs more (~11 µs here). The exact check (~+18 µs) runs only for text with a colon in a
+string, and the path finder only for text that does repeat a key.
 """
 
 from __future__ import annotations
@@ -58,10 +68,9 @@ def loads(raw: bytes | str) -> Any:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise JsonInputError([FieldError("", "invalid_json", f"not valid JSON: {exc}")]) from None
-    if not _surely_unique(raw, value):
-        found = duplicate_keys(raw)
-        if found:
-            raise JsonInputError([_duplicate(path, key) for path, key in found])
+    kind = type(value)
+    if (kind is dict or kind is list) and _colons(raw) != _pair_count(value):
+        _refuse_repeats(raw)
     return value
 
 
@@ -70,7 +79,8 @@ def duplicate_keys(raw: bytes | str) -> list[tuple[str, str]]:
 
     ``path`` is dotted with list indexes (``answers.clots[0].treatment``, ``entry[3].resource
     .code``); keys are compared after decoding escapes, so ``"a\\u0062"`` repeats ``"ab"``.
-    ``raw`` must be valid JSON (call after a parser accepted it)."""
+    ``raw`` must be valid JSON (call after a parser accepted it). Pure Python: for the failure
+    path only."""
     text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8")
     scan = _Scan()
     for match in _TOKEN.finditer(text):
@@ -80,16 +90,50 @@ def duplicate_keys(raw: bytes | str) -> list[tuple[str, str]]:
     return scan.found
 
 
-def _surely_unique(raw: bytes | str, value: Any) -> bool:
-    if not isinstance(value, (dict, list)):
-        return True
+def _colons(raw: bytes | str) -> int:
+    return raw.count(":") if isinstance(raw, str) else raw.count(b":")
+
+
+def _pair_count(value: dict[str, Any] | list[Any]) -> int:
+    """Key/value pairs in all objects of a decoded value (iterative: no recursion limit)."""
+    count = 0
+    stack: list[Any] = [value]
+    push, pop = stack.append, stack.pop
+    while stack:
+        node = pop()
+        if type(node) is dict:
+            count += len(node)
+            node = node.values()
+        for item in node:
+            kind = type(item)
+            if kind is dict or kind is list:
+                push(item)
+    return count
+
+
+class _Repeated(Exception):
+    """Raised inside the standard library's decoder at the first repeated key."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _Repeated
+    return obj
+
+
+def _refuse_repeats(raw: bytes | str) -> None:
+    """Colons inside strings, or a repeated key: decide exactly, and name the paths if so."""
     try:
-        written = orjson.dumps(value).count(b":")
-    except orjson.JSONEncodeError:  # nested deeper than orjson.dumps allows
-        return False
-    if isinstance(raw, str):
-        return "\\u003a" not in raw and "\\u003A" not in raw and raw.count(":") == written
-    return b"\\u003a" not in raw and b"\\u003A" not in raw and raw.count(b":") == written
+        json.loads(raw, object_pairs_hook=_unique_pairs)
+        return
+    except RecursionError:  # deeper than the C scanner allows: the scan below has no limit
+        pass
+    except _Repeated:
+        pass
+    found = duplicate_keys(raw)
+    if found:
+        raise JsonInputError([_duplicate(path, key) for path, key in found])
 
 
 def _duplicate(path: str, key: str) -> FieldError:
