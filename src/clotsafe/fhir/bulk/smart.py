@@ -51,7 +51,11 @@ class SmartConfig:
 
 
 def load_key(path: Path, kid: str | None) -> SigningKey:
-    """The signing key in ``path`` (PEM, JWK or JWKS), or BulkError ``bulk_bad_key``."""
+    """The signing key in ``path`` (PEM, JWK or JWKS), or BulkError ``bulk_bad_key``.
+
+    The ``kid`` is ``--kid`` or the JWK's own; with ``--kid``, a JWKS's key is the one with
+    that kid (or without one).
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -62,15 +66,11 @@ def load_key(path: Path, kid: str | None) -> SigningKey:
         key, file_kid = _from_jwk(data, path, kid)
     else:
         key, file_kid = _from_pem(data, path), None
-    if kid and file_kid and kid != file_kid:
-        raise BulkError(
-            "bulk_bad_key", f"--kid {kid!r} differs from the key file's kid {file_kid!r}"
-        )
     chosen = kid or file_kid
     if not chosen:
         raise BulkError(
             "bulk_bad_key",
-            f"{path} is a PEM key with no key id: give --kid "
+            f"{path} carries no key id (a PEM never does): give --kid "
             "(the kid registered with the server's JWKS)",
         )
     return SigningKey(key, _alg(key, path), chosen)
@@ -93,7 +93,7 @@ def _from_jwk(data: bytes, path: Path, kid: str | None) -> tuple[Any, str | None
     keys = obj.get("keys") if isinstance(obj, dict) and "keys" in obj else [obj]
     private = [k for k in keys or () if isinstance(k, dict) and "d" in k]
     if kid:
-        private = [k for k in private if k.get("kid") == kid] or private[:0]
+        private = [k for k in private if k.get("kid") in (kid, None)]
     if len(private) != 1:
         raise BulkError(
             "bulk_bad_key",
