@@ -23,7 +23,7 @@ def test_screen_text_summary() -> None:
     code, out, _ = _run("screen", str(EXAMPLE))
     assert code == 0
     assert out.startswith("LEVEL: CLEARANCE REQUIRED")
-    assert "CLOT-ACTIVE" in out and "do not work: left calf, left foot" in out
+    assert "CLOT-ACTIVE" in out and "do not work: Left calf or shin, Left foot" in out
 
 
 def test_screen_json_from_stdin() -> None:
@@ -46,7 +46,7 @@ def test_incomplete_is_never_a_green_light() -> None:
     code, out, _ = _run("screen", "-", input=json.dumps(obj))
     assert code == 0
     assert out.splitlines()[0].startswith("!! SCREENING INCOMPLETE")
-    assert "rf_faint" in out
+    assert "Have you fainted" in out and "rf_faint" not in out  # the question, in words
 
 
 def test_bad_intake_exits_1_naming_the_field() -> None:

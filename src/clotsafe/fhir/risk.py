@@ -13,7 +13,7 @@ from typing import Any
 from clotsafe.domain.decision import Decision
 from clotsafe.domain.types import Level
 from clotsafe.fhir.questionnaire import CANONICAL_BASE, system_for
-from clotsafe.render.common import plan_lines
+from clotsafe.render.present import plan_lines
 
 RISK_PROBABILITY = "http://terminology.hl7.org/CodeSystem/risk-probability"
 _QUALITATIVE = {Level.STANDARD: "low", Level.ADAPT: "moderate",

@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 from clotsafe.domain.decision import Decision
-from clotsafe.domain.types import Level
-from clotsafe.render.common import headline, level_texts, plan_lines, reason_sources
+from clotsafe.render import present
 
 
 def render(decision: Decision) -> str:
     lines = _header(decision) + _reasons(decision)
-    if decision.reasons and decision.level <= Level.CLEARANCE_REQUIRED:
+    if present.shows_plan(decision):
         lines += _plan(decision)
     lines += _footer(decision)
     return "\n".join(lines) + "\n"
 
 
 def _header(d: Decision) -> list[str]:
-    title, action = headline(d)
     lines = []
-    if not d.complete:
-        inc = level_texts()["incomplete"]
-        lines += [
-            f"!! {inc['therapist'].upper()}",
-            "   Pending: " + ", ".join(d.pending_questions),
-            "",
-        ]
+    banner = present.incomplete_banner(d)
+    if banner:
+        lines += [f"!! {banner.title.upper()}", *(f"   - {q}" for q in banner.questions), ""]
     lines += [
-        f"LEVEL: {title.upper()} ({d.level.value})",
-        f"  {action}",
-        f"  Referral: {d.referral.value}",
+        f"LEVEL: {present.level_label(d.level).upper()} ({d.level.value})",
+        f"  {present.action(d)}",
+        f"  Referral: {present.urgency_text(d.referral)}",
         "",
     ]
     return lines
@@ -38,36 +32,29 @@ def _reasons(d: Decision) -> list[str]:
     if not d.reasons:
         return ["Reasons: no rule fired.", ""]
     lines = ["Reasons:"]
-    for r in d.reasons:
+    for r in present.reasons(d):
         mark = " [policy choice]" if r.policy_choice else ""
-        lines.append(f"  - {r.rule} ({r.level.value}){mark}: {r.summary}")
-        lines.append(f"      sources: {reason_sources(r)}")
-        if r.cleared_by:
-            lines.append(
-                f"      cleared by {r.cleared_by['clinician']} on {r.cleared_by['date']}"
-                f", valid until {r.cleared_by['valid_until']}"
-            )
+        lines.append(f"  - {r.rule} ({r.badge.label}){mark}: {r.summary}")
+        lines.append(f"      sources: {r.sources}")
+        if r.clearance:
+            lines.append(f"      {r.clearance}")
         lines += [f"      assumed: {a}" for a in r.assumptions]
     return [*lines, ""]
 
 
 def _plan(d: Decision) -> list[str]:
-    once = " (once cleared)" if d.level is Level.CLEARANCE_REQUIRED else ""
-    return [f"Plan{once}:", *(f"  - {line}" for line in plan_lines(d)), ""]
+    once = " (once cleared)" if present.plan(d).once_cleared else ""
+    return [f"Plan{once}:", *(f"  - {line}" for line in present.plan_lines(d)), ""]
 
 
 def _footer(d: Decision) -> list[str]:
     lines = []
     if d.plan.rescreen_each_visit:
         lines.append("Ask the red-flag questions again at the start of every session.")
-    for c in d.expired_clearances:
-        lines.append(
-            f"Clearance from {c['clinician']} ({', '.join(c['rules'])}) expired on "
-            f"{c['valid_until']}: ask again."
-        )
-    caprini = d.scores["caprini"].summary() if "caprini" in d.scores else None
+    lines += present.clearance_notices(d)
+    caprini = present.caprini(d)
     if caprini:
-        lines.append(f"Caprini 2005: {caprini['lower']}–{caprini['upper']} ({caprini['band']})")
+        lines.append(caprini.text)
     lines.append(
         f"Policy version {d.policy_version}; screened on {d.screened_on.isoformat()}. "
         "Decision support, not a diagnosis."
