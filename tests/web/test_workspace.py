@@ -74,7 +74,8 @@ def test_screening_page_shows_banner_reasons_pending_caprini_and_map(
     assert "<code>CLOT-ACTIVE</code>" in page and "<code>MED-ANTICOAG</code>" in page
     assert "Policy choice" in page
     assert "S48" in page and "Kearon C" in page  # sources with citations
-    assert "rf_unusual_bleeding" in page  # pending: asked when on a blood thinner
+    assert "bleeding gums" in page  # pending: asked when on a blood thinner, in plain words
+    assert "rf_unusual_bleeding" not in page
     assert "screening incomplete" in page.lower()
     assert "Caprini score (2005)" in page
     assert "<td>History of DVT/PE</td><td>3</td>" in page
@@ -272,7 +273,10 @@ def test_clearance_dated_in_the_future_is_refused_with_the_field(
         {"rules": ["CLOT-ACTIVE"], "clinician": "Dr X", "date": "2999-01-01"},
     )
     assert response.status_code == 200
-    assert "clearances[0].date" in response.content.decode()
+    page = response.content.decode()
+    date_field = re.search(r'<p class="q has-error"><label for="id_date">.*?</p>', page, re.S)
+    assert date_field and "is after the screening date" in date_field.group(0)
+    assert "clearances[0]" not in page and "screened_on" not in page
     c.refresh_from_db()
     assert c.latest_screening.level == "clearance_required"
 

@@ -12,9 +12,11 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from clotsafe.domain.decision import Decision
 from clotsafe.domain.errors import FieldError, IntakeError, SettingsError
 from clotsafe.domain.intake import parse_intake
 from clotsafe.knowledge import clearable_rules
+from clotsafe.render import present
 from clotsafe.rules import evaluate, load_settings
 from clotsafe.rules.settings import Settings
 
@@ -38,13 +40,9 @@ class Evaluation:
 
 
 def clearable_reasons(decision: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The reasons of a decision JSON that a clearance can cover: rules at clearance_required
-    (before any clearance), never red flags (POLICY §5)."""
-    allowed = clearable_rules()
-    return [
-        r for r in decision.get("reasons", [])
-        if r.get("rule_level", r["level"]) == "clearance_required" and allowed.get(r["rule"])
-    ]  # fmt: skip
+    """The reasons of a stored decision JSON that a clearance can cover: rules at
+    clearance_required (before any clearance), never red flags (POLICY §5)."""
+    return [r.to_json() for r in present.rules_to_clear(Decision.from_json(decision))]
 
 
 @lru_cache(maxsize=64)

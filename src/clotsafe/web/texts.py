@@ -1,11 +1,20 @@
-"""Client- and therapist-facing wording, loaded from the TOML files in clotsafe/knowledge/."""
+"""Client- and therapist-facing wording, loaded from the TOML files in clotsafe/knowledge/.
+
+Level, region and Walton wording come from the one presenter (:mod:`clotsafe.render.present`),
+so the web app, the CLI and the CDS Hooks cards cannot drift apart.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from clotsafe.knowledge import load_toml, sources
+from clotsafe.knowledge import load_toml
+from clotsafe.render.present import citations, fill, region_label, walton
+from clotsafe.render.present import wording as levels
+
+__all__ = ["LEVELS", "client_text", "faq", "fill", "level", "levels", "question", "questions",
+           "region_label", "walton"]  # fmt: skip
 
 LEVELS = ("standard", "adapt", "clearance_required", "urgent_referral", "emergency")
 
@@ -16,11 +25,6 @@ def questions() -> dict[str, Any]:
 
 
 @cache
-def levels() -> dict[str, Any]:
-    return load_toml("levels.toml")
-
-
-@cache
 def client_text() -> dict[str, Any]:
     return load_toml("client_text.toml")
 
@@ -28,8 +32,7 @@ def client_text() -> dict[str, Any]:
 @cache
 def faq() -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = load_toml("faq.toml")["faq"]
-    cites = sources()
-    return [{**f, "citations": [(s, cites.get(s, s)) for s in f["sources"]]} for f in items]
+    return [{**f, "citations": list(citations(f["sources"]))} for f in items]
 
 
 def question(qid: str) -> dict[str, Any]:
@@ -37,21 +40,6 @@ def question(qid: str) -> dict[str, Any]:
     return result
 
 
-def region_label(region: str) -> str:
-    return str(questions()["regions"].get(region, region.replace("_", " ")))
-
-
 def level(level_id: str) -> dict[str, Any]:
     result: dict[str, Any] = levels()["level"][level_id]
     return result
-
-
-def walton(cap: int) -> str:
-    return str(levels()["walton"][str(cap)])
-
-
-def fill(text: str, **values: str) -> str:
-    """Replace {number}/{clinic} placeholders (plain replace: texts contain no other braces)."""
-    for key, value in values.items():
-        text = text.replace("{" + key + "}", value)
-    return text

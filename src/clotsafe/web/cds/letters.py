@@ -3,7 +3,8 @@
 An EHR user has no clotsafe login, so the card links to ``/cds-services/letters/<token>.pdf``:
 the token (256 random bits, only its SHA-256 stored) is the permission, and it expires
 (``CLOTSAFE_CDS_LETTER_HOURS``, 24 by default). The PDF comes from the web app's one letter
-renderer (:func:`clotsafe.web.screenings.letter.render_letter`).
+renderer (:func:`clotsafe.web.screenings.letter.render_letter`), given the stored decision
+read back with ``Decision.from_json``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def find_letter(token: str) -> ConsultationLetter | None:
 
 def render(letter: ConsultationLetter) -> bytes:
     """The PDF: the service's organisation as letterhead, the EHR patient, the stored decision."""
+    from clotsafe.domain.decision import Decision
     from clotsafe.web.screenings.letter import Letterhead, Patient, render_letter
 
     organisation = cds_settings().organisation
@@ -62,7 +64,8 @@ def render(letter: ConsultationLetter) -> bytes:
     patient = Patient(letter.patient_name or "the patient (name not in the record)",
                       birth_date=letter.birth_date)  # fmt: skip
     made = f"{letter.created_at:%Y-%m-%d %H:%M} UTC"
-    return render_letter(letter.decision, letterhead=Letterhead(organisation), patient=patient,
+    decision = Decision.from_json(letter.decision, screened_on=letter.created_at.date())
+    return render_letter(decision, letterhead=Letterhead(organisation), patient=patient,
                          author=f"{organisation} CDS service{user} (card of {made})")  # fmt: skip
 
 

@@ -28,7 +28,7 @@ def client_list(request: ClinicRequest) -> HttpResponse:
     page = Paginator(services.client_list(request.clinic, level), PAGE_SIZE).get_page(
         request.GET.get("page"))
     rows = [_row(c) for c in page]
-    filters = [{"id": lv, "label": present.level_badge(lv)["label"]} for lv in LEVELS]
+    filters = [{"id": lv, "label": present.level_badge(lv).label} for lv in LEVELS]
     return render(request, "clotsafe/client_list.html",
                   {"rows": rows, "page": page, "level": level, "filters": filters})  # fmt: skip
 

@@ -8,12 +8,12 @@ so colour is never the only signal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from clotsafe.domain.decision import Plan
 from clotsafe.domain.regions import REGIONS
-from clotsafe.web import texts
+from clotsafe.render import present
 
 Box = tuple[int, int, int, int]
 
@@ -81,18 +81,16 @@ class Shape:
         return "cap-avoid" if self.avoid else f"cap-{self.cap}"
 
 
-def body_map(plan: Mapping[str, Any]) -> dict[str, Any]:
-    caps: Mapping[str, int] = plan.get("pressure_max", {})
-    avoid = set(plan.get("avoid", []))
+def body_map(plan: Plan) -> dict[str, Any]:
+    caps, avoid = plan.pressure_max, plan.avoid
     views = []
     for name, boxes in VIEWS.items():
-        shapes = [Shape(r, texts.region_label(r), int(caps.get(r, 5)),
-                        r in avoid or caps.get(r) == 0, *box)
+        shapes = [Shape(r, present.region_label(r), caps[r], r in avoid or caps[r] == 0, *box)
                   for r, box in boxes.items()]  # fmt: skip
         views.append({"name": name, "title": f"{name.capitalize()} view", "shapes": shapes})
-    legend = [{"css": "cap-avoid", "mark": "✕", "text": texts.walton(0)}] + [
-        {"css": f"cap-{n}", "mark": str(n), "text": texts.walton(n)} for n in range(1, 6)]
-    rows = [{"region": r, "label": texts.region_label(r), "cap": int(caps.get(r, 5)),
-             "avoid": r in avoid} for r in REGIONS]  # fmt: skip
-    return {"views": views, "legend": legend, "rows": rows,
-            "avoid": [texts.region_label(r) for r in REGIONS if r in avoid]}  # fmt: skip
+    legend = [{"css": "cap-avoid", "mark": "✕", "text": present.walton(0)}] + [
+        {"css": f"cap-{n}", "mark": str(n), "text": present.walton(n)} for n in range(1, 6)
+    ]
+    rows = [{"region": r, "label": present.region_label(r), "cap": caps[r], "avoid": r in avoid}
+            for r in REGIONS]  # fmt: skip
+    return {"views": views, "legend": legend, "rows": rows}

@@ -1,6 +1,8 @@
 """The consultation letter (PDF, WeasyPrint) for a clearance_required decision (POLICY §5).
 
-One renderer, :func:`render_letter`, takes a decision JSON plus who sends it and about whom;
+One renderer, :func:`render_letter`, takes a Decision (a stored one read back with
+``Decision.from_json``) plus who sends it and about whom, and words it through the one
+presenter (:mod:`clotsafe.render.present`);
 the web app's screening letter (:func:`render_pdf`) and the CDS Hooks card's letter
 (``clotsafe.web.cds``) both call it. This module imports no models, so the CDS service can use
 it on its own (its standalone settings install only the CDS app).
@@ -8,16 +10,15 @@ it on its own (its standalone settings install only the CDS app).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from clotsafe.web import engine, texts
-from clotsafe.web.screenings import present
+from clotsafe.domain.decision import Decision
+from clotsafe.render import present
+from clotsafe.web.screenings.present import LETTER_QUESTIONS, decision_of
 
 if TYPE_CHECKING:
     from clotsafe.web.screenings.models import Screening
@@ -43,45 +44,31 @@ class Patient:
     birth_date: str = ""
 
 
-def covered_rules(decision: Mapping[str, Any]) -> list[str]:
-    """The rules the clinician's answer can cover: clearance_required, not red flags."""
-    return [r["rule"] for r in engine.clearable_reasons(decision)]
-
-
-def _as_date(value: date | str | None) -> date | None:
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return value
-
-
-def letter_context(decision: Mapping[str, Any], *, letterhead: Letterhead, patient: Patient,
-                   author: str,
-                   screened_on: date | str | None = None) -> dict[str, Any]:  # fmt: skip
+def letter_context(decision: Decision, *, letterhead: Letterhead, patient: Patient,
+                   author: str) -> dict[str, Any]:  # fmt: skip
     return {
         "letterhead": letterhead,
         "patient": patient,
-        "screened_on": _as_date(screened_on or decision.get("screened_on")),
-        "policy_version": decision.get("policy_version", ""),
+        "screened_on": decision.screened_on,
+        "policy_version": decision.policy_version,
         "today": timezone.localdate(),
         "author": author,
         "reasons": present.reasons(decision),
-        "covered": covered_rules(decision),
-        "questions": present.LETTER_QUESTIONS,
-        "plan": present.plan_view(decision),
-        "walton": [(n, texts.walton(n)) for n in range(1, 6)],
+        "references": present.references(decision),
+        "clearances": present.clearance_facts(decision),
+        "covered": [r.rule for r in present.rules_to_clear(decision)],
+        "questions": LETTER_QUESTIONS,
+        "plan": present.plan(decision),
+        "walton": [(n, present.walton(n)) for n in range(1, 6)],
     }
 
 
-def render_letter(decision: Mapping[str, Any], *, letterhead: Letterhead, patient: Patient,
-                  author: str, screened_on: date | str | None = None) -> bytes:  # fmt: skip
+def render_letter(decision: Decision, *, letterhead: Letterhead, patient: Patient,
+                  author: str) -> bytes:  # fmt: skip
     """The consultation letter PDF for this decision."""
     from weasyprint import HTML  # imported here: loading it costs ~0.5 s
 
-    context = letter_context(decision, letterhead=letterhead, patient=patient, author=author,
-                             screened_on=screened_on)  # fmt: skip
+    context = letter_context(decision, letterhead=letterhead, patient=patient, author=author)
     pdf: bytes = HTML(string=render_to_string(TEMPLATE, context), base_url=None).write_pdf()
     return pdf
 
@@ -90,9 +77,8 @@ def render_pdf(screening: Screening, author: Any) -> bytes:
     """The web app's letter: the clinic's letterhead, the client, the stored decision."""
     clinic, client = screening.clinic, screening.client
     return render_letter(
-        screening.decision,
+        decision_of(screening),
         letterhead=Letterhead(clinic.name, clinic.address, clinic.phone),
         patient=Patient(client.name, reference=client.reference),
         author=f"{author.get_full_name() or author.get_username()}, {clinic.name}",
-        screened_on=screening.screened_on,
     )

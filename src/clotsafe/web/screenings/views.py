@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from clotsafe.domain.errors import FieldError
+from clotsafe.render import present as words
 from clotsafe.web.access import ClinicRequest, clinic_view
 from clotsafe.web.audit.services import log
 from clotsafe.web.clearances import services as clearances
@@ -55,8 +57,7 @@ def letter_pdf(request: ClinicRequest, pk: int) -> HttpResponse:
 def recheck(request: ClinicRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
     previous = client.latest_screening
-    medicated = bool(previous and any(previous.answers.get(q) in ("yes", "unsure")
-                                      for q in ("anticoagulant", "antiplatelet")))  # fmt: skip
+    medicated = bool(previous and words.on_blood_thinners(previous.answers))
     form = RecheckForm(request.POST or None, medicated=medicated)
     if request.method == "POST" and form.is_valid():
         screening = services.recheck(client, form.answers(), by=request.user)
@@ -69,8 +70,8 @@ def recheck(request: ClinicRequest, pk: int) -> HttpResponse:
 def clearance_new(request: ClinicRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
     latest = client.latest_screening
-    rules = [(r["rule"], f"{r['rule']}: {r['summary']}")
-             for r in (clearances.clearable(latest) if latest else [])]  # fmt: skip
+    to_clear = words.rules_to_clear(present.decision_of(latest)) if latest else []
+    rules = [(r.rule, f"{r.rule}: {r.summary}") for r in to_clear]
     form = ClearanceForm(request.POST or None, rules=rules,
                          initial={"date": services.today()})  # fmt: skip
     if request.method == "POST" and form.is_valid():
@@ -80,6 +81,13 @@ def clearance_new(request: ClinicRequest, pk: int) -> HttpResponse:
             _, screening = clearances.record(client, data, by=request.user)
             return redirect("screening_detail", pk=screening.pk)
         for e in errors:
-            form.add_error(None, f"{e.field}: {e.message}")
+            _show_error(form, e)
     return render(request, "clotsafe/clearance_new.html", {"client": client, "form": form,
                                                            "latest": latest})  # fmt: skip
+
+
+def _show_error(form: ClearanceForm, error: FieldError) -> None:
+    """The engine's error on the form field it is about (``clearances[0].date`` -> date), in
+    words only: the therapist never sees an answer path."""
+    name = error.field.rsplit(".", 1)[-1]
+    form.add_error(name if name in form.fields else None, words.plain(error.message))
