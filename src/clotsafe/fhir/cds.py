@@ -22,6 +22,7 @@ from clotsafe.fhir.ehr import EhrFacts
 from clotsafe.fhir.errors import FhirInputError, from_pydantic, problem
 from clotsafe.fhir.questionnaire import CANONICAL_BASE
 from clotsafe.fhir.scores import EhrScore
+from clotsafe.render import present
 from clotsafe.render.markdown import render
 
 # --- models ---------------------------------------------------------------------------------
@@ -215,11 +216,6 @@ def _concept_text(concept: Any) -> str:
 INDICATOR = {Level.EMERGENCY: "critical", Level.URGENT_REFERRAL: "critical",
              Level.CLEARANCE_REQUIRED: "warning", Level.ADAPT: "warning",
              Level.STANDARD: "info"}  # fmt: skip
-_HEADLINE = {Level.EMERGENCY: "EMERGENCY: no massage, call emergency services",
-             Level.URGENT_REFERRAL: "No massage today: same-day medical assessment",
-             Level.CLEARANCE_REQUIRED: "No massage until a clinician clears it",
-             Level.ADAPT: "Massage with changes",
-             Level.STANDARD: "No clot-related limit on massage today"}  # fmt: skip
 OVERRIDE_SYSTEM = f"{CANONICAL_BASE}/CodeSystem/override-reason"
 OVERRIDE_REASONS = (
     ("clinician-cleared", "A clinician has already cleared massage for this patient"),
@@ -288,18 +284,15 @@ def _human_name(name: dict[str, Any]) -> str:
 
 
 def summary(decision: Decision) -> str:
-    """The card summary: under 140 characters, the level first."""
-    head = _HEADLINE[decision.level]
-    if not decision.complete and decision.level <= Level.ADAPT:
-        head = "Screening incomplete: ask before any massage"
+    """The card summary: under 140 characters, the level (or "incomplete") first."""
     rules = ", ".join(r.rule for r in decision.reasons[:3])
-    text = f"clotsafe — {head}" + (f" ({rules})" if rules else "")
+    text = f"clotsafe — {present.headline(decision)}" + (f" ({rules})" if rules else "")
     return text if len(text) < 140 else text[:136].rstrip() + "…"
 
 
 def indicator(decision: Decision) -> str:
     """critical / warning / info by level; an incomplete screening is never shown as info."""
-    if not decision.complete and decision.level is Level.STANDARD:
+    if present.withholds_green_light(decision.level, decision.complete):
         return "warning"
     return INDICATOR[decision.level]
 
@@ -337,19 +330,19 @@ def card_detail(decision: Decision, facts: EhrFacts, scores: Mapping[str, EhrSco
 def _record_section(decision: Decision, facts: EhrFacts) -> str:
     lines = ["**From the record** (answers clotsafe read; anything not listed stayed "
              "unanswered, never \"no\")", ""]  # fmt: skip
-    for qid, refs in facts.sources.items():
-        if qid in facts.answers:
-            lines.append(f"- `{qid}` = {_short(facts.answers[qid])} — {', '.join(refs)}")
-    used = {k for r in decision.reasons for k in r.answers}
+    for path, refs in facts.sources.items():
+        if path in facts.answers:
+            answer = present.answer_lines({path: facts.answers[path]})[0]
+            lines.append(f"- {_short(answer)} — {', '.join(refs)}")
+    used = dict.fromkeys(k for r in decision.reasons for k in r.answers)
     if used:
         lines.append("")
-        lines.append("Rules fired on: " + ", ".join(f"`{k}`" for k in sorted(used)))
+        lines.append("Rules fired on: " + "; ".join(present.path_words(k) for k in used))
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 120 else text[:117] + "…"
+def _short(text: str) -> str:
+    return text if len(text) <= 160 else text[:157] + "…"
 
 
 def _scores_section(scores: Mapping[str, EhrScore]) -> str:
@@ -369,7 +362,7 @@ def _scores_section(scores: Mapping[str, EhrScore]) -> str:
 
 def _warnings_section(facts: EhrFacts) -> str:
     lines = ["**Not used from the record**", ""]
-    lines += [f"- `{w.field}`: {w.message}" for w in facts.warnings[:20]]
+    lines += [f"- {w.message}" for w in facts.warnings[:20]]
     if len(facts.warnings) > 20:
         lines.append(f"- … and {len(facts.warnings) - 20} more")
     return "\n".join(lines)
