@@ -13,7 +13,7 @@ from typing import IO, Any, NoReturn
 import click
 import orjson
 
-from clotsafe.domain.errors import ClotsafeInputError, FieldError, IntakeError
+from clotsafe.domain.errors import ClotsafeInputError, IntakeError
 from clotsafe.domain.intake import intake_json_schema, parse_intake_json
 from clotsafe.rules import DEFAULT_SETTINGS, Settings, load_settings_file
 from clotsafe.rules.screener import Screener, intake_json, intake_lines
@@ -92,14 +92,12 @@ def screen(
 
 
 def _intake_from_fhir(raw: bytes, on: Any, fmt: str) -> bytes:
+    """FHIR JSON -> intake JSON; a key named twice anywhere is refused (duplicate_key)."""
     from clotsafe.fhir.cli_support import intake_from_fhir
+    from clotsafe.fhir.errors import fhir_json
 
     try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        _fail(IntakeError([FieldError("", "invalid_json", f"not valid JSON: {exc}")]), fmt)
-    try:
-        return orjson.dumps(intake_from_fhir(obj, on))
+        return orjson.dumps(intake_from_fhir(fhir_json(raw), on))
     except ClotsafeInputError as exc:
         _fail(exc, fmt)
 

@@ -11,6 +11,7 @@ import orjson
 import clotsafe.calculators  # noqa: F401  (registers the shipped calculators)
 from clotsafe.calculators.base import REGISTRY, Calculator, ScoreResult
 from clotsafe.calculators.errors import CalculatorError
+from clotsafe.domain import strictjson
 
 
 def _calculator(name: str) -> Calculator:
@@ -76,10 +77,11 @@ def run_score(name: str, path: IO[bytes], fmt: str, version: str | None, bands: 
 
 
 def _findings(path: IO[bytes]) -> dict[str, Any]:
-    try:
-        data = orjson.loads(path.read())
-    except orjson.JSONDecodeError as exc:
-        click.echo(f"error: not valid JSON: {exc}", err=True)
+    try:  # an item named twice is refused, never "the last one wins" (POLICY 1.1 §8.1)
+        data = strictjson.loads(path.read())
+    except strictjson.JsonInputError as exc:
+        for e in exc.errors:
+            click.echo(f"error: {e.message if e.code == 'invalid_json' else e}", err=True)
         sys.exit(1)
     if not isinstance(data, dict):
         click.echo(

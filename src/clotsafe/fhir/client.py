@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx  # type: ignore[import-not-found, unused-ignore]
 
-from clotsafe.fhir.errors import FhirServerError, problem
+from clotsafe.fhir.errors import FhirInputError, FhirServerError, NotJson, fhir_json, join, problem
 
 MAX_PAGES = 5
 
@@ -64,10 +64,15 @@ def _get_json(http: httpx.Client, url: str, query: str) -> Any:
                                        f"the FHIR server answered HTTP {resp.status_code}",
                                        resp.status_code)])  # fmt: skip
     try:
-        return resp.json()
-    except ValueError:
+        return fhir_json(resp.content)
+    except NotJson:
         raise FhirServerError(
             [problem(f"fhirServer/{query}", "invalid_json", "the FHIR server did not answer JSON")]
+        ) from None
+    except FhirInputError as exc:  # a key named twice (duplicate_key, POLICY 1.1 §8.1)
+        where = f"fhirServer/{query}"
+        raise FhirServerError(
+            [replace(e, field=join(where, e.field)) for e in exc.errors]
         ) from None
 
 

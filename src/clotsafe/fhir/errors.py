@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from clotsafe.domain import strictjson
 from clotsafe.domain.errors import ClotsafeInputError, FieldError
 
 
 class FhirInputError(ClotsafeInputError):
     """A FHIR resource, bundle or CDS Hooks request that clotsafe cannot use (HTTP 400/422)."""
+
+
+class NotJson(FhirInputError):
+    """Text that is not JSON at all (``invalid_json``; CDS Hooks: HTTP 400)."""
 
 
 class PrefetchMissing(FhirInputError):
@@ -18,6 +23,20 @@ class PrefetchMissing(FhirInputError):
 
 class FhirServerError(FhirInputError):
     """The EHR's FHIR server failed or refused while clotsafe fetched data (HTTP 502/412)."""
+
+
+def fhir_json(raw: bytes | str) -> Any:
+    """Decode a FHIR resource, Bundle, list or CDS Hooks request given as JSON text.
+
+    Not JSON: :class:`NotJson`. An object that names a key twice, at any depth (POLICY 1.1
+    §8.1): :class:`FhirInputError` with code ``duplicate_key`` and the path into the input
+    (``entry[3].resource.code``) -- which of two ``valueCoding``s was meant is never guessed.
+    """
+    try:
+        return strictjson.loads(raw)
+    except strictjson.JsonInputError as exc:
+        kind = NotJson if exc.errors[0].code == "invalid_json" else FhirInputError
+        raise kind(exc.errors) from None
 
 
 def problem(path: str, code: str, message: str, got: Any = None) -> FieldError:

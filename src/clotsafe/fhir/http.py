@@ -5,19 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from clotsafe.fhir.auth import AuthError
-from clotsafe.fhir.errors import FhirInputError, FhirServerError, PrefetchMissing
+from clotsafe.fhir.errors import FhirInputError, FhirServerError, NotJson, PrefetchMissing
 from clotsafe.fhir.service import UnknownService
+
+BAD_JSON = 400
+TOO_LARGE = 413
 
 #: most specific first
 STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (AuthError, 401),
     (UnknownService, 404),
+    (NotJson, BAD_JSON),
     (PrefetchMissing, 412),
     (FhirServerError, 412),
     (FhirInputError, 422),
 )
-BAD_JSON = 400
-TOO_LARGE = 413
 
 
 def status_for(exc: Exception) -> int:
@@ -33,6 +35,8 @@ def error_body(exc: Exception) -> dict[str, Any]:
         return {"error": "unauthorized", "message": exc.message}
     if isinstance(exc, UnknownService):
         return {"error": "unknown_service", "message": f"no CDS service {exc.args[0]!r}"}
+    if isinstance(exc, NotJson):
+        return simple_error("invalid_json", "the body is not JSON")
     if isinstance(exc, FhirInputError):
         code = "prefetch_missing" if isinstance(exc, PrefetchMissing) else "invalid_input"
         return {"error": code, "message": str(exc)[:500], **exc.to_dict()}

@@ -12,7 +12,6 @@ CLOTSAFE_CDS_ORGANISATION     letterhead of those letters (default "clotsafe")
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from clotsafe.domain import strictjson
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_LETTER_HOURS = 24
@@ -45,9 +47,14 @@ def _get(name: str, default: str = "") -> str:
 
 
 def _issuers(path: str) -> dict[str, Any]:
+    """The issuer allow-list; a file that is not JSON or names a key twice (which issuer or key
+    set was meant?) stops the service with a message naming the file and the key's path."""
     if not path:
         return {}
-    data = json.loads(Path(path).read_text())
+    try:
+        data = strictjson.loads(Path(path).read_bytes())
+    except strictjson.JsonInputError as exc:
+        raise ImproperlyConfigured(f"CLOTSAFE_CDS_ISSUERS file {path}: {exc}") from None
     return data if isinstance(data, dict) else {}
 
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-import orjson
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -16,8 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 from clotsafe.fhir.auth import AuthError, JwtConfig, bearer, verify
 from clotsafe.fhir.cds import SERVICES, CardConfig, parse_feedback
 from clotsafe.fhir.cds import discovery as discovery_body
-from clotsafe.fhir.errors import FhirInputError
-from clotsafe.fhir.http import BAD_JSON, TOO_LARGE, error_body, simple_error, status_for
+from clotsafe.fhir.errors import FhirInputError, NotJson, fhir_json
+from clotsafe.fhir.http import TOO_LARGE, error_body, simple_error, status_for
 from clotsafe.fhir.service import UnknownService, handle
 from clotsafe.web.cds import letters
 from clotsafe.web.cds.conf import cds_settings
@@ -50,11 +49,10 @@ def _body(request: HttpRequest) -> tuple[Any, JsonResponse | None]:
     if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
         return None, JsonResponse(simple_error("too_large", f"request body over {limit} bytes"),
                                   status=TOO_LARGE)  # fmt: skip
-    try:
-        return orjson.loads(request.body), None
-    except orjson.JSONDecodeError:
-        return None, JsonResponse(simple_error("invalid_json", "the body is not JSON"),
-                                  status=BAD_JSON)  # fmt: skip
+    try:  # a key named twice raises FhirInputError duplicate_key (422, POLICY 1.1 §8.1)
+        return fhir_json(request.body), None
+    except NotJson as exc:
+        return None, _error(exc)
 
 
 def _guarded(
