@@ -55,10 +55,14 @@ RULE_LEVELS: dict[str, str] = {
     "LYMPHEDEMA": "adapt",
     "CAPRINI-HIGHEST": "adapt",
     "CAPRINI-HIGH": "adapt",
+    # POLICY §8.6: a valid clearance's restrictions (one reason per such clearance)
+    "CLEARANCE-RESTRICTIONS": "adapt",
 }
 RULE_IDS: tuple[str, ...] = tuple(RULE_LEVELS)
 RED_FLAG_RULES = frozenset(r for r in RULE_IDS if r.startswith("RF-"))
-CLEARABLE_RULES: tuple[str, ...] = tuple(r for r in RULE_IDS if r not in RED_FLAG_RULES)
+#: reasons that no clearance may name (red flags, and the reason that comes from clearances)
+NOT_CLEARABLE = RED_FLAG_RULES | {"CLEARANCE-RESTRICTIONS"}
+CLEARABLE_RULES: tuple[str, ...] = tuple(r for r in RULE_IDS if r not in NOT_CLEARABLE)
 
 LEVELS = ("standard", "adapt", "clearance_required", "urgent_referral", "emergency")
 NO_MASSAGE_LEVELS = frozenset({"urgent_referral", "emergency"})

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import given, settings
 from tests.helpers import intake
+from tests.strategies import intakes
 
 from clotsafe.domain.intake import parse_intake
 from clotsafe.knowledge import rules as rule_info
 from clotsafe.rules import evaluate
-from clotsafe.rules.registry import RULES, TRIGGERS, Ctx, active_answers
+from clotsafe.rules.builtin import register
+from clotsafe.rules.registry import (
+    Ctx,
+    DuplicateRuleError,
+    RuleRegistry,
+    active_answers,
+    builtin_rules,
+)
 from clotsafe.rules.settings import Windows
 
 RECENT_CLOT = {
@@ -22,30 +31,37 @@ RECENT_CLOT = {
 
 
 def test_every_rule_is_registered_once_with_metadata() -> None:
-    """The registry and the rule metadata (knowledge/rules.toml) name the same 31 rules."""
-    assert list(RULES) == list(rule_info())
-    assert len(RULES) == 31
+    """The registry and the rule metadata (knowledge/rules.toml) name the same 31 rules of
+    POLICY §3 (rules.toml adds CLEARANCE-RESTRICTIONS, which comes from clearances)."""
+    assert [*builtin_rules().ids(), "CLEARANCE-RESTRICTIONS"] == list(rule_info())
+    assert len(builtin_rules()) == 31
 
 
-try:
-    from tests.strategies import intakes
-except ImportError:  # pragma: no cover - strategies land with the property tests
-    intakes = None
+def test_registering_a_rule_twice_is_an_error() -> None:
+    """Registries are explicit objects; a second registration of one id never replaces the
+    first silently (a plug-in cannot shadow a built-in rule)."""
+    reg = register(RuleRegistry())
+    with pytest.raises(DuplicateRuleError, match="CLOT-ACTIVE"):
+        reg.register("CLOT-ACTIVE", lambda ctx: None)
 
 
-if intakes is not None:
+def test_a_registry_is_passed_in() -> None:
+    """evaluate() uses the registry it is given: an empty one fires nothing (no globals)."""
+    obj = intake(RECENT_CLOT)
+    assert evaluate(parse_intake(obj), rules=RuleRegistry()).fired == ()
+    assert evaluate(parse_intake(obj), rules=builtin_rules()).fired[0] == "CLOT-ACTIVE"
 
-    @settings(max_examples=300, deadline=None)
-    @given(intakes())
-    def test_triggers_never_hide_a_rule(obj: dict[str, object]) -> None:
-        """Skipping a rule whose trigger answers are all "no"/missing never hides a firing."""
-        parsed = parse_intake(obj)
-        ctx = Ctx(parsed.answers, parsed.screened_on, Windows())
-        active = active_answers(parsed.answers)
-        for rid, fn in RULES.items():
-            needs = TRIGGERS[rid]
-            if needs is not None and needs.isdisjoint(active):
-                assert fn(ctx) is None, rid
+
+@settings(max_examples=300, deadline=None)
+@given(intakes())
+def test_triggers_never_hide_a_rule(obj: dict[str, object]) -> None:
+    """Skipping a rule whose trigger answers are all "no"/missing never hides a firing."""
+    parsed = parse_intake(obj)
+    ctx = Ctx(parsed.answers, parsed.screened_on, Windows())
+    active = active_answers(parsed.answers)
+    for rule in builtin_rules():
+        if rule.triggers is not None and rule.triggers.isdisjoint(active):
+            assert rule.fn(ctx) is None, rule.id
 
 
 def test_clock_is_passed_in() -> None:
@@ -94,7 +110,7 @@ def test_decision_json_has_the_public_contract() -> None:
     assert {"version", "lower", "upper", "band", "items", "not_assessed"} <= set(
         j["scores"]["caprini"]
     )
-    assert j["policy_version"] == "1"
+    assert j["policy_version"] == "1.1"
 
 
 def test_expired_clearance_is_listed() -> None:
@@ -115,9 +131,10 @@ def test_expired_clearance_is_listed() -> None:
     assert j["expired_clearances"][0]["valid_until"] == "2026-11-01"
 
 
-def test_clearance_restrictions_follow_covered_rules() -> None:
-    """A clearance's restrictions apply with a covered rule that fires, never to a standard
-    decision (POLICY §1: standard means nothing restricts today's massage)."""
+def test_clearance_restrictions_last_as_long_as_the_clearance() -> None:
+    """POLICY §8.6: a valid clearance's restrictions apply whether or not the rules it covers
+    still fire, under the reason CLEARANCE-RESTRICTIONS (level adapt, with the clinician, the
+    date and the last valid day), so a decision with restrictions is never standard."""
     cl = [
         {
             "rules": ["CLOT-ACTIVE"],
@@ -131,5 +148,13 @@ def test_clearance_restrictions_follow_covered_rules() -> None:
     assert with_clot["plan"]["pressure_max"]["right_calf"] == 1
     assert "abdomen" in with_clot["plan"]["avoid"]
     without = evaluate(parse_intake(intake(clearances=cl))).to_json()
-    assert without["level"] == "standard"
-    assert set(without["plan"]["pressure_max"].values()) == {5} and not without["plan"]["avoid"]
+    assert without["level"] == "adapt"
+    assert [r["rule"] for r in without["reasons"]] == ["CLEARANCE-RESTRICTIONS"]
+    assert without["reasons"][0]["clearance"] == {
+        "rules": ["CLOT-ACTIVE"],
+        "clinician": "Dr A",
+        "date": "2026-11-01",
+        "valid_until": "2027-01-30",
+    }
+    assert without["plan"]["pressure_max"]["right_calf"] == 1
+    assert without["plan"]["avoid"] == ["abdomen"]

@@ -2,72 +2,75 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
 
 from clotsafe.domain.decision import Plan
 from clotsafe.domain.regions import REGION_SET, REGIONS
 from clotsafe.domain.types import MAX_PRESSURE, Position
 
+_NO_CAPS: Mapping[str, int] = MappingProxyType({})
 
+
+@dataclass(frozen=True, slots=True)
 class PlanPart:
     """What one rule (or one clearance, or one clinic setting) asks of the session.
 
-    A plain slotted class: one is made for every rule that fires in every intake of a batch.
-    ``floor`` is a cap on every region ("everywhere ≤ n") kept as one number.
+    Immutable: every method returns a new part, so no two parts can share state (an earlier
+    version shared one mutable empty set between all parts). ``floor`` is a cap on every region
+    ("everywhere ≤ n") kept as one number.
     """
 
-    __slots__ = (
-        "avoid",
-        "caps",
-        "floor",
-        "gentle_joint_movement",
-        "no_joint_movement",
-        "notes",
-        "position",
-        "referral_suggested",
-        "session_minutes_max",
-    )
-
-    def __init__(self, caps: dict[str, int] | None = None, avoid: set[str] | None = None) -> None:
-        self.caps: dict[str, int] = caps if caps is not None else {}
-        self.floor: int = MAX_PRESSURE
-        self.avoid: set[str] = avoid if avoid is not None else set()
-        self.position: Position = Position.ANY
-        self.gentle_joint_movement: set[str] = _EMPTY
-        self.no_joint_movement: set[str] = _EMPTY
-        self.session_minutes_max: int | None = None
-        self.notes: list[str] = []
-        self.referral_suggested: bool = False
+    caps: Mapping[str, int] = field(default_factory=lambda: _NO_CAPS)
+    floor: int = MAX_PRESSURE
+    avoid: frozenset[str] = frozenset()
+    position: Position = Position.ANY
+    gentle_joint_movement: frozenset[str] = frozenset()
+    no_joint_movement: frozenset[str] = frozenset()
+    session_minutes_max: int | None = None
+    notes: tuple[str, ...] = ()
+    referral_suggested: bool = False
 
     def cap(self, regions: Iterable[str], level: int) -> PlanPart:
+        """Cap the regions at ``level`` (REGION_SET: everywhere); a lower cap already set stays."""
         if regions is REGION_SET:
-            self.floor = min(self.floor, level)
-            return self
-        caps = self.caps
+            return self._with(floor=min(self.floor, level))
+        caps = dict(self.caps)
         for r in regions:
             old = caps.get(r)
             if old is None or level < old:
                 caps[r] = level
-        return self
+        return self._with(caps=MappingProxyType(caps))
 
     def avoid_regions(self, regions: Iterable[str]) -> PlanPart:
-        self.avoid.update(regions)
-        return self
+        return self._with(avoid=self.avoid | frozenset(regions))
 
     def gentle_joints(self, regions: Iterable[str]) -> PlanPart:
-        self.gentle_joint_movement = self.gentle_joint_movement | set(regions)
-        return self
+        return self._with(gentle_joint_movement=self.gentle_joint_movement | frozenset(regions))
 
     def no_joints(self, regions: Iterable[str]) -> PlanPart:
-        self.no_joint_movement = self.no_joint_movement | set(regions)
-        return self
+        return self._with(no_joint_movement=self.no_joint_movement | frozenset(regions))
 
     def note(self, text: str) -> PlanPart:
-        self.notes.append(text)
-        return self
+        return self._with(notes=(*self.notes, text))
 
+    def at_most(self, position: Position) -> PlanPart:
+        """The more restrictive of the part's position and ``position``."""
+        return self._with(position=max(self.position, position, key=lambda p: p.rank))
 
-_EMPTY: set[str] = set()  # shared and never mutated: PlanPart replaces it on first use
+    def session_at_most(self, minutes: int | None) -> PlanPart:
+        m = self.session_minutes_max
+        if minutes is None or (m is not None and m <= minutes):
+            return self
+        return self._with(session_minutes_max=minutes)
+
+    def suggest_referral(self) -> PlanPart:
+        return self._with(referral_suggested=True)
+
+    def _with(self, **changes: Any) -> PlanPart:
+        return replace(self, **changes)
 
 
 def combine(parts: Iterable[PlanPart], *, rescreen: bool) -> Plan:

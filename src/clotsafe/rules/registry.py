@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from clotsafe.calculators.base import ScoreResult
@@ -14,23 +14,43 @@ from clotsafe.domain.regions import GROUPS, LIMB_OF, LIMBS, expand
 from clotsafe.rules.plan import PlanPart
 from clotsafe.rules.settings import Windows
 
+__all__ = ["Ctx", "Event", "Firing", "NormClot", "RuleDef", "RuleRegistry", "builtin_rules"]
 
-@dataclass(slots=True)
+
+#: the part of a rule that asks nothing of the plan (PlanPart is immutable: safe to share)
+NO_PART = PlanPart()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A dated event that made a rule fire (POLICY §8.4): its answer path and date (None when
+    the intake gives no date)."""
+
+    path: str
+    on: date | None
+
+
+@dataclass(frozen=True, slots=True)
 class Firing:
-    """A rule that fired: the answers it read, how unknowns were read, and its plan part."""
+    """A rule that fired: the answers it read, how unknowns were read, its plan part, and the
+    dated events that triggered it (a clearance dated before them cannot cover them)."""
 
-    answers: dict[str, Any]
-    part: PlanPart = field(default_factory=PlanPart)
-    assumptions: list[str] = field(default_factory=list)
+    answers: Mapping[str, Any]
+    part: PlanPart = NO_PART
+    assumptions: tuple[str, ...] = ()
+    events: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class NormClot:
-    """A clot record with POLICY §2's unknowns resolved."""
+    """A clot record with POLICY §2's unknowns and §8.2/§8.3's readings resolved."""
 
     index: int
-    kind: str  # dvt, pe, svt, other
-    regions: frozenset[str]  # body regions of the site (empty for lung/other)
+    #: counts as a pulmonary embolism (kind pe, or any kind recorded in the lung: §8.3)
+    pe: bool
+    #: body regions of the site: the clot region whose plan applies (also for a pe recorded at
+    #: a body site, §8.3); empty for lung and other
+    regions: frozenset[str]
     diagnosed_on: date | None
     treatment: str  # ongoing, finished, none
     assumptions: tuple[str, ...]
@@ -38,10 +58,12 @@ class NormClot:
 
     @property
     def limbs(self) -> frozenset[str]:
-        """Limb groups (left_leg, ...) of a clot in a limb; empty for pe and non-limb sites."""
-        if self.kind == "pe":
-            return frozenset()
+        """Limb groups (left_leg, ...) of the clot's site; empty for lung and non-limb sites."""
         return frozenset(LIMB_OF[r] for r in self.regions if r in LIMB_OF)
+
+    @property
+    def event(self) -> Event:
+        return Event(f"answers.clots[{self.index}].diagnosed_on", self.diagnosed_on)
 
 
 class Ctx:
@@ -93,47 +115,94 @@ def _normalise(i: int, c: Clot) -> NormClot:
         notes.append(f"clots[{i}].kind unsure: counted as dvt")
     site = c.site
     if site is None or site == "unsure":
-        notes.append(f"clots[{i}].site {'unsure' if site else 'missing'}: counted as legs")
+        # POLICY §2 and §8.2: a missing, null or unsure site counts as legs
+        notes.append(f"clots[{i}].site {'unsure' if site else 'not given'}: counted as legs")
         site = "legs"
+    if site == "lung" and kind != "pe":
+        notes.append(f"clots[{i}]: a {kind} recorded in the lung counted as a pe (POLICY §8.3)")
+        kind = "pe"
     regions = frozenset() if site in ("lung", "other") else expand((site,))
+    if kind == "pe" and regions:
+        notes.append(
+            f"clots[{i}]: a pe recorded at {site} counted as a pe and as a clot at {site} "
+            "(POLICY §8.3)"
+        )
     treatment = c.treatment
     if treatment is None or treatment == "unsure":
         notes.append(
             f"clots[{i}].treatment {'unsure' if treatment else 'missing'}: counted as none"
         )
         treatment = "none"
-    if c.diagnosed_on is None:
-        notes.append(f"clots[{i}].diagnosed_on missing: counted as within the active window")
     raw = {
         k: _json(getattr(c, k))
         for k in ("kind", "site", "diagnosed_on", "treatment")
         if getattr(c, k) is not None
     }
-    return NormClot(i, kind, regions, c.diagnosed_on, treatment, tuple(notes), raw)
+    return NormClot(i, kind == "pe", regions, c.diagnosed_on, treatment, tuple(notes), raw)
 
 
 RuleFn = Callable[[Ctx], Firing | None]
-RULES: dict[str, RuleFn] = {}
-#: rule id -> the answers without which it cannot fire (None: always evaluated)
-TRIGGERS: dict[str, frozenset[str] | None] = {}
 
 
-def rule(rule_id: str, triggers: tuple[str, ...] | None = None) -> Callable[[RuleFn], RuleFn]:
-    """Register a rule's evaluation function under its POLICY id.
+@dataclass(frozen=True, slots=True)
+class RuleDef:
+    """One registered rule: its POLICY id, its evaluation function and its trigger answers.
 
-    ``triggers``: question ids of which at least one must be answered with something other than
-    "no" for the rule to be able to fire; the engine skips the rule otherwise. A rule that cannot
-    say so (a score, say) leaves it None and is always evaluated. tests/rules check the claim.
+    ``triggers``: question ids of which at least one must be answered with something other
+    than "no" for the rule to be able to fire; the engine skips the rule otherwise. A rule that
+    cannot say so (a score, say) leaves it None and is always evaluated. tests/rules check it.
     """
 
-    def deco(fn: RuleFn) -> RuleFn:
-        if rule_id in RULES:
-            raise ValueError(f"rule {rule_id} registered twice")
-        RULES[rule_id] = fn
-        TRIGGERS[rule_id] = None if triggers is None else frozenset(triggers)
-        return fn
+    id: str
+    fn: RuleFn
+    triggers: frozenset[str] | None
 
-    return deco
+
+class DuplicateRuleError(ValueError):
+    """A rule id registered twice in one registry."""
+
+
+class RuleRegistry:
+    """The one seam rules go through: an explicit object passed to ``evaluate`` (built-in rules
+    are registered by ``clotsafe.rules.builtin.register`` exactly as a plug-in's would be)."""
+
+    __slots__ = ("_defs",)
+
+    def __init__(self) -> None:
+        self._defs: dict[str, RuleDef] = {}
+
+    def register(
+        self, rule_id: str, fn: RuleFn, triggers: Iterable[str] | None = None
+    ) -> RuleRegistry:
+        if rule_id in self._defs:
+            raise DuplicateRuleError(f"rule {rule_id} registered twice")
+        self._defs[rule_id] = RuleDef(
+            rule_id, fn, None if triggers is None else frozenset(triggers)
+        )
+        return self
+
+    def __iter__(self) -> Iterator[RuleDef]:
+        return iter(self._defs.values())
+
+    def __len__(self) -> int:
+        return len(self._defs)
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self._defs
+
+    def __getitem__(self, rule_id: str) -> RuleDef:
+        return self._defs[rule_id]
+
+    def ids(self) -> tuple[str, ...]:
+        return tuple(self._defs)
+
+
+@cache
+def builtin_rules() -> RuleRegistry:
+    """The shipped rules of POLICY §3 in a registry of their own (built once)."""
+    from clotsafe.rules.builtin import register
+
+    return register(RuleRegistry())
 
 
 def active_answers(answers: Answers) -> frozenset[str]:

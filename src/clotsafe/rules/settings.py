@@ -14,9 +14,10 @@ Settings come from a TOML file (docs/settings.md)::
     avoid = ["abdomen"]                # extra regions to avoid when the rule fires
     session_minutes_max = 30
 
-Anything that would weaken the policy — a lower level, a cap above 5, a shorter window, a
-disabled rule, a cautious reading turned off — is rejected at load with a message that names
-the rule and the setting.
+Anything that would weaken the policy — a lower level, a cap above the rule's own cap or a
+longer session than the rule's (POLICY §8.8), a shorter window, a disabled rule, a cautious
+reading turned off — is rejected at load with a message that names the rule and the setting.
+The policy's numbers come from ``clotsafe/knowledge/rules.toml`` (the one place they live).
 """
 
 from __future__ import annotations
@@ -24,45 +25,49 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 
 from clotsafe.domain.errors import FieldError, SettingsError
-from clotsafe.domain.regions import GROUPS, REGION_OR_GROUP, REGION_SET
+from clotsafe.domain.regions import GROUPS, REGION_OR_GROUP, REGION_SET, REGIONS
 from clotsafe.domain.types import MAX_PRESSURE, Level
+from clotsafe.knowledge import RuleInfo, text_values
 from clotsafe.knowledge import rules as rule_info
+from clotsafe.knowledge import windows as window_info
 
-_LONGER = "longer_is_stricter"
-_LOWER = "lower_is_stricter"
+_W = window_info()
 
 
 @dataclass(frozen=True, slots=True)
 class Windows:
-    """Time windows (days) and thresholds of POLICY §3, each with the direction that is stricter."""
+    """Time windows (days) and thresholds of POLICY §3; the values are rules.toml's."""
 
-    clot_active_days: int = 90
-    ivc_filter_recent_days: int = 90
-    surgery_early_days: int = 28
-    surgery_late_days: int = 84
-    leg_injury_early_days: int = 28
-    leg_injury_late_days: int = 84
-    postpartum_early_days: int = 42
-    postpartum_late_days: int = 84
-    pregnancy_side_lying_week: int = 13
-    pregnancy_semi_reclining_week: int = 22
-    platelets_low_below: float = 50
-    caprini_high_min: int = 3
-    caprini_highest_min: int = 5
+    clot_active_days: int = int(_W["clot_active_days"].value)
+    ivc_filter_recent_days: int = int(_W["ivc_filter_recent_days"].value)
+    surgery_early_days: int = int(_W["surgery_early_days"].value)
+    surgery_late_days: int = int(_W["surgery_late_days"].value)
+    leg_injury_early_days: int = int(_W["leg_injury_early_days"].value)
+    leg_injury_late_days: int = int(_W["leg_injury_late_days"].value)
+    postpartum_early_days: int = int(_W["postpartum_early_days"].value)
+    postpartum_late_days: int = int(_W["postpartum_late_days"].value)
+    pregnancy_side_lying_week: int = int(_W["pregnancy_side_lying_week"].value)
+    pregnancy_semi_reclining_week: int = int(_W["pregnancy_semi_reclining_week"].value)
+    platelets_low_below: float = _W["platelets_low_below"].value
+    caprini_high_min: int = int(_W["caprini_high_min"].value)
+    caprini_highest_min: int = int(_W["caprini_highest_min"].value)
+
+    def texts(self) -> dict[str, str]:
+        """Placeholders for messages: the windows in force (see knowledge.text_values)."""
+        return _texts(self)
+
+
+@cache
+def _texts(w: Windows) -> dict[str, str]:
+    return text_values({f.name: getattr(w, f.name) for f in fields(Windows)})
 
 
 #: which way each window may move (POLICY §6: lengthen a window; lower thresholds earlier)
-WINDOW_DIRECTION: dict[str, str] = {
-    **{f.name: _LONGER for f in fields(Windows) if f.name.endswith("_days")},
-    "platelets_low_below": _LONGER,
-    "pregnancy_side_lying_week": _LOWER,
-    "pregnancy_semi_reclining_week": _LOWER,
-    "caprini_high_min": _LOWER,
-    "caprini_highest_min": _LOWER,
-}
+WINDOW_DIRECTION: dict[str, str] = {name: w.stricter for name, w in _W.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +94,13 @@ class Settings:
     name: str = "default"
     windows: Windows = Windows()
     rules: Mapping[str, RuleSettings] = field(default_factory=dict)
-    clearance_valid_days: int = 90
+    #: a clinic's own limit on how long a clearance lasts (POLICY §8.5); None: not set, and a
+    #: clearance lasts through its valid_until (or its date + CLEARANCE_DEFAULT_DAYS)
+    clearance_valid_days: int | None = None
+
+
+#: how long a clearance without valid_until lasts (POLICY §5, *policy*)
+CLEARANCE_DEFAULT_DAYS = 90
 
 
 DEFAULT_SETTINGS = Settings()
@@ -101,6 +112,9 @@ def load_settings(text: str, name: str = "clinic") -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError([FieldError("", "bad_settings", f"not valid TOML: {exc}")]) from None
+    except RecursionError:
+        # tomllib recurses per nesting level; a hostile file must get an error, not a crash
+        raise SettingsError([FieldError("", "bad_settings", "tables nested too deeply")]) from None
     errs: list[FieldError] = []
     settings = _build(data, name, errs)
     if errs:
@@ -124,18 +138,21 @@ def _build(data: dict[str, Any], name: str, errs: list[FieldError]) -> Settings:
     windows = _windows(data.get("windows", {}), errs)
     rules = _rules(data.get("rules", {}), errs)
     _interpretation(data.get("interpretation", {}), errs)
-    days = data.get("clearance_valid_days", 90)
-    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+    days = data.get("clearance_valid_days")
+    if days is None:
+        pass
+    elif not isinstance(days, int) or isinstance(days, bool) or days < 1:
         _err(errs, "clearance_valid_days", "expected a whole number of days ≥ 1", days)
-        days = 90
-    elif days > 90:
+        days = None
+    elif days > CLEARANCE_DEFAULT_DAYS:
         _err(
             errs,
             "clearance_valid_days",
             f"clearance_valid_days {days} is longer than the "
-            "policy's 90 days (POLICY §5); a clinic may only shorten it",
+            f"policy's {CLEARANCE_DEFAULT_DAYS} days (POLICY §5); a clinic may only shorten it",
             days,
         )
+        days = None
     return Settings(str(data.get("name", name)), windows, rules, days)
 
 
@@ -154,14 +171,15 @@ def _windows(raw: Any, errs: list[FieldError]) -> Windows:
             _err(errs, where, "expected a number ≥ 0", value)
             continue
         base = getattr(default, key)
-        weaker = value < base if WINDOW_DIRECTION[key] == _LONGER else value > base
+        weaker = value > base if WINDOW_DIRECTION[key] == "lower" else value < base
         if weaker:
-            way = "shorten" if WINDOW_DIRECTION[key] == _LONGER else "raise"
+            way = {"longer": "shorten", "higher": "lower", "lower": "raise"}[WINDOW_DIRECTION[key]]
             _err(
                 errs,
                 where,
-                f"{key} = {value} would {way} the policy's {base}, which weakens "
-                "it; a clinic may only make the policy stricter (POLICY §6)",
+                f"{key} = {value} would {way} the policy's {base} used by "
+                f"{', '.join(_W[key].rules)}, which weakens it; a clinic may only make the "
+                "policy stricter (POLICY §6)",
                 value,
             )
             continue
@@ -178,14 +196,20 @@ def _rules(raw: Any, errs: list[FieldError]) -> dict[str, RuleSettings]:
     for rid, body in raw.items():
         if rid not in info:
             _err(errs, f"rules.{rid}", f"unknown rule {rid!r} (see `clotsafe rules`)")
+        elif rid in NOT_SETTABLE:
+            _err(errs, f"rules.{rid}", f"{rid} comes from a recorded clearance; it has no settings")
         elif not isinstance(body, dict):
             _err(errs, f"rules.{rid}", "expected a table")
         else:
-            out[rid] = _rule(rid, body, info[rid].level, errs)
+            out[rid] = _rule(rid, body, info[rid], errs)
     return out
 
 
-def _rule(rid: str, body: dict[str, Any], base: Level, errs: list[FieldError]) -> RuleSettings:
+#: reasons that are not POLICY §3 rules and take no clinic settings
+NOT_SETTABLE = frozenset({"CLEARANCE-RESTRICTIONS"})
+
+
+def _rule(rid: str, body: dict[str, Any], info: RuleInfo, errs: list[FieldError]) -> RuleSettings:
     where = f"rules.{rid}"
     known = {"level", "pressure_max", "avoid", "session_minutes_max", "enabled"}
     for key in body.keys() - known:
@@ -201,16 +225,66 @@ def _rule(rid: str, body: dict[str, Any], base: Level, errs: list[FieldError]) -
             f"{rid}: a rule cannot be disabled (POLICY §6)",
             body.get("enabled"),
         )
-    level = _level(rid, body.get("level"), base, where, errs)
+    level = _level(rid, body.get("level"), info.level, where, errs)
     caps = _caps(rid, body.get("pressure_max", {}), where, errs)
+    caps = _not_above_rule(info, caps, body.get("pressure_max", {}), where, errs)
     avoid = _avoid(rid, body.get("avoid", []), where, errs)
-    minutes = body.get("session_minutes_max")
-    if minutes is not None and (
-        not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0
-    ):
-        _err(errs, f"{where}.session_minutes_max", f"{rid}: expected whole minutes", minutes)
-        minutes = None
+    minutes = _minutes(info, body.get("session_minutes_max"), where, errs)
     return RuleSettings(level, caps, avoid, minutes)
+
+
+def loosest_caps(info: RuleInfo) -> dict[str, int]:
+    """Region -> the highest cap the rule's own plan can give it: the lowest of its caps that
+    always apply (keys "all", a region or a group); 5 where only answer-dependent caps reach."""
+    out = dict.fromkeys(REGIONS, MAX_PRESSURE)
+    for key, cap in info.caps.items():
+        members = REGIONS if key == "all" else GROUPS.get(key, (key,) if key in REGIONS else ())
+        for r in members:
+            out[r] = min(out[r], cap)
+    return out
+
+
+def _not_above_rule(
+    info: RuleInfo, caps: dict[str, int], raw: Any, where: str, errs: list[FieldError]
+) -> dict[str, int]:
+    """POLICY §8.8: a cap higher than the rule's own is refused, never silently ignored."""
+    if not isinstance(raw, dict):
+        return caps
+    loosest = loosest_caps(info)
+    for name, given in raw.items():
+        members = REGIONS if name == "all" else GROUPS.get(name, (name,))
+        own = min((loosest[r] for r in members if r in loosest), default=MAX_PRESSURE)
+        if isinstance(given, int) and not isinstance(given, bool) and given > own:
+            _err(
+                errs,
+                f"{where}.pressure_max.{name}",
+                f"{info.id}: pressure_max.{name} = {given} is higher than the policy's cap of "
+                f"{own} for {name} under this rule; a clinic may only lower caps (POLICY §8.8)",
+                given,
+            )
+            for r in members:
+                caps.pop(r, None)
+    return caps
+
+
+def _minutes(info: RuleInfo, raw: Any, where: str, errs: list[FieldError]) -> int | None:
+    if raw is None:
+        return None
+    rid, w = info.id, f"{where}.session_minutes_max"
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
+        _err(errs, w, f"{rid}: expected whole minutes", raw)
+        return None
+    own = info.session_minutes_max
+    if own is not None and raw > own:
+        _err(
+            errs,
+            w,
+            f"{rid}: session_minutes_max = {raw} is longer than the policy's {own} minutes "
+            "for this rule; a clinic may only shorten a session (POLICY §8.8)",
+            raw,
+        )
+        return None
+    return raw
 
 
 def _level(rid: str, raw: Any, base: Level, where: str, errs: list[FieldError]) -> Level | None:
