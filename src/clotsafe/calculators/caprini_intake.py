@@ -18,7 +18,7 @@ from typing import Any
 
 from clotsafe.calculators.base import Finding, ScoreResult
 from clotsafe.calculators.caprini import CAPRINI
-from clotsafe.calculators.engine import SCOPE_NOTE, BandScheme
+from clotsafe.calculators.engine import SCOPE_NOTE
 from clotsafe.domain.intake import Answers
 
 #: "within 28 days" = on or after the screening date minus 28 days (INTAKE.md)
@@ -78,7 +78,8 @@ NOTES: tuple[str, ...] = (
 
 #: at most this many distinct results are memoised (then the memo starts again)
 CACHE_SIZE = 4096
-_CACHE: dict[tuple[tuple[Finding, ...], str], ScoreResult] = {}
+#: (present mask, unknown mask, band scheme id) -> result
+_CACHE: dict[tuple[int, int, str], ScoreResult] = {}
 
 _TRI: Mapping[Any, Finding] = {"yes": True, "unsure": True, "no": False}
 _PLAN = CAPRINI.plan("2005", exclude=NOT_ASSESSED)
@@ -100,12 +101,71 @@ _HORMONES = _IX["hormones"]
 _PREGNANT = _IX["pregnancy_or_postpartum"]
 _LOSS = _IX["pregnancy_loss_history"]
 
+# the same tables as bits of the present/unknown masks (bit i = plan item i)
+_DIRECT_BITS = tuple((q, 1 << i) for i, q in enumerate(_QIDS) if q)
+_DERIVED_BITS = sum(1 << i for i, q in enumerate(_QIDS) if not q)
+_AGE_TESTS = tuple((1 << i, test) for i, test in _AGE)
+_AGE_BITS = sum(bit for bit, _ in _AGE_TESTS)
+_OBESE_BIT, _MAJOR_BIT, _CANCER_BIT = 1 << _OBESE, 1 << _MAJOR, 1 << _CANCER
+_CAST_BIT, _VTE_BIT, _OTHER_BIT = 1 << _CAST, 1 << _VTE, 1 << _OTHER
+_MARKER_NAMES = tuple((1 << i, name) for i, name in _MARKERS)
+_MARKER_BITS = sum(bit for bit, _ in _MARKER_NAMES)
+_HORMONES_BIT, _PREGNANT_BIT, _LOSS_BIT = 1 << _HORMONES, 1 << _PREGNANT, 1 << _LOSS
+_WOMEN_BITS = _HORMONES_BIT | _PREGNANT_BIT | _LOSS_BIT
+
 
 def caprini_from_intake(answers: Answers, at: date, *, bands: str | None = None) -> ScoreResult:
     """Caprini 2005 of one intake at the screening date ``at`` (never the clock).
 
     ``bands`` picks the band scheme ("2005" by default, or "accp").
+
+    One pass over the answers: each item's finding goes straight into two bit masks (present,
+    unknown), which are the memo key; only a new combination builds the aligned findings and
+    scores them through the calculator's plan (:func:`findings` gives them for any intake).
     """
+    d = answers.as_mapping()
+    get = d.get
+    present = 0
+    unknown = _DERIVED_BITS  # items computed below start unknown, as in findings()
+    for qid, bit in _DIRECT_BITS:
+        a = get(qid)
+        if a is None:
+            unknown |= bit
+        elif a != "no":
+            present |= bit
+    age = get("age")
+    if age is not None:
+        unknown &= ~_AGE_BITS
+        for bit, test in _AGE_TESTS:
+            if test(age):
+                present |= bit
+    for bit, f in (
+        (_OBESE_BIT, _obesity(d)),
+        (_MAJOR_BIT, _major_surgery(d, at)),
+        (_CANCER_BIT, _or(_TRI.get(get("cancer_active")), _TRI.get(get("cancer_past")))),
+        (_CAST_BIT, _plaster_cast(d, at)),
+        (_VTE_BIT, _history_dvt_pe(d)),
+    ):
+        if f is not None:
+            unknown &= ~bit
+            if f:
+                present |= bit
+    present, unknown = _thrombophilia_bits(present, unknown, d)
+    present, unknown = _women_only_bits(present, unknown, d, at)
+    scheme = _SCHEME if bands is None else CAPRINI.scheme("2005", bands)
+    key = (present, unknown, scheme.id)
+    hit = _CACHE.get(key)
+    if hit is None:
+        if len(_CACHE) >= CACHE_SIZE:
+            _CACHE.clear()
+        hit = _CACHE[key] = CAPRINI.result(_PLAN, scheme, _unpack(present, unknown), NOTES)
+    return hit
+
+
+def findings(answers: Answers, at: date) -> tuple[Finding, ...]:
+    """The findings of every assessed item (plan order) read from one intake: the plain
+    reading of the mapping documented in docs/calculators.md, and the reference the one-pass
+    :func:`caprini_from_intake` is tested against."""
     d = answers.as_mapping()
     v: list[Finding] = list(map(_TRI.get, map(d.get, _QIDS)))
     age = d.get("age")
@@ -119,19 +179,52 @@ def caprini_from_intake(answers: Answers, at: date, *, bands: str | None = None)
     v[_VTE] = _history_dvt_pe(d)
     _thrombophilia(v, d)
     _women_only(v, d, at)
-    scheme = _SCHEME if bands is None else CAPRINI.scheme("2005", bands)
-    return _result(tuple(v), scheme)
+    return tuple(v)
 
 
-def _result(values: tuple[Finding, ...], scheme: BandScheme) -> ScoreResult:
-    """Score aligned findings, memoised: results are immutable and batches repeat a lot."""
-    key = (values, scheme.id)
-    hit = _CACHE.get(key)
-    if hit is None:
-        if len(_CACHE) >= CACHE_SIZE:
-            _CACHE.clear()
-        hit = _CACHE[key] = CAPRINI.result(_PLAN, scheme, values, NOTES)
-    return hit
+def _unpack(present: int, unknown: int) -> list[Finding]:
+    """Aligned findings from the masks (a bit in both counts as present, as it never is)."""
+    v: list[Finding] = [False] * _N
+    for mask, value in ((unknown, None), (present, True)):
+        while mask:
+            low = mask & -mask
+            v[low.bit_length() - 1] = value
+            mask ^= low
+    return v
+
+
+def _thrombophilia_bits(present: int, unknown: int, d: Mapping[str, Any]) -> tuple[int, int]:
+    """As :func:`_thrombophilia`, on the masks."""
+    listed = d.get("thrombophilia_markers") or ()
+    if listed:
+        unknown &= ~_MARKER_BITS
+        for bit, name in _MARKER_NAMES:
+            if name in listed:
+                present |= bit
+        return present, unknown
+    state = _TRI.get(d.get("thrombophilia"))
+    if state is False:
+        unknown &= ~_MARKER_BITS
+    elif state:
+        unknown &= ~_OTHER_BIT
+        present |= _OTHER_BIT
+    return present, unknown
+
+
+def _women_only_bits(present: int, unknown: int, d: Mapping[str, Any], at: date) -> tuple[int, int]:
+    """As :func:`_women_only`, on the masks."""
+    if d.get("sex") == "male":
+        return present, unknown & ~_WOMEN_BITS
+    for bit, f in (
+        (_HORMONES_BIT, _TRI.get(d.get("hormones"))),
+        (_LOSS_BIT, _TRI.get(d.get("pregnancy_loss_history"))),
+        (_PREGNANT_BIT, _or(_TRI.get(d.get("pregnant")), _postpartum(d, at))),
+    ):
+        if f is not None:
+            unknown &= ~bit
+            if f:
+                present |= bit
+    return present, unknown
 
 
 def _within(on: date | None, at: date) -> bool:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -316,7 +316,10 @@ def _number(calculator: str, key: str, value: Any) -> float | None:
 
 def with_extra(result: ScoreResult, **extra: Any) -> ScoreResult:
     """A copy of ``result`` with more keys in ``extra`` (shown by ``to_dict``)."""
-    return replace(result, extra=MappingProxyType({**result.extra, **extra}))
+    r = result  # positional, not dataclasses.replace (which re-reads the fields every call)
+    return ScoreResult(r.calculator, r.version, r.band_scheme, r.lower, r.upper, r.band,
+                       r.band_upper, r.items, r.unknown, r.not_assessed, r.notes,
+                       MappingProxyType({**r.extra, **extra}))  # fmt: skip
 
 
 #: FACTS.md scope warning, carried in the notes of every shipped calculator
