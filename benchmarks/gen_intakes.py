@@ -15,6 +15,8 @@ from clotsafe.domain.questions import CLOT_KINDS, CLOT_TREATMENTS, QUESTIONS
 from clotsafe.domain.regions import GROUPS, REGIONS
 
 SCREENED_ON = date(2026, 11, 25)
+_UNCONDITIONAL = tuple(q for q in QUESTIONS if not q.enable_when)
+_FOLLOW_UPS = tuple(q for q in QUESTIONS if q.enable_when)
 SITES = list(REGIONS) + list(GROUPS) + ["lung", "other", "unsure"]
 
 
@@ -53,7 +55,9 @@ def _clot(rng: random.Random) -> dict[str, object]:
 
 def intake(rng: random.Random) -> dict[str, object]:
     answers: dict[str, object] = {}
-    for q in QUESTIONS:
+    # two passes: a follow-up is asked only once the questions it depends on are answered,
+    # wherever they are in the bank (rf_unusual_bleeding comes before anticoagulant)
+    for q in (*_UNCONDITIONAL, *_FOLLOW_UPS):
         if q.enable_when and not q.enabled(answers):
             continue
         if q.type != "tri" and rng.random() < 0.3:
