@@ -73,6 +73,7 @@ class ServedFile:
     count: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     break_times: int = 0  # the first N downloads drop half-way
+    redirect_to: str | None = None  # answer 302 to this URL instead
 
     def entry(self) -> dict[str, Any]:
         e: dict[str, Any] = {"type": self.type, "url": self.url}
@@ -92,6 +93,8 @@ class FakeBulkServer:
     files: list[ServedFile] = field(default_factory=list)
     requires_access_token: bool = True
     content_location: str = STATUS
+    location_header: str | None = None  # what Content-Location says (default: the URL above)
+    revoke_at_kickoff: bool = False  # every token issued so far stops working at kick-off
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     # what happened
     requests: list[httpx.Request] = field(default_factory=list)
@@ -184,7 +187,10 @@ class FakeBulkServer:
         self.kickoffs.append(request)
         if request.method == "POST" and not self.post_allowed:
             return httpx.Response(405, json=_outcome("not-supported", "use GET"))
-        return httpx.Response(202, headers={"Content-Location": self.content_location})
+        if self.revoke_at_kickoff:
+            self.issued = dict.fromkeys(self.issued, 0.0)
+        location = self.location_header or self.content_location
+        return httpx.Response(202, headers={"Content-Location": location})
 
     def _status(self, request: httpx.Request) -> httpx.Response:
         if request.method == "DELETE":
@@ -214,6 +220,8 @@ class FakeBulkServer:
         if on_home and self.requires_access_token and not self._authorized(request):
             self.unauthorized += 1
             return httpx.Response(401)
+        if f.redirect_to:
+            return httpx.Response(302, headers={"Location": f.redirect_to})
         headers = {"Content-Type": "application/fhir+ndjson", **f.headers}
         if f.break_times > 0:
             f.break_times -= 1

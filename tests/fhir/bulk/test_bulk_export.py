@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
 import pytest
 from bulk_fake import (
     BASE,
@@ -141,6 +142,39 @@ def test_status_url_on_another_origin_gets_no_token(
     assert server.sent_to("https://evil.example.net") == []
 
 
+def test_relative_content_location_is_resolved(
+    server: FakeBulkServer, options: Any, clock: FakeClock
+) -> None:
+    """A relative Content-Location is resolved against the kick-off URL."""
+    server.location_header = "/fhir/bulkstatus/job-1"
+    result = run(server, options(), clock)
+    assert result.status_url == STATUS
+
+
+def test_kickoff_network_error_after_sending_is_not_retried(
+    server: FakeBulkServer, options: Any, clock: FakeClock
+) -> None:
+    """A read timeout after the POST may have started an export: no second kick-off."""
+
+    def timeout(request: httpx.Request) -> httpx.Response:
+        server.kickoffs.append(request)
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    server._kickoff = timeout  # type: ignore[method-assign]
+    err = fails(server, options(), clock)
+    assert err.code == "bulk_kickoff_failed" and "may have started" in err.message
+    assert len(server.kickoffs) == 1
+
+
+def test_revoked_token_gets_one_new_token(
+    server: FakeBulkServer, options: Any, clock: FakeClock
+) -> None:
+    """A 401 (token revoked on the server) makes the client fetch a new token and go on."""
+    server.revoke_at_kickoff = True
+    result = run(server, options(), clock)
+    assert server.unauthorized == 1 and result.tokens_fetched == 2 and server.deleted
+
+
 # -- polling ------------------------------------------------------------------------------------
 def test_retry_after_seconds_and_x_progress(
     server: FakeBulkServer, options: Any, clock: FakeClock
@@ -153,11 +187,17 @@ def test_retry_after_seconds_and_x_progress(
 
 
 def test_retry_after_http_date(server: FakeBulkServer, options: Any, clock: FakeClock) -> None:
-    """Retry-After as an HTTP date 90 s ahead waits 90 s."""
+    """Retry-After as an HTTP date 90 s ahead waits 90 s; 0 or a past date waits 1 s."""
     when = email.utils.formatdate(clock.now() + 90, usegmt=True)
-    server.status_script = [(202, {"Retry-After": when})]
+    past = email.utils.formatdate(clock.now() - 900, usegmt=True)
+    server.status_script = [
+        (202, {"Retry-After": when}),
+        (202, {"Retry-After": "0"}),
+        (202, {"Retry-After": past}),
+    ]
     run(server, options(), clock)
     assert clock.sleeps[0] == pytest.approx(90, abs=1)
+    assert clock.sleeps[1:] == [1.0, 1.0]
 
 
 def test_five_hour_retry_after_is_capped_at_five_minutes(
@@ -404,6 +444,32 @@ def test_file_on_another_host_gets_no_token(
     home = [r for r in server.sent_to(f"{BASE}/files/")]
     assert home and all(r.headers["Authorization"].startswith("Bearer ") for r in home)
     assert (tmp_path / "export" / "Procedure.1.ndjson").exists()
+
+
+def test_redirect_off_origin_drops_the_token(
+    server: FakeBulkServer, options: Any, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A file at home that redirects to another host: token to the first, not to the second."""
+    target = f"{FILES}/signed/c1.ndjson?X-Amz-Signature=abc"
+    server.files[1].redirect_to = target
+    server.files.append(ServedFile("output", "Condition", target, ndjson("Condition", 4), 4))
+    server.files[-1].kind = "hidden"  # served, but not in the manifest
+    run(server, options(), clock)
+    first = [r for r in server.requests if str(r.url) == f"{BASE}/files/c1.ndjson"]
+    (second,) = server.sent_to(FILES)
+    assert first[0].headers["Authorization"].startswith("Bearer ")
+    assert "Authorization" not in second.headers
+    assert (tmp_path / "export" / "Condition.1.ndjson").read_bytes() == ndjson("Condition", 4)
+
+
+def test_corrupt_gzip_is_a_download_failure(
+    server: FakeBulkServer, options: Any, clock: FakeClock
+) -> None:
+    """Content-Encoding gzip with bytes that are not gzip: bulk_download_failed, no DELETE."""
+    server.files[0].headers = {"Content-Encoding": "gzip"}
+    err = fails(server, options(), clock)
+    assert err.code == "bulk_download_failed" and "gzip" in err.message
+    assert not server.deleted
 
 
 def test_no_token_to_files_when_the_manifest_does_not_require_it(

@@ -96,7 +96,7 @@ def download(
             return _attempt(session, entry, out, part, token, reporter)
         except OSError as exc:
             raise BulkError("bulk_io_error", f"cannot write {part}: {exc.strerror}") from None
-        except zlib.error:
+        except (zlib.error, httpx.DecodingError):
             raise BulkError("bulk_download_failed", f"{entry.ndjson}: not valid gzip") from None
         except (httpx.TransportError, _Retry) as exc:
             why = str(exc) if isinstance(exc, _Retry) else f"network error: {type(exc).__name__}"

@@ -63,31 +63,16 @@ class ExportRequest:
 def kick_off(session: Session, request: ExportRequest) -> str:
     """Start the export; the absolute status URL (Content-Location) the server answered."""
     url = f"{session.base_url.rstrip('/')}/{request.path()}"
-    resp = session.send(
-        "POST",
-        url,
-        auth=True,
-        retry=KICKOFF_RETRY,
-        what="the export kick-off",
-        headers={**KICKOFF_HEADERS, "Content-Type": "application/fhir+json"},
-        json=request.parameters(),
-    )
+    post = {**KICKOFF_HEADERS, "Content-Type": "application/fhir+json"}
+    resp = _send(session, "POST", url, headers=post, json=request.parameters())
     if resp.status_code == 405:
         if request.patients:
             raise BulkError(
                 "bulk_post_unsupported",
-                "the server refused a POST kick-off (405) "
-                "and patient references can only be sent by POST; export a --group",
+                "the server refused a POST kick-off (405) and patient references can only be "
+                "sent by POST; export a --group instead",
             )
-        resp = session.send(
-            "GET",
-            url,
-            auth=True,
-            retry=KICKOFF_RETRY,
-            params=request.query(),
-            headers=KICKOFF_HEADERS,
-            what="the export kick-off",
-        )
+        resp = _send(session, "GET", url, headers=KICKOFF_HEADERS, params=request.query())
     if resp.status_code != 202:
         raise BulkError(
             "bulk_kickoff_failed",
@@ -100,6 +85,25 @@ def kick_off(session: Session, request: ExportRequest) -> str:
             "the server accepted the export (202) but sent no Content-Location status URL",
         )
     return urljoin(url, location)
+
+
+def _send(session: Session, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    try:
+        return session.send(
+            method,
+            url,
+            auth=True,
+            retry=KICKOFF_RETRY,
+            idempotent=False,
+            what="the export kick-off",
+            **kwargs,
+        )
+    except httpx.TransportError as exc:
+        raise BulkError(
+            "bulk_kickoff_failed",
+            f"the connection failed after the kick-off was sent ({type(exc).__name__}): the "
+            "server may have started an export; check with its operators before starting again",
+        ) from None
 
 
 def outcome_text(resp: httpx.Response) -> str:

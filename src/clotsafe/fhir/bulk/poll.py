@@ -23,6 +23,7 @@ from clotsafe.fhir.bulk.session import RETRY_STATUSES, Session
 from clotsafe.fhir.bulk.timing import MAX_WAIT_SECONDS, Backoff, retry_after
 
 DEFAULT_MAX_WAIT = 7 * 24 * 3600.0
+MIN_POLL_SECONDS = 1.0  # a Retry-After of 0 (or a past date) must not make a busy loop
 STATUS_HEADERS = {"Accept": "application/json"}
 
 
@@ -59,7 +60,7 @@ def poll(
 def _in_progress_wait(resp: httpx.Response, interval: Backoff, now: float) -> float:
     asked = retry_after(resp.headers.get("Retry-After"), now)
     if asked is not None:
-        return asked
+        return max(asked, MIN_POLL_SECONDS)
     return min(interval.next(), MAX_WAIT_SECONDS)
 
 

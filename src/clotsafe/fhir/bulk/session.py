@@ -19,6 +19,7 @@ from clotsafe.fhir.bulk.errors import BulkError
 from clotsafe.fhir.bulk.timing import Backoff, Clock, retry_after
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout)  # the request never reached the server
 DEFAULT_PORTS = {"http": 80, "https": 443}
 LOOPBACK_NAMES = frozenset({"localhost"})
 
@@ -103,9 +104,14 @@ class Session:
         headers: Mapping[str, str] | None = None,
         retry: Collection[int] = RETRY_STATUSES,
         what: str = "the FHIR server",
+        idempotent: bool = True,
         **kwargs: Any,
     ) -> httpx.Response:
-        """One request, retried on ``retry`` statuses and network errors; a new token on 401."""
+        """One request, retried on ``retry`` statuses and network errors; a new token on 401.
+
+        Not ``idempotent`` (the kick-off): only a failure to connect is retried; any other
+        network error is raised, since the server may have acted on the request.
+        """
         backoff = Backoff()
         refreshed = False
         while True:
@@ -113,6 +119,8 @@ class Session:
             try:
                 resp = self.http.request(method, url, headers=h, **kwargs)
             except httpx.TransportError as exc:
+                if not idempotent and not isinstance(exc, NOT_SENT):
+                    raise
                 self.wait_or_give_up(backoff, None, what, f"network error: {type(exc).__name__}")
                 continue
             if resp.status_code == 401 and auth and self.tokens and not refreshed:
