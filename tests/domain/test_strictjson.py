@@ -190,6 +190,19 @@ def _spelling(key: str, escaped: bool) -> str:
     return '"' + f"\\u{ord(key[0]):04x}" + orjson.dumps(key[1:]).decode()[1:]
 
 
+def repeat_key(
+    doc: Any, path: tuple[str | int, ...], value: Any, *, escaped: bool = False
+) -> bytes:
+    """``doc`` as JSON text in which the key at ``path`` is given a second time, right after the
+    first, with ``value`` (for the CLI, FHIR and HTTP tests)."""
+    target = doc
+    for part in path[:-1]:
+        target = target[part]
+    key = str(path[-1])
+    at = list(target).index(key) + 1
+    return _dump(doc, target, (at, _spelling(key, escaped), orjson.dumps(value)))
+
+
 @given(intake=intakes(), data=st.data())
 def test_any_repeated_key_in_any_intake_is_refused(intake: dict[str, Any], data: Any) -> None:
     """Whatever object of a valid intake repeats whichever of its keys, with whatever value,
