@@ -152,3 +152,18 @@ def test_perc_on_a_card_says_it_never_clears_and_scores_do_not_change_the_level(
     assert "never clears" in (card.detail or "")
     assert card.indicator == "warning"  # CLOT-ACTIVE (history code without a date)
     RiskAssessment.model_validate(risk_assessment(decision, patient_ref=facts.patient_ref))
+
+
+def test_card_detail_is_in_words_not_ids_or_paths() -> None:
+    """The clinician reads the card: what the record said is given as the question and its
+    answer (never a question id or an answer path such as clots[0]), scores by their names, and
+    the level and incomplete rule come from the one presenter."""
+    facts = derive(bundle(patient(birth="1990-01-01"), condition("Z86.718", ICD),
+                          observation("8867-4", 80, "/min"),
+                          observation("59408-5", 98, "%", rid="o2")), at=AT)  # fmt: skip
+    decision = evaluate(facts.intake(), at=AT)
+    scores = score_findings(facts.findings, facts.finding_sources)
+    detail = build_card(decision, facts, scores, CardConfig(), "p1").detail or ""
+    assert "Clot 1" in detail and "clots[" not in detail
+    assert "clot_ever" not in detail and "`" not in detail.split("**From the record**")[1]
+    assert "PERC rule" in detail and "| perc |" not in detail

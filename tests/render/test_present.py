@@ -326,3 +326,10 @@ def test_markdown_pending_questions_in_words() -> None:
     out = markdown.render(evaluate(parse_intake(obj)))
     assert out.startswith("> **Screening incomplete")
     assert "Have you fainted" in out and "rf_faint" not in out
+
+
+def test_a_list_of_clot_records_is_one_line_a_clot() -> None:
+    """Answers from an EHR give every clot record: each is its own line, named by number."""
+    lines = present.answer_lines({"clots": [{"kind": "dvt"}, {"kind": "pe", "site": "lung"}]})
+    assert lines == ["Clot 1: kind: A clot in a deep vein (DVT)",
+                     "Clot 2: kind: A clot in the lungs (PE); where: In the lungs"]  # fmt: skip

@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from clotsafe.calculators import REGISTRY
 from clotsafe.domain.decision import Decision
 from clotsafe.domain.types import Level
 from clotsafe.fhir.codes import LOINC, code_lists
@@ -351,12 +352,14 @@ def _scores_section(scores: Mapping[str, EhrScore]) -> str:
              "|---|---|---|---|"]  # fmt: skip
     warnings = []
     for name, s in scores.items():
-        d = s.to_dict()
+        d, calc = s.to_dict(), REGISTRY[name]
+        labels = {i.id: i.label for i in calc.items(s.result.version)}
+        unknown = "; ".join(labels.get(i, i) for i in d["unknown"]) or "none"
         rng = f"{d['lower']}" if d["lower"] == d["upper"] else f"{d['lower']}–{d['upper']}"
         band = d["band"] if d["band"] == d["band_upper"] else f"{d['band']} to {d['band_upper']}"
-        lines.append(f"| {name} | {rng} | {band} | {', '.join(d['unknown']) or 'none'} |")
+        lines.append(f"| {calc.title} | {rng} | {band} | {unknown} |")
         if "warning" in d:
-            warnings.append(f"> **{name.upper()}**: {d['warning']}")
+            warnings.append(f"> **{calc.title}**: {d['warning']}")
     return "\n".join([*lines, "", *warnings])
 
 

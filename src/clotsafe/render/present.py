@@ -12,7 +12,7 @@ Caprini score. The words are data (``knowledge/levels.toml``, ``questions.toml``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -200,10 +200,19 @@ def _option_label(field: str, value: str) -> str:
 def answer_lines(answers: Mapping[str, Any]) -> list[str]:
     """What a rule read, one line an answer: "Do you take a blood thinner? Yes"."""
     out = []
-    for path, value in answers.items():
+    for path, value in _records_apart(answers):
         label = path_words(path)
         out.append(f"{label}{' ' if label.endswith('?') else ': '}{value_words(path, value)}")
     return out
+
+
+def _records_apart(answers: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """A list of records (``clots``) as one answer a record (``clots[0]``, ``clots[1]``)."""
+    for path, value in answers.items():
+        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            yield from ((f"{path}[{i}]", v) for i, v in enumerate(value))
+        else:
+            yield path, value
 
 
 _ASSUMED = re.compile(r"(?P<path>\S+) (?P<state>missing|unsure)(?P<rest>:.*)")
