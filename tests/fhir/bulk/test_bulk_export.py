@@ -230,6 +230,14 @@ def test_429_and_503_back_off_exponentially(
     assert [e[1] for e in rep.events if e[0] == "waiting"] == [429, 429, 503, 503, 202, 503]
 
 
+def test_status_refusing_the_token_is_bulk_token_refused(
+    server: FakeBulkServer, options: Any, clock: FakeClock
+) -> None:
+    """403 at the status URL (after one new token): the token is refused, not 'export failed'."""
+    server.status_script = [(403, {})]
+    assert fails(server, options(), clock).code == "bulk_token_refused"
+
+
 def test_endless_5xx_gives_up(server: FakeBulkServer, options: Any, clock: FakeClock) -> None:
     """A server that keeps failing: bulk_gave_up after --max-retries, the status URL kept."""
     server.status_script = [(500, {})] * 10
@@ -460,6 +468,22 @@ def test_redirect_off_origin_drops_the_token(
     assert first[0].headers["Authorization"].startswith("Bearer ")
     assert "Authorization" not in second.headers
     assert (tmp_path / "export" / "Condition.1.ndjson").read_bytes() == ndjson("Condition", 4)
+
+
+def test_multi_member_gzip_counted_and_truncated_gzip_refused(
+    server: FakeBulkServer, options: Any, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Concatenated gzip members count every line; gzip content cut short is not 'complete'."""
+    a, b = ndjson("Condition", 3), ndjson("Condition", 1, "z")
+    server.files[1].body, server.files[1].count = gz(a) + gz(b), 4
+    server.files[2].body = gz(a)[:-6]
+    err = fails(server, options(), clock)
+    out = tmp_path / "export"
+    assert (out / "Condition.1.ndjson.gz").read_bytes() == gz(a) + gz(b)
+    assert (
+        err.code == "bulk_download_failed" and "Condition.2.ndjson: not valid gzip" in err.message
+    )
+    assert not (out / "Condition.2.ndjson.gz").exists()
 
 
 def test_corrupt_gzip_is_a_download_failure(

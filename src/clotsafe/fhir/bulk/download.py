@@ -43,7 +43,11 @@ class Saved:
 
 
 class LineCounter:
-    """Counts non-blank lines of a byte stream fed in chunks (gzip content decompressed)."""
+    """Counts non-blank lines of a byte stream fed in chunks.
+
+    ``gzipped`` content is inflated as it comes (every member of a multi-member gzip); a gzip
+    stream that ends early raises ``zlib.error`` at :meth:`close`.
+    """
 
     def __init__(self) -> None:
         self.lines = 0
@@ -51,16 +55,24 @@ class LineCounter:
         self._inflate: zlib._Decompress | None = None
 
     def feed(self, data: bytes, *, gzipped: bool = False) -> None:
-        if gzipped:
-            self._inflate = self._inflate or zlib.decompressobj(wbits=31)
-            data = self._inflate.decompress(data)
-        parts = data.split(b"\n")
+        parts = (self._inflated(data) if gzipped else data).split(b"\n")
         for part in parts[:-1]:
             self.lines += self._open or bool(part.strip())
             self._open = False
         self._open = self._open or bool(parts[-1].strip())
 
+    def _inflated(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            if self._inflate is None or self._inflate.eof:
+                self._inflate = zlib.decompressobj(wbits=31)
+            out.append(self._inflate.decompress(data))
+            data = self._inflate.unused_data if self._inflate.eof else b""
+        return b"".join(out)
+
     def close(self) -> int:
+        if self._inflate is not None and not self._inflate.eof:
+            raise zlib.error("the gzip stream ends early")
         self.lines += self._open
         self._open = False
         return self.lines

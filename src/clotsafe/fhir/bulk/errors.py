@@ -13,7 +13,7 @@ BULK_ERROR_CODES: dict[str, str] = {
     "bulk_bad_option": "an option value that cannot be right (a URL, an instant, a type)",
     "bulk_insecure_url": "a plain-http URL to a host that is not this machine",
     "bulk_discovery_failed": "the server's .well-known/smart-configuration is missing or unusable",
-    "bulk_token_refused": "the token endpoint refused the client assertion or answered no token",
+    "bulk_token_refused": "the token endpoint refused the assertion, or the server the token",
     "bulk_kickoff_failed": "the server refused to start the export",
     "bulk_post_unsupported": "POST kick-off refused (405) and patient references need POST",
     "bulk_off_origin": "the status URL is not on the FHIR server's origin (the token stays home)",

@@ -19,7 +19,7 @@ import orjson
 from clotsafe.fhir.bulk import download as dl
 from clotsafe.fhir.bulk.errors import BulkError
 from clotsafe.fhir.bulk.kickoff import ExportRequest, kick_off
-from clotsafe.fhir.bulk.manifest import Manifest, parse_manifest
+from clotsafe.fhir.bulk.manifest import FileEntry, Manifest, parse_manifest
 from clotsafe.fhir.bulk.poll import DEFAULT_MAX_WAIT, poll
 from clotsafe.fhir.bulk.progress import Reporter
 from clotsafe.fhir.bulk.session import RETRY_STATUSES, Session, check_url, safe_url
@@ -182,7 +182,7 @@ def _download_all(
     return saved
 
 
-def _already(out: Path, entry: Any, name: str) -> dl.Saved:
+def _already(out: Path, entry: FileEntry, name: str) -> dl.Saved:
     return dl.Saved(entry, name, dl.count_lines(out / name))
 
 

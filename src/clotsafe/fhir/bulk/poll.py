@@ -6,6 +6,7 @@
 - 429, 5xx, a network error, or a 4xx whose OperationOutcome is only transient: exponential
   back-off (Retry-After honoured when longer), up to ``max_retries`` in a row.
 - 200: the completion manifest (JSON).
+- 401/403 (after one new token): ``bulk_token_refused``;
 - any other 4xx: the export failed (``bulk_export_failed``, with the OperationOutcome's text).
 The whole wait is bounded by ``max_wait`` seconds (some servers take days: the default is 7).
 """
@@ -50,6 +51,12 @@ def poll(
                 errors, resp, "the status URL", f"HTTP {resp.status_code}"
             )
             reporter.waiting(resp.status_code, None, wait)
+        elif resp.status_code in (401, 403):
+            raise BulkError(
+                "bulk_token_refused",
+                f"the status URL refused the access token: HTTP {resp.status_code}"
+                f"{outcome_text(resp)}",
+            )
         else:
             raise BulkError(
                 "bulk_export_failed",
