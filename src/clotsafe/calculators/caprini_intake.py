@@ -275,10 +275,11 @@ def _plaster_cast(d: Mapping[str, Any], at: date) -> Finding:
 
 
 def _history_dvt_pe(d: Mapping[str, Any]) -> Finding:
-    """A dvt/pe/unsure clot record; absent when ``clot_ever`` is no or records are svt/other."""
+    """A dvt/pe/unsure clot record, or any clot recorded in the lung (a pe, POLICY §8.3);
+    absent when ``clot_ever`` is no or the records are svt/other elsewhere."""
     clots = d.get("clots") or ()
     for clot in clots:
-        if clot.kind in VTE_KINDS:
+        if clot.kind in VTE_KINDS or clot.site == "lung":
             return True
     if clots or d.get("clot_ever") == "no":
         return False
