@@ -110,8 +110,13 @@ def bulk() -> None:
 @click.pass_context
 def export(ctx: click.Context, /, fmt: str, **opts: Any) -> None:
     """Export a Group's or listed patients' data (SMART Backend Services, $export) into --out."""
-    from clotsafe.fhir.bulk.export import run_export
-
+    try:
+        from clotsafe.fhir.bulk.export import run_export
+    except ImportError as exc:
+        click.echo(
+            f"error: bulk export needs the fhir extra (pip install -e '.[fhir]'): {exc}", err=True
+        )
+        sys.exit(1)
     deps = ctx.find_object(BulkDeps) or BulkDeps()
     try:
         options = _options(opts)
@@ -254,8 +259,24 @@ class RichReporter(PlainReporter):
         if status != 202:
             super().waiting(status, progress, seconds)
 
+    def manifest(self, files: int) -> None:
+        self.progress.update(self.status, description=f"downloading {files} file(s)")
+        super().manifest(files)
+
     def file_started(self, name: str, size: int | None) -> None:
         self.tasks[name] = self.progress.add_task(name, total=size)
+
+    def file_done(self, name: str, lines: int, skipped: bool) -> None:
+        self._drop(name.removesuffix(".gz"))
+        super().file_done(name, lines, skipped)
+
+    def file_failed(self, name: str, message: str) -> None:
+        self._drop(name)
+        super().file_failed(name, message)
+
+    def _drop(self, name: str) -> None:
+        if name in self.tasks:
+            self.progress.remove_task(self.tasks.pop(name))
 
     def file_bytes(self, name: str, received: int) -> None:
         if name in self.tasks:
