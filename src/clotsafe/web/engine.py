@@ -1,7 +1,9 @@
 """The one seam between the web app and the screening engine (clotsafe.rules).
 
 Views and services never call the engine directly: they call these functions, which take and
-return plain JSON-able data, so what is stored is exactly what the engine said.
+return plain JSON-able data, so what is stored is exactly what the engine said. Evaluation
+goes through the engine's executor, :class:`clotsafe.rules.screener.Screener`, with the
+clinic's settings and the screening date passed in.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from clotsafe.domain.errors import FieldError, IntakeError, SettingsError
 from clotsafe.domain.intake import parse_intake
 from clotsafe.knowledge import clearable_rules
 from clotsafe.render import present
-from clotsafe.rules import evaluate, load_settings
+from clotsafe.rules import load_settings
+from clotsafe.rules.screener import Screener
 from clotsafe.rules.settings import Settings
 
 
@@ -48,6 +51,12 @@ def clearable_reasons(decision: Mapping[str, Any]) -> list[dict[str, Any]]:
 @lru_cache(maxsize=64)
 def _settings(text: str) -> Settings:
     return load_settings(text, name="clinic")
+
+
+@lru_cache(maxsize=64)
+def _screener(settings_toml: str) -> Screener:
+    """The engine's executor for a clinic's settings (the default policy when there are none)."""
+    return Screener(_settings(settings_toml)) if settings_toml.strip() else Screener()
 
 
 def settings_errors(text: str) -> list[FieldError]:
@@ -84,8 +93,5 @@ def run(answers: Mapping[str, Any], screened_on: date, *, settings_toml: str = "
     """Parse and evaluate one intake; raises IntakeError on invalid answers."""
     obj = build_intake(answers, screened_on, clearances)
     intake = parse_intake(obj, known_rules=clearable_rules())
-    if settings_toml.strip():
-        decision = evaluate(intake, at=screened_on, settings=_settings(settings_toml))
-    else:
-        decision = evaluate(intake, at=screened_on)
+    decision = _screener(settings_toml).screen_one(intake, at=screened_on)
     return Evaluation(intake=intake.to_json(), decision=decision.to_json())
