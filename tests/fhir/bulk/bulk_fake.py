@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 import httpx
 import jwt
 import orjson
+from cryptography.hazmat.primitives import serialization
 
 BASE = "https://ehr.example.org/fhir"
 TOKEN_URL = "https://auth.example.org/oauth/token"
@@ -235,6 +236,20 @@ class FakeBulkServer:
     def file_gets(self) -> list[str]:
         urls = {f.url for f in self.files}
         return [str(r.url) for r in self.requests if str(r.url) in urls]
+
+
+def pem(key: Any) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def standard_files() -> list[ServedFile]:
+    return [
+        ServedFile("output", "Patient", f"{BASE}/files/p1.ndjson", ndjson("Patient", 3), 3),
+        ServedFile("output", "Condition", f"{BASE}/files/c1.ndjson", ndjson("Condition", 4), 4),
+        ServedFile("output", "Condition", f"{BASE}/files/c2.ndjson", ndjson("Condition", 2, "b")),
+    ]
 
 
 def _outcome(code: str, text: str) -> dict[str, Any]:

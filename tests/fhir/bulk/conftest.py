@@ -17,8 +17,7 @@ collect_ignore_glob = ["test_*.py"] if MISSING else []
 if MISSING:
     print(f"tests/fhir/bulk skipped: missing {', '.join(MISSING)}; pip install -e '.[fhir]'")
 else:
-    from bulk_fake import BASE, CLIENT_ID, FakeBulkServer, FakeClock, ServedFile, ndjson
-    from cryptography.hazmat.primitives import serialization
+    from bulk_fake import BASE, CLIENT_ID, FakeBulkServer, FakeClock, pem, standard_files
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 
@@ -30,12 +29,6 @@ def rsa_key() -> Any:
 @pytest.fixture(scope="session")
 def ec_key() -> Any:
     return ec.generate_private_key(ec.SECP384R1())
-
-
-def pem(key: Any) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
 
 
 @pytest.fixture
@@ -58,14 +51,6 @@ def ec_jwk(tmp_path: Path, ec_key: Any) -> Path:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-def standard_files() -> list[ServedFile]:
-    return [
-        ServedFile("output", "Patient", f"{BASE}/files/p1.ndjson", ndjson("Patient", 3), 3),
-        ServedFile("output", "Condition", f"{BASE}/files/c1.ndjson", ndjson("Condition", 4), 4),
-        ServedFile("output", "Condition", f"{BASE}/files/c2.ndjson", ndjson("Condition", 2, "b")),
-    ]
 
 
 @pytest.fixture

@@ -11,14 +11,13 @@ from typing import Any
 
 import jwt
 import pytest
-from bulk_fake import TOKEN_URL, FakeBulkServer, FakeClock
+from bulk_fake import TOKEN_URL, FakeBulkServer, FakeClock, pem
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from clotsafe.fhir.bulk.errors import BulkError
 from clotsafe.fhir.bulk.export import run_export
 from clotsafe.fhir.bulk.session import Session
 from clotsafe.fhir.bulk.smart import SCOPE_V1, SCOPE_V2, client_assertion, discover, load_key
-from conftest import pem
 
 
 def test_rsa_pem_signs_rs384_with_the_given_kid(rsa_pem: Path) -> None:
