@@ -30,6 +30,7 @@ from clotsafe.fhir.bulk.errors import BulkError
 from clotsafe.fhir.bulk.export import run_export
 from clotsafe.fhir.bulk.kickoff import ExportRequest
 from clotsafe.fhir.bulk.progress import Reporter
+from clotsafe.fhir.bulk.session import check_url
 from clotsafe.fhir.bulk.timing import MAX_WAIT_SECONDS
 
 
@@ -525,3 +526,21 @@ def test_plain_http_fhir_server_refused_unless_loopback(options: Any, clock: Fak
     with pytest.raises(BulkError) as err:
         run_export(options(fhir_server="http://ehr.example.org/fhir"), clock=clock)
     assert err.value.code == "bulk_insecure_url"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080/fhir", "http://localhost/fhir", "http://[::1]:9/fhir"]
+)
+def test_plain_http_allowed_to_this_machine(url: str) -> None:
+    """Local test servers may use http on loopback."""
+    assert check_url(url, "--fhir-server") == url
+
+
+def test_url_errors_never_show_a_query_string() -> None:
+    """A pre-signed URL's signature (its query string) stays out of messages."""
+    with pytest.raises(BulkError) as err:
+        check_url("http://files.example.org/x.ndjson?X-Amz-Signature=s3cr3t", "a file")
+    assert err.value.code == "bulk_insecure_url" and "s3cr3t" not in str(err.value)
+    with pytest.raises(BulkError) as err:
+        check_url("ftp://files.example.org/x?sig=s3cr3t", "a file")
+    assert err.value.code == "bulk_bad_option" and "s3cr3t" not in str(err.value)

@@ -51,13 +51,14 @@ def _loopback(host: str) -> bool:
 def check_url(url: str, what: str) -> str:
     """An absolute https URL (plain http only to this machine, for local test servers)."""
     scheme, host, _ = origin(url)
+    shown = safe_url(url)
     if scheme not in DEFAULT_PORTS or not host:
-        raise BulkError("bulk_bad_option", f"{what} must be an absolute http(s) URL, got {url!r}")
+        raise BulkError("bulk_bad_option", f"{what} must be an absolute http(s) URL: {shown!r}")
     if scheme == "http" and not _loopback(host):
         raise BulkError(
             "bulk_insecure_url",
-            f"{what} {url!r} is plain http: clotsafe sends credentials and patient data only "
-            "over https (http is allowed to localhost/127.0.0.1 for test servers)",
+            f"{what} {shown!r} is plain http: clotsafe sends credentials and patient data "
+            "only over https (http is allowed to localhost/127.0.0.1 for test servers)",
         )
     return url
 
