@@ -35,10 +35,8 @@ def poll(
     started = session.clock.now()
     interval, errors = Backoff(first=2.0), Backoff()
     while True:
-        try:
-            resp = session.send("GET", status_url, auth=True, headers=STATUS_HEADERS, retry=())
-        except httpx.TransportError as exc:  # pragma: no cover - send retries these itself
-            raise BulkError("bulk_gave_up", f"network error: {type(exc).__name__}") from None
+        # network errors are retried (and given up on) inside send; statuses are decided here
+        resp = session.send("GET", status_url, auth=True, headers=STATUS_HEADERS, retry=())
         if resp.status_code == 200:
             return _manifest_json(resp)
         if resp.status_code == 202:
@@ -47,10 +45,9 @@ def poll(
             reporter.waiting(202, _progress(resp), wait)
             _sleep(session, wait, started, max_wait)
         elif resp.status_code in RETRY_STATUSES or transient(resp):
-            wait = session.wait_or_give_up(
-                errors, resp, "the status URL", f"HTTP {resp.status_code}"
-            )
+            wait = session.next_wait(errors, resp, "the status URL", f"HTTP {resp.status_code}")
             reporter.waiting(resp.status_code, None, wait)
+            session.clock.sleep(wait)
         elif resp.status_code in (401, 403):
             raise BulkError(
                 "bulk_token_refused",

@@ -136,6 +136,14 @@ class Session:
         self, backoff: Backoff, resp: httpx.Response | None, what: str, why: str
     ) -> float:
         """Sleep for the next back-off (or Retry-After when longer); BulkError past the limit."""
+        wait = self.next_wait(backoff, resp, what, why)
+        self.clock.sleep(wait)
+        return wait
+
+    def next_wait(
+        self, backoff: Backoff, resp: httpx.Response | None, what: str, why: str
+    ) -> float:
+        """Seconds to the next try (back-off, or a longer Retry-After); BulkError past the limit."""
         if backoff.failures >= self.max_retries:
             raise BulkError(
                 "bulk_gave_up", f"{what} kept failing ({why}) after {backoff.failures} retries"
@@ -143,5 +151,4 @@ class Session:
         wait = backoff.next()
         if resp is not None:
             wait = max(wait, retry_after(resp.headers.get("Retry-After"), self.clock.now()) or 0)
-        self.clock.sleep(wait)
         return wait
