@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -219,3 +220,42 @@ def test_any_repeated_key_in_any_intake_is_refused(intake: dict[str, Any], data:
     want = f"{path}.{key}" if path else key
     assert ("duplicate_key", want) in [(e.code, e.field) for e in exc.value.errors]
     assert {e.code for e in exc.value.errors} == {"duplicate_key"}
+
+
+FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+KEYS = st.text(alphabet=st.sampled_from('ab:"\\é{} '), max_size=4)
+DOCUMENTS = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | FLOATS | KEYS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(doc=DOCUMENTS, ascii_only=st.booleans())
+def test_any_json_without_repeats_decodes_as_orjson_does(doc: Any, ascii_only: bool) -> None:
+    """No false refusal: keys and strings full of colons, quotes, backslashes and escapes
+    decode exactly as orjson decodes them, so a valid intake is never turned away."""
+    raw = json.dumps(doc, ensure_ascii=ascii_only).encode()
+    assert strictjson.loads(raw) == orjson.loads(raw)
+
+
+@given(doc=DOCUMENTS, data=st.data())
+def test_any_json_with_a_repeat_is_refused_at_its_path(doc: Any, data: Any) -> None:
+    """No missed repeat in any JSON document, whatever its strings hold (POLICY 1.1 §8.1)."""
+    objects = _objects(doc)
+    if not objects:
+        return
+    path, obj = data.draw(st.sampled_from(objects))
+    key = data.draw(st.sampled_from(sorted(obj)))
+    at = data.draw(st.integers(0, len(obj)))
+    value = orjson.dumps(data.draw(DOCUMENTS))
+    raw = _dump(doc, obj, (at, _spelling(key, data.draw(st.booleans())), value))
+    found = [e.field for e in strictjson_errors(raw)]
+    assert (f"{path}.{key}" if path else key) in found
+
+
+def strictjson_errors(raw: bytes) -> list[Any]:
+    with pytest.raises(JsonInputError) as exc:
+        strictjson.loads(raw)
+    assert {e.code for e in exc.value.errors} == {"duplicate_key"}
+    return exc.value.errors

@@ -126,14 +126,11 @@ def _refuse_repeats(raw: bytes | str) -> None:
     """Colons inside strings, or a repeated key: decide exactly, and name the paths if so."""
     try:
         json.loads(raw, object_pairs_hook=_unique_pairs)
-        return
-    except RecursionError:  # deeper than the C scanner allows: the scan below has no limit
-        pass
-    except _Repeated:
-        pass
-    found = duplicate_keys(raw)
-    if found:
-        raise JsonInputError([_duplicate(path, key) for path, key in found])
+    except (_Repeated, RecursionError, ValueError):
+        # a repeat, or text the C scanner will not take (too deep): the scan below decides
+        found = duplicate_keys(raw)
+        if found:
+            raise JsonInputError([_duplicate(path, key) for path, key in found]) from None
 
 
 def _duplicate(path: str, key: str) -> FieldError:
