@@ -109,3 +109,95 @@ def test_shorter_clearance_validity_expires_sooner() -> None:
     assert evaluate(parse_intake(obj)).level is Level.ADAPT
     short = load_settings("clearance_valid_days = 30\n")
     assert evaluate(parse_intake(obj), settings=short).level is Level.CLEARANCE_REQUIRED
+
+
+@pytest.mark.parametrize(
+    ("toml", "field", "words"),
+    [
+        (
+            "[rules.CLOT-ACTIVE]\npressure_max = { legs = 3 }\n",
+            "rules.CLOT-ACTIVE.pressure_max.legs",
+            "CLOT-ACTIVE: pressure_max.legs = 3 is higher than the policy's cap of 2",
+        ),
+        (
+            "[rules.THROMBOPHILIA]\npressure_max = { left_calf = 4 }\n",
+            "rules.THROMBOPHILIA.pressure_max.left_calf",
+            "left_calf = 4 is higher than the policy's cap of 3",
+        ),
+        (
+            "[rules.MED-ANTIPLATELET]\npressure_max = { all = 4 }\n",
+            "rules.MED-ANTIPLATELET.pressure_max.all",
+            "all = 4 is higher than the policy's cap of 3",
+        ),
+        (
+            "[rules.CLOT-ACTIVE]\nsession_minutes_max = 60\n",
+            "rules.CLOT-ACTIVE.session_minutes_max",
+            "session_minutes_max = 60 is longer than the policy's 45 minutes",
+        ),
+        (
+            "[windows]\nclot_active_days = 60\n",
+            "windows.clot_active_days",
+            "used by CLOT-ACTIVE, CLOT-HISTORY",
+        ),
+        (
+            "[windows]\nsurgery_early_days = 14\n",
+            "windows.surgery_early_days",
+            "used by SURG-EARLY, SURG-MINOR, SURG-LATE",
+        ),
+        (
+            "[windows]\nplatelets_low_below = 30\n",
+            "windows.platelets_low_below",
+            "would lower the policy's 50 used by PLATELETS-LOW",
+        ),
+        (
+            '[rules.CLEARANCE-RESTRICTIONS]\nlevel = "clearance_required"\n',
+            "rules.CLEARANCE-RESTRICTIONS",
+            "comes from a recorded clearance",
+        ),
+    ],
+)
+def test_settings_that_raise_a_cap_or_lengthen_are_refused(
+    toml: str, field: str, words: str
+) -> None:
+    """POLICY 1.1 §8.8: a cap above the rule's own, or a session longer than the rule's, is
+    refused at load with the rule, the setting, the policy's value and the value given (it was
+    silently ignored before); a refused window names the rules that use it."""
+    with pytest.raises(SettingsError) as exc:
+        load_settings(toml)
+    assert any(e.field == field and words in e.message for e in exc.value.errors), exc.value
+
+
+def test_caps_at_or_below_the_rules_own_are_accepted() -> None:
+    """§8.8 refuses only what would be ignored: a cap equal to or below the rule's own, or a
+    cap on a region the rule reaches only through an answer (a clot's limb), is accepted."""
+    s = load_settings(
+        "[rules.CLOT-ACTIVE]\npressure_max = { legs = 2, arms = 1 }\nsession_minutes_max = 45\n"
+        "[rules.VARICOSE-MILD]\npressure_max = { legs = 4 }\n"
+    )
+    assert s.rules["CLOT-ACTIVE"].pressure_max["left_calf"] == 2
+    assert s.rules["VARICOSE-MILD"].pressure_max["left_calf"] == 4
+
+
+def test_deeply_nested_settings_are_an_error_not_a_crash() -> None:
+    """A hostile settings file nested 1,000 levels deep gets a settings error naming the
+    problem, never a RecursionError."""
+    with pytest.raises(SettingsError, match="nested too deeply"):
+        load_settings("x = " + "[" * 1000 + "]" * 1000 + "\n")
+
+
+def test_clearance_valid_days_ends_a_longer_valid_until() -> None:
+    """POLICY 1.1 §8.5: a clinic's clearance_valid_days ends a clearance at the earlier of its
+    valid_until and date + clearance_valid_days."""
+    cl = [
+        {
+            "rules": ["PLATELETS-LOW"],
+            "clinician": "Dr A",
+            "date": "2026-10-01",
+            "valid_until": "2027-01-01",
+        }
+    ]
+    obj = intake({"platelets_low": "yes"}, clearances=cl)
+    assert evaluate(parse_intake(obj)).level is Level.ADAPT
+    short = evaluate(parse_intake(obj), settings=load_settings("clearance_valid_days = 30\n"))
+    assert short.level is Level.CLEARANCE_REQUIRED
+    assert short.expired_clearances[0]["valid_until"] == "2026-10-31"

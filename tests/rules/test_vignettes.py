@@ -20,18 +20,19 @@ from tests.strategies import (
 
 from clotsafe.domain.intake import parse_intake
 from clotsafe.domain.regions import REGIONS
+from clotsafe.rules.settings import DEFAULT_SETTINGS, Settings, load_settings
 
 VIGNETTE_DIR = Path(__file__).resolve().parents[1] / "vignettes"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "vignettes.md"
 FILES = sorted(VIGNETTE_DIR.glob("*.json"))
 
 TOP_KEYS = {"name", "protects", "intake", "expect"}
-OPTIONAL_TOP_KEYS = {"xfail_reason"}
+OPTIONAL_TOP_KEYS = {"xfail_reason", "settings"}
 REQUIRED_EXPECT = {"level", "rules", "complete"}
 OPTIONAL_EXPECT = {
     "pending_questions", "pressure_max", "avoid", "position", "session_minutes_max", "referral",
     "gentle_joint_movement", "no_joint_movement", "rescreen_each_visit", "reason_levels",
-    "caprini_lower",
+    "caprini_lower", "unapplied_clearances", "expired_clearances",
 }  # fmt: skip
 REGION_LIST_KEYS = ("avoid", "gentle_joint_movement", "no_joint_movement")
 
@@ -78,7 +79,24 @@ def compare(expect: dict[str, Any], got: dict[str, Any]) -> list[str]:
         check(f"reason level of {rule}", level, levels.get(rule))
     if "caprini_lower" in expect:
         check("caprini lower bound", expect["caprini_lower"], got["scores"]["caprini"]["lower"])
+    if "unapplied_clearances" in expect:
+        pairs = zip(
+            got.get("unapplied_clearances", []), expect["unapplied_clearances"], strict=False
+        )
+        have = [{k: u[k] for k in want if k in u} for u, want in pairs]
+        check("unapplied_clearances", expect["unapplied_clearances"], have)
+        check("number of unapplied clearances", len(expect["unapplied_clearances"]),
+              len(got.get("unapplied_clearances", [])))  # fmt: skip
+    if "expired_clearances" in expect:
+        check("expired clearances", expect["expired_clearances"],
+              len(got.get("expired_clearances", [])))  # fmt: skip
     return diffs
+
+
+def settings_of(data: dict[str, Any]) -> Settings:
+    """The clinic settings a vignette is screened under (POLICY's own when it names none)."""
+    text = data.get("settings")
+    return DEFAULT_SETTINGS if text is None else load_settings(text, name=data["name"])
 
 
 @pytest.mark.parametrize("path", _params())
@@ -88,7 +106,7 @@ def test_vignette(path: Path) -> None:
     from clotsafe.rules import evaluate
 
     data = load(path)
-    decision = evaluate(parse_intake(data["intake"])).to_json()
+    decision = evaluate(parse_intake(data["intake"]), settings=settings_of(data)).to_json()
     diffs = compare(data["expect"], decision)
     assert not diffs, f"{path.name} ({data['protects']}):\n  " + "\n  ".join(diffs)
 
