@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -128,9 +128,6 @@ class Clearance:
     pressure_max: Mapping[str, int]  # region id -> cap (groups expanded)
     avoid: frozenset[str]
     notes: str
-
-    def expires_on(self, default_days: int) -> dt.date:
-        return self.valid_until or self.date + timedelta(days=default_days)
 
 
 class Answers:
@@ -442,7 +439,9 @@ def _clearance_problems(intake: Intake, known: Mapping[str, bool] | None) -> lis
                     FieldError(
                         f"clearances[{i}].rules",
                         "rule_not_clearable",
-                        f"{rule} is a red-flag rule: no clearance can cover it",
+                        f"{rule} is a red-flag rule: no clearance can cover it"
+                        if rule.startswith("RF-")
+                        else f"{rule} comes from a clearance: no clearance can cover it",
                         rule,
                     )
                 )

@@ -86,6 +86,8 @@ INTERPRETATIONS = (
     "named_medicines_count",
     "leg_injury_site_without_leg_is_both_legs",
     "caprini_women_items_unless_male",
+    "undated_event_not_covered",
+    "pe_site_is_a_clot_site",
 )
 
 
