@@ -41,7 +41,8 @@ def wording() -> dict[str, Any]:
 
 
 @cache
-def _questions() -> dict[str, Any]:
+def question_words() -> dict[str, Any]:
+    """knowledge/questions.toml: each question's words, option labels and region names."""
     return load_toml("questions.toml")
 
 
@@ -119,7 +120,7 @@ def walton(cap: int) -> str:
 
 
 def region_label(region: str) -> str:
-    return str(_questions()["regions"].get(region, region.replace("_", " ")))
+    return str(question_words()["regions"].get(region, region.replace("_", " ")))
 
 
 def region_labels(regions: Iterable[str]) -> list[str]:
@@ -133,7 +134,7 @@ def region_labels(regions: Iterable[str]) -> list[str]:
 
 def question_text(qid: str) -> str:
     """The question as the therapist asks it (questions.toml), for a question id."""
-    q = _questions()["question"].get(qid)
+    q = question_words()["question"].get(qid)
     return str(q["text"]) if q else path_words(qid)
 
 
@@ -166,7 +167,7 @@ def path_words(path: str) -> str:
     if m:
         clot = fill(words["clot"], n=str(int(m[1]) + 1))
         return f"{clot}, {words.get(m[2], m[2].replace('_', ' '))}" if m[2] else clot
-    if path in _questions()["question"]:
+    if path in question_words()["question"]:
         return question_text(path)
     if path in words:
         return str(words[path])
@@ -187,7 +188,7 @@ def value_words(path: str, value: Any) -> str:
 
 
 def _option_label(field: str, value: str) -> str:
-    q = _questions()
+    q = question_words()
     options = {**q.get("question", {}).get(field, {}).get("options", {}),
                **q.get("clots", {}).get(field, {}).get("options", {})}  # fmt: skip
     if value in options:
@@ -233,7 +234,7 @@ def _token_words(m: re.Match[str]) -> str:
     token = m.group(0)
     if token in BY_ID or _CLOT_PATH.fullmatch(token) or token in wording()["answer_words"]:
         return path_words(token)
-    return region_label(token) if token in _questions()["regions"] else token
+    return region_label(token) if token in question_words()["regions"] else token
 
 
 def on_blood_thinners(answers: Mapping[str, Any]) -> bool:

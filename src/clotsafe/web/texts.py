@@ -1,7 +1,8 @@
 """Client- and therapist-facing wording, loaded from the TOML files in clotsafe/knowledge/.
 
-Level, region and Walton wording come from the one presenter (:mod:`clotsafe.render.present`),
-so the web app, the CLI and the CDS Hooks cards cannot drift apart.
+Level, question, region and Walton wording come from the one presenter
+(:mod:`clotsafe.render.present`), so the web app, the CLI and the CDS Hooks cards cannot drift
+apart.
 """
 
 from __future__ import annotations
@@ -11,17 +12,13 @@ from typing import Any
 
 from clotsafe.knowledge import load_toml
 from clotsafe.render.present import citations, fill, region_label, walton
+from clotsafe.render.present import question_words as questions
 from clotsafe.render.present import wording as levels
 
 __all__ = ["LEVELS", "client_text", "faq", "fill", "level", "levels", "question", "questions",
            "region_label", "walton"]  # fmt: skip
 
 LEVELS = ("standard", "adapt", "clearance_required", "urgent_referral", "emergency")
-
-
-@cache
-def questions() -> dict[str, Any]:
-    return load_toml("questions.toml")
 
 
 @cache
