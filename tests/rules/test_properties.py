@@ -356,3 +356,69 @@ def test_every_question_type_has_a_strategy() -> None:
     property as soon as it is added (a new answer type fails here until it gets a strategy)."""
     missing = sorted({q.type for q in QUESTIONS} - set(VALUE_STRATEGIES))
     assert not missing, f"add these answer types to VALUE_STRATEGIES: {missing}"
+
+
+# --- POLICY 1.1 §8.4–§8.7 --------------------------------------------------------------------
+
+#: the dated answers that trigger each rule a clearance may cover (POLICY §8.4)
+_EVENT_DATES = {
+    "SURG-EARLY": ("surgery_on",),
+    "SURG-LATE": ("surgery_on",),
+    "SURG-MINOR": ("surgery_on",),
+    "LEG-INJURY-EARLY": ("leg_injury_on",),
+    "LEG-INJURY-LATE": ("leg_injury_on",),
+    "IVC-FILTER-RECENT": ("ivc_filter_placed_on",),
+    "IVC-FILTER": ("ivc_filter_placed_on",),
+}
+
+
+def _event_dates(reason: dict[str, Any]) -> list[str | None]:
+    """The dates of the events that made a rule fire, read from its trace (None: undated)."""
+    if reason["rule"] in ("CLOT-ACTIVE", "CLOT-HISTORY"):
+        return [
+            c.get("diagnosed_on") for k, c in reason["answers"].items() if k.startswith("clots[")
+        ]
+    return [reason["answers"].get(q) for q in _EVENT_DATES.get(reason["rule"], ())]
+
+
+@FAST
+@given(intakes())
+def test_a_clearance_covers_only_what_the_clinician_was_told(obj: dict[str, Any]) -> None:
+    """§8.4: a rule lowered by a clearance never had a triggering event dated after the
+    clearance (or undated); a valid clearance that names a firing clearance_required rule and
+    did not lower it is listed in unapplied_clearances with the reason, so the therapist sees
+    why the client still needs clearance."""
+    got = decide(obj)
+    unapplied = {(u["rule"], u["clearance"]["date"]) for u in got.get("unapplied_clearances", [])}
+    for reason in got["reasons"]:
+        cleared = reason.get("cleared_by")
+        if cleared is not None:
+            for d in _event_dates(reason):
+                assert d is not None and d <= cleared["date"], (reason["rule"], d, cleared)
+        elif reason["rule_level"] == "clearance_required":
+            for c in obj.get("clearances", []):
+                if reason["rule"] in c["rules"] and c["date"] <= got["screened_on"]:
+                    expired = any(e["date"] == c["date"] for e in got.get("expired_clearances", []))
+                    assert expired or (reason["rule"], c["date"]) in unapplied, (reason, c)
+
+
+@FAST
+@given(intakes())
+def test_valid_restrictions_always_show_their_reason(obj: dict[str, Any]) -> None:
+    """§8.6: every valid clearance with restrictions adds one CLEARANCE-RESTRICTIONS reason
+    naming its clinician, date and last valid day, so no restriction on the body map is
+    unexplained; a decision with such a reason is never standard."""
+    got = decide(obj)
+    expired = {(e["clinician"], e["date"]) for e in got.get("expired_clearances", [])}
+    with_restrictions = [
+        c
+        for c in obj.get("clearances", [])
+        if (c["clinician"], c["date"]) not in expired
+        and any(c.get("restrictions", {}).get(k) for k in ("pressure_max", "avoid", "notes"))
+    ]
+    reasons = [r for r in got["reasons"] if r["rule"] == "CLEARANCE-RESTRICTIONS"]
+    assert len(reasons) == len(with_restrictions)
+    for r in reasons:
+        assert {"clinician", "date", "valid_until", "rules"} <= set(r["clearance"])
+    if reasons:
+        assert got["level"] != "standard"
