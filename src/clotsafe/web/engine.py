@@ -26,20 +26,26 @@ from clotsafe.rules.settings import Settings
 
 @dataclass(frozen=True)
 class Evaluation:
+    """One evaluated intake: the intake JSON and the Decision; ``decision`` is what is stored."""
+
     intake: dict[str, Any]
-    decision: dict[str, Any]
+    outcome: Decision
+
+    @property
+    def decision(self) -> dict[str, Any]:
+        return self.outcome.to_json()
 
     @property
     def level(self) -> str:
-        return str(self.decision["level"])
+        return self.outcome.level.value
 
     @property
     def complete(self) -> bool:
-        return bool(self.decision["complete"])
+        return self.outcome.complete
 
     @property
     def policy_version(self) -> str:
-        return str(self.decision["policy_version"])
+        return self.outcome.policy_version
 
 
 def clearable_reasons(decision: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -94,4 +100,4 @@ def run(answers: Mapping[str, Any], screened_on: date, *, settings_toml: str = "
     obj = build_intake(answers, screened_on, clearances)
     intake = parse_intake(obj, known_rules=clearable_rules())
     decision = _screener(settings_toml).screen_one(intake, at=screened_on)
-    return Evaluation(intake=intake.to_json(), decision=decision.to_json())
+    return Evaluation(intake=intake.to_json(), outcome=decision)
