@@ -9,7 +9,15 @@ Tri = Literal["yes", "no", "unsure"]
 RuleId = str
 
 
-class Level(Enum):
+class _Ranked(Enum):
+    """An enum whose members are listed least to most cautious; ``rank`` is that position."""
+
+    def __init__(self, value: str) -> None:
+        #: position in the order of caution (a plain attribute: enum hashing is slow)
+        self.rank: int = len(type(self).__members__)
+
+
+class Level(_Ranked):
     """Decision levels, least to most cautious (POLICY §1)."""
 
     STANDARD = "standard"
@@ -17,10 +25,6 @@ class Level(Enum):
     CLEARANCE_REQUIRED = "clearance_required"
     URGENT_REFERRAL = "urgent_referral"
     EMERGENCY = "emergency"
-
-    def __init__(self, value: str) -> None:
-        #: position in the order of caution (a plain attribute: enum hashing is slow)
-        self.rank: int = len(type(self).__members__)
 
     def __lt__(self, other: Level) -> bool:
         return self.rank < other.rank
@@ -35,18 +39,15 @@ class Level(Enum):
         return self.rank >= other.rank
 
 
-class Position(Enum):
+class Position(_Ranked):
     """Client position, least to most restrictive (POLICY §7)."""
 
     ANY = "any"
     SIDE_LYING_PREFERRED = "side_lying_preferred"
     SIDE_LYING_OR_SEMI_RECLINING = "side_lying_or_semi_reclining"
 
-    def __init__(self, value: str) -> None:
-        self.rank: int = len(type(self).__members__)
 
-
-class Urgency(Enum):
+class Urgency(_Ranked):
     """Referral urgency (POLICY §7), least to most urgent."""
 
     NONE = "none"
@@ -54,9 +55,6 @@ class Urgency(Enum):
     BEFORE_MASSAGE = "before_massage"
     SAME_DAY = "same_day"
     EMERGENCY = "emergency"
-
-    def __init__(self, value: str) -> None:
-        self.rank: int = len(type(self).__members__)
 
 
 #: referral urgency implied by each level (POLICY §1 table)
