@@ -29,7 +29,7 @@ _INFO = rule_info()
 
 
 def _cap(rule_id: str, key: str) -> int:
-    """One of a rule's own caps (rules.toml); read at import so a missing key fails at once."""
+    """One of a rule's own caps (rules.toml); tests/rules/test_rule_numbers.py checks the keys."""
     return _INFO[rule_id].cap(key)
 
 
