@@ -296,3 +296,29 @@ def test_incomplete_screening_is_never_shown_as_a_green_light(
         page = web.get(url).content.decode()
         assert 'class="badge level-incomplete"' in page and "Screening incomplete" in page, url
         assert 'class="badge level-standard"' not in page, url
+
+
+def test_screening_page_reads_stored_decisions_of_policy_1_and_1_1(
+    web: Any, clinic_a: Any, make_client: Any
+) -> None:
+    """Stored decisions are read back as Decisions (``Decision.from_json``): a version-1
+    decision (no 1.1 fields) still shows, and a 1.1 decision shows which clearance was not
+    applied and why (POLICY §8.4), in words; never an answer path."""
+    c = make_client(clinic_a, "Casey", dvt_answers())
+    s = c.latest_screening
+    old = {k: v for k, v in s.decision.items() if k != "unapplied_clearances"}
+    s.decision = old | {"policy_version": "1"}
+    s.save(update_fields=["decision"])
+    page = web.get(reverse("screening_detail", args=[s.pk])).content.decode()
+    assert "Clearance required" in page
+    assert re.search(r"policy version 1(?![.\d])", page)
+    clearance = {"rules": ["CLOT-ACTIVE"], "clinician": "Dr X", "date": "2026-09-01",
+                 "valid_until": "2026-11-30"}  # fmt: skip
+    s.decision = old | {"unapplied_clearances": [
+        {"rule": "CLOT-ACTIVE", "why": "event_after_clearance", "clearance": clearance,
+         "event": "clots[0].diagnosed_on", "event_on": "2026-11-20"}]}  # fmt: skip
+    s.save(update_fields=["decision"])
+    page = web.get(reverse("screening_detail", args=[s.pk])).content.decode()
+    assert ("Clearance by Dr X on 2026-09-01 was not applied to CLOT-ACTIVE: the clot was "
+            "diagnosed after it (2026-11-20).") in page  # fmt: skip
+    assert "clots[0]" not in page
