@@ -14,9 +14,12 @@ import click
 import orjson
 
 from clotsafe.domain.errors import ClotsafeInputError, IntakeError
+from clotsafe.domain.fastintake import FastParser
 from clotsafe.domain.intake import intake_json_schema, parse_intake_json
+from clotsafe.knowledge import clearable_rules
 from clotsafe.rules import DEFAULT_SETTINGS, Settings, load_settings_file
-from clotsafe.rules.screener import Screener, intake_json, intake_lines
+from clotsafe.rules.fastbatch import BatchStats, screen_ndjson
+from clotsafe.rules.screener import Screener, intake_json, reference_parser
 
 FORMATS = ("text", "json", "markdown")
 
@@ -74,8 +77,33 @@ def main() -> None:
     default=None,
     help="Screening date YYYY-MM-DD for FHIR input (EHR data needs it).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="With --batch: screen in this many processes (output order is kept).",
+)
+@click.option(
+    "--stats",
+    is_flag=True,
+    help="With --batch: print to stderr how many lines took the fast path and the reference.",
+)
+@click.option(
+    "--reference",
+    is_flag=True,
+    help="Skip the fast path (pydantic validation, Decision.to_json): for comparisons.",
+)
 def screen(
-    path: IO[bytes], fmt: str, settings_path: str | None, batch: bool, fhir: bool, on: Any
+    path: IO[bytes],
+    fmt: str,
+    settings_path: str | None,
+    batch: bool,
+    fhir: bool,
+    on: Any,
+    workers: int,
+    stats: bool,
+    reference: bool,
 ) -> None:
     """Screen one intake JSON file (PATH may be - for standard input)."""
     settings = _settings(settings_path)
@@ -83,9 +111,15 @@ def screen(
         raw = _intake_from_fhir(path.read(), on.date() if on else None, fmt)
         path = io.BytesIO(raw)
     if batch:
-        failed = run_batch(path, sys.stdout.buffer, settings, progress=sys.stderr.isatty())
+        counts = BatchStats()
+        failed = run_batch(path, sys.stdout.buffer, settings, progress=sys.stderr.isatty(),
+                           workers=workers, fast=not reference, stats=counts)  # fmt: skip
+        if stats:
+            click.echo(orjson.dumps({"stats": counts.to_json()}).decode(), err=True)
         sys.exit(1 if failed else 0)
-    result = next(Screener(settings).screen(intake_json(path.read())))
+    known = clearable_rules()
+    parse = reference_parser(known) if reference else FastParser(known)
+    result = next(Screener(settings).screen(intake_json(path.read(), parse=parse)))
     if result.decision is None:
         _fail(result.error or IntakeError(), fmt)
     click.echo(_RENDERERS[fmt](result.decision), nl=False)
@@ -131,18 +165,26 @@ def screen_line(line: bytes, known: dict[str, bool], settings: Settings) -> byte
     return orjson.dumps(Screener(settings).screen_one(intake).to_json())
 
 
-def run_batch(src: IO[bytes], out: IO[bytes], settings: Settings, *, progress: bool) -> int:
-    """Stream NDJSON intakes to NDJSON decisions in the same order; return the failed count."""
-    failed = 0
+def run_batch(
+    src: IO[bytes],
+    out: IO[bytes],
+    settings: Settings,
+    *,
+    progress: bool,
+    workers: int = 1,
+    fast: bool = True,
+    stats: BatchStats | None = None,
+) -> int:
+    """Stream NDJSON intakes to NDJSON decisions in the same order; return the failed count.
+
+    ``stats``, when given, receives how many lines took the fast path and the reference."""
+    total = BatchStats() if stats is None else stats
     lines = (line for _, line in _lines(src, progress))
-    for result in Screener(settings).screen(intake_lines(lines)):
-        if result.decision is None:
-            failed += 1
-            out.write(orjson.dumps(result.error_json()) + b"\n")
-        else:
-            out.write(orjson.dumps(result.decision.to_json()) + b"\n")
+    for block, counts in screen_ndjson(lines, settings, workers=workers, fast=fast):
+        out.write(block)
+        total.add(counts)
     out.flush()
-    return failed
+    return total.failed
 
 
 def _lines(src: IO[bytes], progress: bool) -> Iterator[tuple[int, bytes]]:

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from tests.strategies import intakes
 
 from clotsafe.calculators import caprini_intake as ci
 from clotsafe.calculators.caprini import CAPRINI
 from clotsafe.domain.intake import parse_intake
+from tests.strategies import intakes
 
 
 def _reference(obj: dict[str, Any], bands: str | None) -> Any:

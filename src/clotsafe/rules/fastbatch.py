@@ -1,0 +1,158 @@
+"""NDJSON batches through the Screener: the fast path, counters, and worker processes.
+
+``screen_ndjson(lines, settings, workers=N)`` yields the output in blocks, in input order: one
+decision JSON (or ``{"line": n, "error": [...]}``) per input line. The fast path is the fast
+intake validator (``domain.fastintake``) and the decision dumper (``rules.fastjson``) around the
+same Screener and the same ``evaluate``: every rule runs as written. What the fast path does not
+take (a line with a problem, a duplicate key, a clearance naming an unknown rule, a reason with
+a clearance) goes through the reference code and is counted in :class:`BatchStats`.
+
+With ``workers > 1`` the lines go in blocks of ``chunk`` to a pool of processes; at most
+``2 × workers`` blocks are in flight, so memory stays flat however long the input is, and the
+blocks come back in input order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, fields
+from datetime import date
+from itertools import islice
+from multiprocessing.pool import AsyncResult
+from typing import Any
+
+import orjson
+
+from clotsafe.domain.decision import Decision
+from clotsafe.domain.fastintake import FastParser
+from clotsafe.knowledge import clearable_rules
+from clotsafe.rules.fastjson import DecisionDumper
+from clotsafe.rules.screener import Screener, intake_lines, reference_parser
+from clotsafe.rules.settings import Settings
+
+#: lines per block handed to a worker (and per counter update)
+CHUNK = 500
+
+
+@dataclass(slots=True)
+class BatchStats:
+    """How many lines went which way (``clotsafe screen --batch --stats`` prints these)."""
+
+    intakes: int = 0
+    failed: int = 0
+    #: lines validated by the fast validator / handed to the pydantic parser
+    parsed_fast: int = 0
+    parsed_reference: int = 0
+    #: decisions written by the fast dumper / through Decision.to_json
+    dumped_fast: int = 0
+    dumped_reference: int = 0
+    #: reasons (with a clearance or a raised level) written through Reason.to_json
+    reasons_reference: int = 0
+
+    def add(self, other: BatchStats) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def to_json(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class LineScreener:
+    """Screens blocks of NDJSON lines; ``fast=False`` is the reference path throughout."""
+
+    def __init__(self, settings: Settings, *, fast: bool = True, at: date | None = None) -> None:
+        known = clearable_rules()
+        self.screener = Screener(settings)
+        self.at = at
+        self.fast = fast
+        self.parser = FastParser(known) if fast else None
+        self.dumper = DecisionDumper() if fast else None
+        self._parse = self.parser or reference_parser(known)
+        self._dump: Callable[[Decision], bytes] = self.dumper or _reference_dump
+
+    def block(self, start: int, lines: list[bytes]) -> tuple[bytes, BatchStats]:
+        """The output lines (newline-terminated) of ``lines``, numbered from ``start``."""
+        before = self.counts()
+        out: list[bytes] = []
+        failed = 0
+        source = intake_lines(lines, parse=self._parse, start=start)
+        for result in self.screener.screen(source, self.at):
+            if result.decision is None:
+                failed += 1
+                out.append(orjson.dumps(result.error_json()))
+            else:
+                out.append(self._dump(result.decision))
+        out.append(b"")
+        stats = self.counts()
+        for f in fields(stats):
+            setattr(stats, f.name, getattr(stats, f.name) - getattr(before, f.name))
+        stats.intakes, stats.failed = len(lines), failed
+        return b"\n".join(out), stats
+
+    def counts(self) -> BatchStats:
+        """The running fast/reference counters (intakes and failed are counted per block)."""
+        p, d = self.parser, self.dumper
+        if p is None or d is None:
+            return BatchStats()
+        return BatchStats(0, 0, p.fast, p.fallback, d.fast, d.reference, d.reasons_reference)
+
+
+def _reference_dump(decision: Decision) -> bytes:
+    return orjson.dumps(decision.to_json())
+
+
+def screen_ndjson(
+    lines: Iterable[bytes],
+    settings: Settings,
+    *,
+    workers: int = 1,
+    fast: bool = True,
+    at: date | None = None,
+    chunk: int = CHUNK,
+) -> Iterator[tuple[bytes, BatchStats]]:
+    """(output block, its counters) for every ``chunk`` input lines, in input order."""
+    blocks = _blocks(lines, chunk)
+    if workers <= 1:
+        screener = LineScreener(settings, fast=fast, at=at)
+        for start, block in blocks:
+            yield screener.block(start, block)
+        return
+    yield from _parallel(blocks, workers, (settings, fast, at))
+
+
+def _blocks(lines: Iterable[bytes], chunk: int) -> Iterator[tuple[int, list[bytes]]]:
+    it = iter(lines)
+    start = 1
+    while block := list(islice(it, chunk)):
+        yield start, block
+        start += len(block)
+
+
+_WORKER: LineScreener | None = None
+
+
+def _init(settings: Settings, fast: bool, at: date | None) -> None:
+    global _WORKER
+    _WORKER = LineScreener(settings, fast=fast, at=at)
+
+
+def _work(start: int, block: list[bytes]) -> tuple[bytes, BatchStats]:
+    if _WORKER is None:
+        raise RuntimeError("a batch worker ran before its initializer")
+    return _WORKER.block(start, block)
+
+
+def _parallel(
+    blocks: Iterator[tuple[int, list[bytes]]], workers: int, init: tuple[Any, ...]
+) -> Iterator[tuple[bytes, BatchStats]]:
+    """Blocks to a process pool, at most 2 × workers in flight, results in input order."""
+    with multiprocessing.get_context().Pool(workers, initializer=_init, initargs=init) as pool:
+        pending: deque[AsyncResult[tuple[bytes, BatchStats]]] = deque()
+        for start, block in blocks:
+            pending.append(pool.apply_async(_work, (start, block)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
