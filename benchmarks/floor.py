@@ -1,9 +1,44 @@
-"""The floor: parse each NDJSON line with orjson and write it back, nothing else."""
+"""The in+out floor of a batch: parse each input line and serialise its real decision, nothing else.
 
+    python benchmarks/floor.py INTAKES.ndjson DECISIONS.ndjson
+
+DECISIONS is what `clotsafe screen --batch INTAKES` wrote (one decision JSON per line). The
+decisions are decoded in blocks *outside* the timed part; the timed part is, per intake,
+``orjson.loads(input line)`` + ``orjson.dumps(decision)`` + the write: the least any batch
+screener must do with orjson in and out. Prints ``{"intakes": n, "seconds": s}`` (timed part
+only) on stdout.
+"""
+
+from __future__ import annotations
+
+import os
 import sys
+import time
+from itertools import islice
 
 import orjson
 
-out = sys.stdout.buffer
-for line in sys.stdin.buffer:
-    out.write(orjson.dumps(orjson.loads(line)) + b"\n")
+BLOCK = 10_000
+
+
+def main() -> None:
+    loads, dumps = orjson.loads, orjson.dumps
+    seconds, n = 0.0, 0
+    with (
+        open(sys.argv[1], "rb") as intakes,
+        open(sys.argv[2], "rb") as decided,
+        open(os.devnull, "wb") as out,
+    ):
+        while lines := list(islice(intakes, BLOCK)):
+            decisions = [loads(d) for d in islice(decided, len(lines))]
+            t0 = time.perf_counter()
+            for line, decision in zip(lines, decisions, strict=True):
+                loads(line)
+                out.write(dumps(decision) + b"\n")
+            seconds += time.perf_counter() - t0
+            n += len(lines)
+    print(orjson.dumps({"intakes": n, "seconds": seconds}).decode())
+
+
+if __name__ == "__main__":
+    main()
