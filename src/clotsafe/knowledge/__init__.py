@@ -19,7 +19,7 @@ def load_toml(name: str) -> dict[str, Any]:
         return tomllib.load(f)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # identity: hashable despite its caps mapping
 class RuleInfo:
     id: str
     section: str

@@ -53,13 +53,14 @@ def evaluate(
         fired = rule.fn(ctx)
         if fired is None:
             continue
-        reasons.append(_reason(info[rule.id], fired, settings, valid, unapplied))
+        meta = rule.info or info[rule.id]
+        reasons.append(_reason(meta, fired, settings, valid, unapplied))
         parts.append(_with_settings(fired.part, settings, rule.id))
     for c, until in valid:
         if c.pressure_max or c.avoid or c.notes:
             reasons.append(_restrictions_reason(info[RESTRICTIONS], c, until, settings))
             parts.append(_restrictions_part(c))
-    reasons.sort(key=lambda r: (-r.level.rank, _ORDER[r.rule]))
+    reasons.sort(key=lambda r: (-r.level.rank, _ORDER.get(r.rule, len(_ORDER))))
     level = reasons[0].level if reasons else Level.STANDARD
     pending = pending_questions(intake.answers)
     return Decision(
@@ -79,9 +80,8 @@ def evaluate(
 
 
 @lru_cache(maxsize=1024)
-def rule_texts(rule_id: str, windows: Windows) -> tuple[str, str]:
+def rule_texts(info: RuleInfo, windows: Windows) -> tuple[str, str]:
     """(summary, policy_note) of a rule with the numbers in force filled in."""
-    info = rule_info()[rule_id]
     values = windows.texts()
     return fill(info.summary, info, values), fill(info.policy_note, info, values)
 
@@ -96,7 +96,7 @@ def _reason(
     raised = settings.rules.get(info.id)
     rule_level = raised.level if raised and raised.level else info.level
     cleared_by = _cover(info.id, rule_level, fired, valid, unapplied)
-    summary, note = rule_texts(info.id, settings.windows)
+    summary, note = rule_texts(info, settings.windows)
     return Reason(
         rule=info.id,
         level=Level.ADAPT if cleared_by else rule_level,
@@ -161,7 +161,7 @@ def _clearance_json(c: Clearance, until: date, *, with_rules: bool = True) -> di
 
 def _restrictions_reason(info: RuleInfo, c: Clearance, until: date, s: Settings) -> Reason:
     """POLICY §8.6: a valid clearance's restrictions apply, and the decision says whose."""
-    summary, note = rule_texts(info.id, s.windows)
+    summary, note = rule_texts(info, s.windows)
     restrictions = {
         "pressure_max": dict(c.pressure_max),
         "avoid": sorted(c.avoid),

@@ -11,6 +11,7 @@ from typing import Any
 from clotsafe.calculators.base import ScoreResult
 from clotsafe.domain.intake import Answers, Clot
 from clotsafe.domain.regions import GROUPS, LIMB_OF, LIMBS, expand
+from clotsafe.knowledge import RuleInfo
 from clotsafe.rules.plan import PlanPart
 from clotsafe.rules.settings import Windows
 
@@ -156,6 +157,8 @@ class RuleDef:
     id: str
     fn: RuleFn
     triggers: frozenset[str] | None
+    #: the rule's metadata (level, wording, sources, caps); None: knowledge/rules.toml's entry
+    info: RuleInfo | None = None
 
 
 class DuplicateRuleError(ValueError):
@@ -172,12 +175,19 @@ class RuleRegistry:
         self._defs: dict[str, RuleDef] = {}
 
     def register(
-        self, rule_id: str, fn: RuleFn, triggers: Iterable[str] | None = None
+        self,
+        rule_id: str,
+        fn: RuleFn,
+        triggers: Iterable[str] | None = None,
+        info: RuleInfo | None = None,
     ) -> RuleRegistry:
+        """Add a rule. A plug-in rule passes its ``info``; the shipped ones are in rules.toml."""
         if rule_id in self._defs:
             raise DuplicateRuleError(f"rule {rule_id} registered twice")
+        if info is not None and info.id != rule_id:
+            raise ValueError(f"rule {rule_id} registered with the metadata of {info.id}")
         self._defs[rule_id] = RuleDef(
-            rule_id, fn, None if triggers is None else frozenset(triggers)
+            rule_id, fn, None if triggers is None else frozenset(triggers), info
         )
         return self
 
