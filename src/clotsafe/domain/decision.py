@@ -53,8 +53,13 @@ class _Reader:
         return tuple(values)
 
     def objects(self, key: str) -> tuple[Mapping[str, Any], ...]:
-        return tuple(_Reader(v, f"{self._at(key)}[{i}]").obj
+        return tuple(dict(_Reader(v, f"{self._at(key)}[{i}]").obj)
                      for i, v in enumerate(self.get(key, list, [])))  # fmt: skip
+
+    def copy(self, key: str) -> dict[str, Any] | None:
+        """An object field, copied (a Decision shares nothing with the JSON it was read from)."""
+        value = self.get(key, dict, None)
+        return None if value is None else dict(value)
 
 
 def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
@@ -125,10 +130,10 @@ class Reason:
         return cls(
             rule=r.get("rule", str), level=level, summary=r.get("summary", str, ""),
             sources=r.strings("sources"), policy_choice=r.get("policy_choice", bool, False),
-            rule_level=r.enum("rule_level", Level, level), answers=r.get("answers", dict, {}),
+            rule_level=r.enum("rule_level", Level, level), answers=r.copy("answers") or {},
             assumptions=r.strings("assumptions"), policy_note=r.get("policy_note", str, ""),
-            cleared_by=r.get("cleared_by", dict, None), default_level=default_level,
-            clearance=r.get("clearance", dict, None),
+            cleared_by=r.copy("cleared_by"), default_level=default_level,
+            clearance=r.copy("clearance"),
         )  # fmt: skip
 
 
@@ -262,7 +267,7 @@ class Decision:
             plan=Plan.from_json(r.get("plan", dict)),
             referral=_Reader(r.get("referral", dict), "referral").enum("urgency", Urgency),
             scores={
-                k: StoredScore(_Reader(v, f"scores.{k}").obj)
+                k: StoredScore(dict(_Reader(v, f"scores.{k}").obj))
                 for k, v in r.get("scores", dict, {}).items()
             },
             expired_clearances=r.objects("expired_clearances"),
