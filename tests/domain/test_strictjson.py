@@ -101,6 +101,7 @@ def test_escaped_colon_cannot_hide_a_repeat() -> None:
     """A colon written as an escape in a value (\\u003a) cannot balance a dropped key."""
     raw = rb'{"a":"x","a":"\u003a"}'
     assert _refused(raw) == [("a", "duplicate_key")]
+    assert strictjson.loads(rb'{"a":"\u003a","b":"\u003A:"}') == {"a": ":", "b": "::"}
 
 
 def test_every_repeated_key_is_reported_once() -> None:

@@ -6,33 +6,39 @@ turn a red flag into a "no". :func:`loads` is the one decoder for JSON from outs
 :class:`JsonInputError` with code ``invalid_json`` (not JSON) or ``duplicate_key`` (one error
 per repeated key, ``field`` = the key's path, e.g. ``answers.clots[0].treatment``).
 
-How it stays fast (orjson parses; the check is a byte count and a walk over the containers):
-in JSON text every ``:`` outside a string separates a key from its value, so
-``raw.count(":")`` = (key/value pairs written) + (colons written inside strings). A repeated
-key makes the parser drop at least one pair, so the pairs in the decoded value are then
-strictly fewer than the pairs written. Hence ``raw.count(":") == pairs in the decoded value``
-proves that no key repeats (and that no string holds a colon). Only when the two differ --
-a repeated key, or a string with a colon (a FHIR URL, a note "10:30") -- does the standard
-library's C scanner decode the text again with a hook that stops at the first repeated key;
-and only when there is one does :func:`duplicate_keys` scan the text in Python for the paths.
+How it stays fast. orjson parses, then writes the value back: ``orjson.dumps(value)`` has one
+``:`` per key/value pair plus the colons inside strings (orjson writes a colon as itself). In
+the text given, every ``:`` outside a string also separates a key from its value, and a colon
+inside a string is written as itself too -- unless it is the escape ``\\u003a``. So, when the
+text holds no such escape, ``raw.count(":")`` = pairs written + colons in strings written,
+and ``orjson.dumps(value).count(":")`` = the same for what was kept. A repeated key makes the
+parser drop at least one pair (with whatever its value held), so the second count is then
+strictly smaller: **equal counts prove that no key repeats**, and unequal ones that one does.
+Only when the text holds ``\\u003a`` (or nests deeper than ``orjson.dumps`` goes) does the
+standard library's C scanner decide instead, with a hook that stops at the first repeated key.
+Only when a key repeats does :func:`duplicate_keys` scan the text (in Python, with no
+recursion limit) for the paths.
 
-Measured with ``taskset -c 0 .venv/bin/python benchmarks/bench_strictjson.py`` (2,000 intakes
-from benchmarks/gen_intakes.py; µs per intake, best of 5 rounds; 2026-11-30 on the shared
-2-core build machine, load average 1.7, with other engineers' jobs running):
+Measured with ``taskset -c 0 .venv/bin/python benchmarks/bench_strictjson.py 1000``
+(intakes from benchmarks/gen_intakes.py; best of 15 interleaved rounds; 2026-11-30 on the
+shared 2-core build machine under load average 4-5 from other engineers' jobs, so figures
+vary by ±30 %):
 
-    what, per intake                               compact 941 B   indented 1,228 B
-    orjson.loads alone (the floor)                      7.5             7.3
-    strictjson.loads (orjson + count + walk)           13.9            14.2
-    json.loads(object_pairs_hook=dict-size check)      29.6            29.9
-    strictjson.loads, a string holds a colon           25.2
-    strictjson.loads refusing a repeated answer       242
-    duplicate_keys alone (the Python path finder)     448             198
+    per intake (942 B compact / 1,230 B indent=2)          compact    indented
+    orjson.loads alone (the floor)                          4.4 µs     10.8 µs
+    strictjson.loads                                        9.4 µs     16.8 µs
+    orjson + a Python walk counting pairs (rejected)        9.9 µs     25.9 µs
+    json.loads(object_pairs_hook=dict-size check)          19.0 µs     46.9 µs
+    strictjson.loads, a string holding a colon              9.3 µs
+    strictjson.loads refusing a repeat (paths found)       90   µs
+    CDS Hooks body of 67 KB (300 Observations)      orjson 0.63 ms, strictjson 0.90 ms
+    CDS Hooks body of 4.5 MB (20,000 Observations)  orjson 296 ms,  strictjson 367 ms;
+                                                    refusing a repeat at its end 1.85 s
 
-So the check costs 4-6.5 µs here on top of orjson (runs vary by ±30 %), on a machine where
-orjson itself takes 7 µs for what the batch budget counts at 2-5 µs; ``raw.count`` is ~1 µs
-of it and the walk ~3-4 µs. ``orjson.dumps(value).count(":")`` was tried instead of the walk and
-costs more (~11 µs here). The exact check (~+18 µs) runs only for text with a colon in a
-string, and the path finder only for text that does repeat a key.
+In isolation (timeit, same machine) the check itself is ``orjson.dumps`` + count 2.7 µs,
+``raw.count`` 0.7 µs, the escape test 0.4 µs: about 4-5 µs here with the calls, for an
+intake whose orjson parse takes 4-10 µs here. The pair-counting walk was tried first: no
+faster on intakes and 4x slower on FHIR, whose URLs put colons in strings anyway.
 """
 
 from __future__ import annotations
@@ -51,8 +57,9 @@ __all__ = ["MAX_REPORTED", "JsonInputError", "duplicate_keys", "loads"]
 #: at most this many repeated keys are reported (each once, by path); one is enough to refuse
 MAX_REPORTED = 20
 
-# one JSON token; only ever run on text that orjson has already accepted
-_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]|[^\s{}\[\],:"]+', re.DOTALL)
+# a string or a structural character of JSON text that a parser has accepted; numbers, true,
+# false, null and white space hold none of these characters and are skipped
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]', re.DOTALL)
 
 
 class JsonInputError(ClotsafeInputError):
@@ -69,8 +76,10 @@ def loads(raw: bytes | str) -> Any:
     except orjson.JSONDecodeError as exc:
         raise JsonInputError([FieldError("", "invalid_json", f"not valid JSON: {exc}")]) from None
     kind = type(value)
-    if (kind is dict or kind is list) and _colons(raw) != _pair_count(value):
-        _refuse_repeats(raw)
+    if (kind is dict or kind is list) and not _surely_unique(raw, value):
+        found = duplicate_keys(raw)
+        if found:
+            raise JsonInputError([_duplicate(path, key) for path, key in found])
     return value
 
 
@@ -82,33 +91,56 @@ def duplicate_keys(raw: bytes | str) -> list[tuple[str, str]]:
     ``raw`` must be valid JSON (call after a parser accepted it). Pure Python: for the failure
     path only."""
     text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8")
-    scan = _Scan()
-    for match in _TOKEN.finditer(text):
-        scan.token(match.group())
-        if len(scan.found) >= MAX_REPORTED:
-            break
-    return scan.found
+    found: list[tuple[str, str]] = []
+    stack: list[_Frame] = []
+    top = _Frame("", is_object=False, expect_key=False)  # the innermost open object or array
+    for tok in _TOKEN.findall(text):
+        first = tok[0]
+        if first == '"':
+            if top.expect_key:
+                top.key = key = json.loads(tok) if "\\" in tok else tok[1:-1]
+                if key in top.seen and (hit := (top.child(), key)) not in found:
+                    found.append(hit)
+                    if len(found) == MAX_REPORTED:
+                        break
+                top.seen.add(key)
+        elif first == ",":
+            top.expect_key = top.is_object
+            top.index += 1
+        elif first == ":":
+            top.expect_key = False
+        elif first == "{" or first == "[":
+            stack.append(top)
+            top = _Frame(top.child() if len(stack) > 1 else "", first == "{", first == "{")
+        else:
+            top = stack.pop()
+    return found
+
+
+def _surely_unique(raw: bytes | str, value: dict[str, Any] | list[Any]) -> bool:
+    """True when no object of ``value`` lost a repeated key; False when one may have (then
+    :func:`duplicate_keys` decides and names the paths). The argument is in the module
+    docstring."""
+    if not _has_escaped_colon(raw):
+        try:
+            return orjson.dumps(value).count(b":") == _colons(raw)
+        except orjson.JSONEncodeError:  # nested deeper than orjson.dumps goes
+            pass
+    try:
+        json.loads(raw, object_pairs_hook=_unique_pairs)
+    except (_Repeated, RecursionError, ValueError):
+        return False
+    return True
 
 
 def _colons(raw: bytes | str) -> int:
     return raw.count(":") if isinstance(raw, str) else raw.count(b":")
 
 
-def _pair_count(value: dict[str, Any] | list[Any]) -> int:
-    """Key/value pairs in all objects of a decoded value (iterative: no recursion limit)."""
-    count = 0
-    stack: list[Any] = [value]
-    push, pop = stack.append, stack.pop
-    while stack:
-        node = pop()
-        if type(node) is dict:
-            count += len(node)
-            node = node.values()
-        for item in node:
-            kind = type(item)
-            if kind is dict or kind is list:
-                push(item)
-    return count
+def _has_escaped_colon(raw: bytes | str) -> bool:
+    if isinstance(raw, str):
+        return "\\" in raw and ("\\u003a" in raw or "\\u003A" in raw)
+    return b"\\" in raw and (b"\\u003a" in raw or b"\\u003A" in raw)
 
 
 class _Repeated(Exception):
@@ -120,17 +152,6 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(obj) != len(pairs):
         raise _Repeated
     return obj
-
-
-def _refuse_repeats(raw: bytes | str) -> None:
-    """Colons inside strings, or a repeated key: decide exactly, and name the paths if so."""
-    try:
-        json.loads(raw, object_pairs_hook=_unique_pairs)
-    except (_Repeated, RecursionError, ValueError):
-        # a repeat, or text the C scanner will not take (too deep): the scan below decides
-        found = duplicate_keys(raw)
-        if found:
-            raise JsonInputError([_duplicate(path, key) for path, key in found]) from None
 
 
 def _duplicate(path: str, key: str) -> FieldError:
@@ -156,35 +177,3 @@ class _Frame:
         if not self.is_object:
             return f"{self.path}[{self.index}]"
         return f"{self.path}.{self.key}" if self.path else self.key
-
-
-@dataclass(slots=True)
-class _Scan:
-    """Walks the tokens with an explicit stack (no recursion limit), tracking paths."""
-
-    stack: list[_Frame] = field(default_factory=list)
-    found: list[tuple[str, str]] = field(default_factory=list)
-
-    def token(self, tok: str) -> None:
-        first = tok[0]
-        if first in "{[":
-            path = self.stack[-1].child() if self.stack else ""
-            self.stack.append(_Frame(path, first == "{", expect_key=first == "{"))
-        elif first in "}]":
-            self.stack.pop()
-        elif first == ",":
-            top = self.stack[-1]
-            top.expect_key = top.is_object
-            top.index += 1
-        elif first == ":":
-            self.stack[-1].expect_key = False
-        elif first == '"' and self.stack and self.stack[-1].expect_key:
-            self._key(self.stack[-1], json.loads(tok))
-
-    def _key(self, top: _Frame, key: str) -> None:
-        top.key = key
-        if key in top.seen:
-            hit = (top.child(), key)
-            if hit not in self.found:
-                self.found.append(hit)
-        top.seen.add(key)
