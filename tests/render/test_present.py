@@ -196,6 +196,7 @@ def test_plain_puts_ids_and_regions_in_words() -> None:
         ({"antiplatelet": "yes"}, True),
         ({"anticoagulant": "no", "antiplatelet": "no"}, False),
         ({}, False),
+        ({"anticoagulant": "maybe"}, True),  # unreadable: ask rather than skip
     ],
 )
 def test_on_blood_thinners_counts_named_medicines(answers: dict[str, Any], expected: bool) -> None:

@@ -240,8 +240,13 @@ def _token_words(m: re.Match[str]) -> str:
 def on_blood_thinners(answers: Mapping[str, Any]) -> bool:
     """Takes an anticoagulant or an antiplatelet, as the engine reads it: the yes/no answer
     (unsure counts as yes) or a medicine named in ``anticoagulant_names`` /
-    ``antiplatelet_names`` even when the answer says no (``named_medicines_count``)."""
-    ctx = Ctx(Answers.from_mapping(answers), _ANY_DAY, DEFAULT_SETTINGS.windows)
+    ``antiplatelet_names`` even when the answer says no (``named_medicines_count``). Answers
+    that no longer validate (stored under an older question bank) count as yes: the bleeding
+    question is then asked rather than skipped."""
+    try:
+        ctx = Ctx(Answers.from_mapping(answers), _ANY_DAY, DEFAULT_SETTINGS.windows)
+    except ValueError:
+        return True
     return on_anticoagulant(ctx) or on_antiplatelet(ctx)
 
 
