@@ -259,23 +259,24 @@ class PointsCalculator:
     def values(self, plan: Plan, findings: Mapping[str, Any]) -> list[Finding]:
         """Findings aligned with ``plan.items``; measurements fill items not given."""
         values: list[Finding] = [None] * len(plan.items)
-        given: set[int] = set()
+        index = plan.index
         measured: dict[str, float] = {}
         for key, value in findings.items():
-            i = plan.index.get(key)
+            i = index.get(key)
             if i is not None:
-                values[i] = _finding(self.name, key, value)
-                given.add(i)
+                if value is not None and value is not True and value is not False:
+                    raise InvalidValue(self.name, key, "True, False or None (unknown)", value)
+                values[i] = value
             elif key in self.measurements and key in plan.valid_keys:
                 number = _number(self.name, key, value)
                 if number is not None:
                     measured[key] = number
             else:
                 raise UnknownItem(self.name, plan.version, key, plan.valid_keys)
-        for rule in plan.rules:
-            i = plan.index[rule.item]
-            if i not in given and rule.measurement in measured:
-                values[i] = rule.test(measured[rule.measurement])
+        if measured:
+            for rule in plan.rules:  # an item given directly (even as None) wins
+                if rule.measurement in measured and rule.item not in findings:
+                    values[index[rule.item]] = rule.test(measured[rule.measurement])
         return values
 
     def result(self, plan: Plan, scheme: BandScheme, values: Sequence[Finding],
@@ -297,12 +298,6 @@ class PointsCalculator:
             EMPTY,
         )
         return res if self.interpret is None else self.interpret(res)
-
-
-def _finding(calculator: str, key: str, value: Any) -> Finding:
-    if value is None or isinstance(value, bool):
-        return value
-    raise InvalidValue(calculator, key, "True, False or None (unknown)", value)
 
 
 def _number(calculator: str, key: str, value: Any) -> float | None:
