@@ -9,18 +9,18 @@ import click
 import orjson
 
 import clotsafe.calculators  # noqa: F401  (registers the shipped calculators)
-from clotsafe.calculators.base import REGISTRY, Calculator, ScoreResult
+from clotsafe.calculators.base import Calculator, ScoreResult, builtin_calculators
 from clotsafe.calculators.errors import CalculatorError
 from clotsafe.domain import strictjson
 
 
 def _calculator(name: str) -> Calculator:
-    if name not in REGISTRY:
+    if name not in builtin_calculators():
         raise click.BadParameter(
-            f"unknown calculator {name!r}; known: {', '.join(sorted(REGISTRY))}",
+            f"unknown calculator {name!r}; known: {', '.join(sorted(builtin_calculators()))}",
             param_hint="NAME",
         )
-    return REGISTRY[name]
+    return builtin_calculators()[name]
 
 
 def list_items(name: str, fmt: str, version: str | None) -> str:

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from clotsafe.calculators import (
-    REGISTRY,
     CalculatorError,
     InvalidValue,
     ScoreResult,
     UnknownBandScheme,
     UnknownItem,
     UnknownVersion,
+    builtin_calculators,
     get,
 )
 
@@ -27,8 +27,8 @@ NAMES = ("wells_dvt", "wells_pe", "perc", "caprini", "padua")
 
 
 def test_the_five_shipped_calculators_are_registered() -> None:
-    """Protects the one seam: every shipped score is reachable through REGISTRY by its id."""
-    assert set(NAMES) <= set(REGISTRY)
+    """Protects the one seam: every shipped score is reachable through the built-in registry."""
+    assert set(NAMES) <= set(builtin_calculators())
     for name in NAMES:
         assert get(name).name == name
 
@@ -206,3 +206,16 @@ def test_to_dict_is_the_public_shape(score: Score) -> None:
 def test_every_result_carries_the_scope_warning(name: str, score: Score) -> None:
     """Protects FACTS' scope warning: no score may be read as clearing a symptomatic client."""
     assert any("never be used to clear a client" in n for n in score(name, {}).notes)
+
+
+def test_a_calculator_registered_twice_is_an_error() -> None:
+    """Registries are explicit objects: a second calculator under one name never silently
+    replaces the first (a plug-in cannot shadow Wells DVT), and importing a calculator module
+    registers nothing by itself."""
+    from clotsafe.calculators import CalculatorRegistry, DuplicateCalculatorError
+
+    reg = CalculatorRegistry(builtin_calculators().values())
+    with pytest.raises(DuplicateCalculatorError, match="wells_dvt"):
+        reg.register(get("wells_dvt"))
+    assert len(CalculatorRegistry()) == 0
+    assert list(builtin_calculators()) == ["wells_dvt", "wells_pe", "perc", "caprini", "padua"]

@@ -92,10 +92,13 @@ def test_batch_all_good_exits_0(tmp_path: Path) -> None:
 
 
 def test_rules_lists_every_rule() -> None:
-    """`clotsafe rules` lists all 31 rules with level, sources and policy choice."""
+    """`clotsafe rules` lists the 31 rules of POLICY §3 and CLEARANCE-RESTRICTIONS (§8.6) with
+    level, sources, policy choice and their numbers filled in (no placeholder left)."""
     code, out, _ = _run("rules", "--format", "json")
     rules = json.loads(out)
-    assert code == 0 and len(rules) == 31
+    assert code == 0 and len(rules) == 32 and rules[-1]["id"] == "CLEARANCE-RESTRICTIONS"
+    texts = ("fires_when", "summary", "plan", "policy_note")
+    assert not [r["id"] for r in rules if any("{" in r[k] for k in texts)]
     assert all(r["sources"] and isinstance(r["policy_choice"], bool) for r in rules)
 
 

@@ -1,21 +1,23 @@
 """Clinical scores (FACTS.md §1–5): Wells DVT, Wells PE, PERC, Caprini 2005, Padua.
 
-Importing this package registers the shipped calculators in :data:`REGISTRY` (the same seam a
-plug-in calculator uses). ``get("caprini").score({...})`` scores findings;
+The shipped calculators are registered in ``builtin_calculators()``, an explicit
+:class:`CalculatorRegistry` (the same seam a plug-in calculator uses; registering a name twice is
+an error). ``get("caprini").score({...})`` scores findings;
 :func:`caprini_from_intake` scores Caprini from a client intake. Reference:
 docs/calculators.md.
 """
 
 from clotsafe.calculators.base import (
-    REGISTRY,
     Band,
     Calculator,
+    CalculatorRegistry,
+    DuplicateCalculatorError,
     Finding,
     Item,
     ItemResult,
     ScoreResult,
+    builtin_calculators,
     get,
-    register,
 )
 from clotsafe.calculators.caprini import CAPRINI
 from clotsafe.calculators.caprini_intake import caprini_from_intake
@@ -35,12 +37,13 @@ __all__ = [
     "CAPRINI",
     "PADUA",
     "PERC",
-    "REGISTRY",
     "WELLS_DVT",
     "WELLS_PE",
     "Band",
     "Calculator",
     "CalculatorError",
+    "CalculatorRegistry",
+    "DuplicateCalculatorError",
     "Finding",
     "InvalidValue",
     "Item",
@@ -49,7 +52,7 @@ __all__ = [
     "UnknownBandScheme",
     "UnknownItem",
     "UnknownVersion",
+    "builtin_calculators",
     "caprini_from_intake",
     "get",
-    "register",
 ]

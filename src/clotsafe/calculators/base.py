@@ -9,8 +9,9 @@ item.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol
 
 Finding = bool | None
@@ -133,13 +134,50 @@ class Calculator(Protocol):
               bands: str | None = None) -> ScoreResult: ...  # fmt: skip
 
 
-REGISTRY: dict[str, Calculator] = {}
+class DuplicateCalculatorError(ValueError):
+    """A calculator name registered twice in one registry."""
 
 
-def register(calc: Calculator) -> Calculator:
-    REGISTRY[calc.name] = calc
-    return calc
+class CalculatorRegistry(Mapping[str, Calculator]):
+    """Calculators by name: an explicit object, the one seam the shipped calculators go through
+    exactly as a plug-in's would (``builtin_calculators()`` registers the five of FACTS §1–5)."""
+
+    __slots__ = ("_calcs",)
+
+    def __init__(self, calcs: Iterable[Calculator] = ()) -> None:
+        self._calcs: dict[str, Calculator] = {}
+        for calc in calcs:
+            self.register(calc)
+
+    def register(self, calc: Calculator) -> Calculator:
+        if calc.name in self._calcs:
+            raise DuplicateCalculatorError(f"calculator {calc.name} registered twice")
+        self._calcs[calc.name] = calc
+        return calc
+
+    def __getitem__(self, name: str) -> Calculator:
+        return self._calcs[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._calcs)
+
+    def __len__(self) -> int:
+        return len(self._calcs)
+
+
+@cache
+def builtin_calculators() -> CalculatorRegistry:
+    """Wells DVT, Wells PE, PERC, Caprini 2005 and Padua, registered once (built on first use,
+    so importing one calculator module registers nothing)."""
+    from clotsafe.calculators.caprini import CAPRINI
+    from clotsafe.calculators.padua import PADUA
+    from clotsafe.calculators.perc import PERC
+    from clotsafe.calculators.wells_dvt import WELLS_DVT
+    from clotsafe.calculators.wells_pe import WELLS_PE
+
+    return CalculatorRegistry((WELLS_DVT, WELLS_PE, PERC, CAPRINI, PADUA))
 
 
 def get(name: str) -> Calculator:
-    return REGISTRY[name]
+    """A built-in calculator by name (KeyError for an unknown one)."""
+    return builtin_calculators()[name]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from enum import StrEnum
 from types import MappingProxyType
 
-from clotsafe.calculators.base import Band, Item, register
+from clotsafe.calculators.base import Band, Item
 from clotsafe.calculators.engine import (
     SCOPE_NOTE,
     BandScheme,
@@ -142,4 +142,3 @@ CAPRINI = PointsCalculator(
     rules=RULES,
     notes=(SCOPE_NOTE,),
 )
-register(CAPRINI)

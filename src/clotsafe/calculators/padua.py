@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from types import MappingProxyType
 
-from clotsafe.calculators.base import Band, Item, register
+from clotsafe.calculators.base import Band, Item
 from clotsafe.calculators.engine import (
     SCOPE_NOTE,
     BandScheme,
@@ -67,4 +67,3 @@ PADUA = PointsCalculator(
     rules=RULES,
     notes=(SCOPE_NOTE, "Padua is for hospitalised medical patients (an inpatient tool)."),
 )
-register(PADUA)

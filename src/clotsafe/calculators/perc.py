@@ -13,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from types import MappingProxyType
 
-from clotsafe.calculators.base import Band, Item, ScoreResult, register
+from clotsafe.calculators.base import Band, Item, ScoreResult
 from clotsafe.calculators.engine import (
     SCOPE_NOTE,
     BandScheme,
@@ -108,4 +108,3 @@ PERC = PointsCalculator(
     notes=(GESTALT_NOTE, SCOPE_NOTE),
     interpret=_interpret,
 )  # fmt: skip
-register(PERC)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from types import MappingProxyType
 
-from clotsafe.calculators.base import Band, Item, register
+from clotsafe.calculators.base import Band, Item
 from clotsafe.calculators.engine import SCOPE_NOTE, BandScheme, PointsCalculator
 
 V2003 = frozenset({"2003"})
@@ -85,4 +85,3 @@ WELLS_DVT = PointsCalculator(
     version_schemes=MappingProxyType({"2003": ("two_level",), "1997": ("three_level",)}),
     notes=(SCOPE_NOTE,),
 )
-register(WELLS_DVT)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from types import MappingProxyType
 
-from clotsafe.calculators.base import Band, Item, register
+from clotsafe.calculators.base import Band, Item
 from clotsafe.calculators.engine import (
     SCOPE_NOTE,
     BandScheme,
@@ -79,4 +79,3 @@ WELLS_PE = PointsCalculator(
     rules=RULES,
     notes=(SCOPE_NOTE,),
 )
-register(WELLS_PE)

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from clotsafe.calculators import REGISTRY
+from clotsafe.calculators import builtin_calculators
 from clotsafe.domain.decision import Decision
 from clotsafe.domain.types import Level
 from clotsafe.fhir.codes import LOINC, code_lists
@@ -352,7 +352,7 @@ def _scores_section(scores: Mapping[str, EhrScore]) -> str:
              "|---|---|---|---|"]  # fmt: skip
     warnings = []
     for name, s in scores.items():
-        d, calc = s.to_dict(), REGISTRY[name]
+        d, calc = s.to_dict(), builtin_calculators()[name]
         labels = {i.id: i.label for i in calc.items(s.result.version)}
         unknown = "; ".join(labels.get(i, i) for i in d["unknown"]) or "none"
         rng = f"{d['lower']}" if d["lower"] == d["upper"] else f"{d['lower']}–{d['upper']}"

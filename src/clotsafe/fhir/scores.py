@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import clotsafe.calculators  # noqa: F401  (registers the shipped calculators)
-from clotsafe.calculators.base import REGISTRY, ScoreResult
+from clotsafe.calculators.base import ScoreResult, builtin_calculators
 
 EHR_SCORES = ("wells_dvt", "wells_pe", "perc", "padua")
 PERC_WARNING = ("PERC only applies when a clinician judges the pre-test probability of PE low "
@@ -35,7 +35,7 @@ class EhrScore:
 
 
 def _valid_keys(name: str) -> set[str]:
-    calc = REGISTRY[name]
+    calc = builtin_calculators()[name]
     return {it.id for it in calc.items()} | set(calc.measurements)
 
 
@@ -44,12 +44,12 @@ def score_findings(findings: Mapping[str, Any], sources: Mapping[str, list[str]]
     """Every EHR score the findings support, by calculator name."""
     out: dict[str, EhrScore] = {}
     for name in EHR_SCORES:
-        if name not in REGISTRY:
+        if name not in builtin_calculators():
             continue
         keys = _valid_keys(name)
         given = {k: v for k, v in findings.items() if k in keys}
         if not given:
             continue
-        result = REGISTRY[name].score(given)
+        result = builtin_calculators()[name].score(given)
         out[name] = EhrScore(result, {k: list(sources.get(k, ())) for k in given})
     return out
