@@ -192,7 +192,7 @@ def test_stored_screening_keeps_answers_decision_and_policy_version(
     s = c.latest_screening
     assert s.intake["answers"]["clots"][0]["kind"] == "dvt"
     assert s.decision["level"] == "clearance_required" and s.decision["reasons"]
-    assert s.policy_version == s.decision["policy_version"] == "1"
+    assert s.policy_version == s.decision["policy_version"] == "1.1"  # POLICY §8
 
 
 def test_decision_json_api(web: Any, clinic_a: Any, make_client: Any) -> None:
