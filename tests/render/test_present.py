@@ -334,3 +334,12 @@ def test_a_list_of_clot_records_is_one_line_a_clot() -> None:
     lines = present.answer_lines({"clots": [{"kind": "dvt"}, {"kind": "pe", "site": "lung"}]})
     assert lines == ["Clot 1: kind: A clot in a deep vein (DVT)",
                      "Clot 2: kind: A clot in the lungs (PE); where: In the lungs"]  # fmt: skip
+
+
+def test_a_rule_raised_by_the_clinic_says_so() -> None:
+    """POLICY §6: when a clinic setting raised a rule, the therapist sees the policy's level."""
+    stored = _stored()
+    stored["reasons"][0]["default_level"] = "adapt"
+    (r,) = present.reasons(Decision.from_json(stored))
+    assert r.raised == "Your clinic's settings raise this rule (the policy's level is Adapt)."
+    assert present.reasons(_decision())[0].raised == ""

@@ -27,7 +27,7 @@ def _reasons(d: Decision) -> list[str]:
         return ["No rule fired."]
     out = ["| rule | level | reason | sources | policy choice |", "|---|---|---|---|---|"]
     for r in present.reasons(d):
-        summary = f"{r.summary} {r.clearance}".strip()
+        summary = " ".join(filter(None, (r.summary, r.raised, r.clearance)))
         out.append(
             f"| `{r.rule}` | {r.badge.label} | {_cell(summary)} | {r.sources} | "
             f"{'yes' if r.policy_choice else 'no'} |"

@@ -270,6 +270,8 @@ class ReasonView:
     assumptions: tuple[str, ...]
     #: who cleared this rule, or whose restrictions it carries (CLEARANCE-RESTRICTIONS)
     clearance: str
+    #: that the clinic's settings raised this rule above POLICY.md's level (POLICY §6)
+    raised: str = ""
 
     @property
     def sources(self) -> str:
@@ -294,8 +296,15 @@ def reasons(decision: Decision) -> list[ReasonView]:
         action=info[r.rule].action if r.rule in info else "", citations=citations(r.sources),
         policy_choice=r.policy_choice, policy_note=r.policy_note,
         answers=tuple(answer_lines(r.answers)), assumptions=tuple(map(plain, r.assumptions)),
-        clearance=reason_clearance(r),
+        clearance=reason_clearance(r), raised=raised_text(r),
     ) for r in decision.reasons]  # fmt: skip
+
+
+def raised_text(reason: Reason) -> str:
+    """A rule whose level a clinic setting raised says so, with POLICY.md's level."""
+    if reason.default_level is None:
+        return ""
+    return fill(wording()["settings"]["raised"], level=level_label(reason.default_level))
 
 
 def _clearance_words(kind: str, c: Mapping[str, Any], **more: str) -> str:

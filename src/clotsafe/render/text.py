@@ -36,8 +36,7 @@ def _reasons(d: Decision) -> list[str]:
         mark = " [policy choice]" if r.policy_choice else ""
         lines.append(f"  - {r.rule} ({r.badge.label}){mark}: {r.summary}")
         lines.append(f"      sources: {r.sources}")
-        if r.clearance:
-            lines.append(f"      {r.clearance}")
+        lines += [f"      {line}" for line in (r.raised, r.clearance) if line]
         lines += [f"      assumed: {a}" for a in r.assumptions]
     return [*lines, ""]
 
