@@ -20,25 +20,25 @@ Only when a key repeats does :func:`duplicate_keys` scan the text (in Python, wi
 recursion limit) for the paths.
 
 Measured with ``taskset -c 0 .venv/bin/python benchmarks/bench_strictjson.py 1000``
-(intakes from benchmarks/gen_intakes.py; best of 15 interleaved rounds; 2026-11-30 on the
-shared 2-core build machine under load average 4-5 from other engineers' jobs, so figures
-vary by ±30 %):
+(intakes from benchmarks/gen_intakes.py; CPU time, best of 15 interleaved rounds; two runs
+on 2026-11-30 on the shared 2-core build machine, load average 5-6 from other jobs):
 
-    per intake (942 B compact / 1,230 B indent=2)          compact    indented
-    orjson.loads alone (the floor)                          4.4 µs     10.8 µs
-    strictjson.loads                                        9.4 µs     16.8 µs
-    orjson + a Python walk counting pairs (rejected)        9.9 µs     25.9 µs
-    json.loads(object_pairs_hook=dict-size check)          19.0 µs     46.9 µs
-    strictjson.loads, a string holding a colon              9.3 µs
-    strictjson.loads refusing a repeat (paths found)       90   µs
-    CDS Hooks body of 67 KB (300 Observations)      orjson 0.63 ms, strictjson 0.90 ms
-    CDS Hooks body of 4.5 MB (20,000 Observations)  orjson 296 ms,  strictjson 367 ms;
-                                                    refusing a repeat at its end 1.85 s
+    per intake (942 B compact, 1,230 B indent=2)            compact        indented
+    orjson.loads alone (the floor)                          4.4-4.5 µs     4.3 µs
+    strictjson.loads                                       10.0-10.5 µs    8.6-8.8 µs
+    orjson + a Python walk counting pairs (rejected)        9.9-10.1 µs    9.4-9.7 µs
+    json.loads(object_pairs_hook=dict-size check)          17.9-18.9 µs   17.2-17.5 µs
+    strictjson.loads, a string holding a colon              9.2 µs
+    strictjson.loads refusing a repeat (paths found)       73-76 µs
+    CDS Hooks body, 67 KB (300 Observations)     orjson 0.42-0.72 ms, strictjson 0.58-0.98 ms,
+                                                 stdlib hook 1.4-2.4 ms
+    CDS Hooks body, 4.5 MB (20,000 Observations) orjson 123-133 ms, strictjson 127-144 ms;
+                                                 refusing a repeat at its very end 0.6-0.8 s
 
-In isolation (timeit, same machine) the check itself is ``orjson.dumps`` + count 2.7 µs,
-``raw.count`` 0.7 µs, the escape test 0.4 µs: about 4-5 µs here with the calls, for an
-intake whose orjson parse takes 4-10 µs here. The pair-counting walk was tried first: no
-faster on intakes and 4x slower on FHIR, whose URLs put colons in strings anyway.
+So the check costs 4.5-6 µs per intake here (``orjson.dumps`` + count ~2.5 µs, ``raw.count``
+~0.7 µs, calls and the escape test the rest), on a machine where orjson itself takes 4.4 µs.
+The pair-counting walk was tried first: no faster on intakes, and FHIR, whose URLs put colons
+in strings, needed a second check after it (the 67 KB body took 1.1 ms instead of 0.6).
 """
 
 from __future__ import annotations
