@@ -173,3 +173,30 @@ def test_no_scores_without_supporting_data() -> None:
     """With only a birth date and nothing else, Wells DVT is not shown (no item known)."""
     facts = derive(bundle(patient()), at=AT)
     assert "wells_dvt" not in score_findings(facts.findings, facts.finding_sources)
+
+
+def test_every_condition_effect_in_the_code_lists_has_a_reading() -> None:
+    """Each concept's effect is a row of the effect table or one of the four coded readings,
+    so no coded Condition is silently dropped as "no reading"."""
+    from clotsafe.fhir.ehr import _CONDITION_CODE, CONDITION_EFFECTS
+
+    effects = {c.effect for c, _e in code_lists(True).snomed_conditions.values()}
+    effects |= {c.effect for _p, c, _e in code_lists(True).icd_prefixes}
+    assert effects <= set(CONDITION_EFFECTS) | set(_CONDITION_CODE)
+    assert not set(CONDITION_EFFECTS) & set(_CONDITION_CODE)
+
+
+def test_the_effect_table_reads_history_activity_and_windows() -> None:
+    """Needs: IBD counts from history; lymphoedema only while active; a stroke only within the
+    last month; heart failure while active even when old; pneumonia when active and undated."""
+    facts = derive(bundle(patient(),
+                          condition("I89.0", ICD, rid="ly", status="resolved"),
+                          condition("K50.90", ICD, rid="ibd", status="resolved"),
+                          condition("I63.9", ICD, rid="st", onset=ago(40)),
+                          condition("I50.9", ICD, rid="hf", onset=ago(400)),
+                          condition("J18.9", ICD, rid="pn")), at=AT)  # fmt: skip
+    assert "lymphedema" not in facts.answers and facts.answers["ibd"] == "yes"
+    assert "stroke_recent" not in facts.answers
+    assert facts.answers["heart_failure_recent"] == "yes"
+    assert facts.answers["pneumonia_recent"] == "yes"
+    assert facts.findings["acute_infection_or_rheumatologic"] is True

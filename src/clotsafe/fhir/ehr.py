@@ -10,9 +10,10 @@ Rules of the road (docs/fhir.md):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from clotsafe.domain.errors import FieldError, IntakeError
@@ -143,9 +144,10 @@ class _Builder:
 
     # --- dispatch -----------------------------------------------------------------------
     def read(self, r: Res) -> None:
-        handler = getattr(self, f"_{r.type.lower()}", None)
-        if handler is not None and r.type != "Medication":
-            handler(r)
+        """Read one resource by its type (``_READERS``; Medication is read by reference)."""
+        reader = _READERS.get(r.type)
+        if reader is not None:
+            reader(self, r)
 
     def warn(self, path: str, code: str, message: str, got: Any = None) -> None:
         self.facts.warnings.append(problem(path, code, message, got))
@@ -177,7 +179,7 @@ class _Builder:
         active = status_code(r.data, "clinicalStatus") not in _INACTIVE and (
             abated is None or abated > self.at
         )
-        _ConditionReader(self, r, match, onset, abated, active).apply()
+        _apply_condition(self, _Condition(r, match, onset, abated, active))
 
     def _match_condition(self, r: Res) -> ConditionMatch | None:
         systems: list[str | None] = []
@@ -296,6 +298,19 @@ class _Builder:
             self.facts.find("inpatient", True, r.ref)
 
 
+#: resource type -> its reader (Medication is read through the resources that name it)
+_READERS: Mapping[str, Callable[[_Builder, Res], None]] = {
+    "Patient": _Builder._patient,
+    "Condition": _Builder._condition,
+    "MedicationRequest": _Builder._medicationrequest,
+    "MedicationStatement": _Builder._medicationstatement,
+    "MedicationAdministration": _Builder._medicationadministration,
+    "Observation": _Builder._observation,
+    "Procedure": _Builder._procedure,
+    "Encounter": _Builder._encounter,
+}
+
+
 def _validity_end(data: Mapping[str, Any]) -> date | None:
     dr = data.get("dispenseRequest")
     return period_end(dr, "validityPeriod") if isinstance(dr, dict) else None
@@ -305,157 +320,174 @@ def _days(at: date, d: date | None) -> int | None:
     return None if d is None else (at - d).days
 
 
-@dataclass
-class _ConditionReader:
-    """Applies one matched Condition to the facts, by its concept's effect."""
+class Needs(Enum):
+    """When a matched Condition counts, besides its window (``ConditionEffect.window``)."""
 
-    b: _Builder
+    ALWAYS = "always"  # history counts: the record saying it ever happened is enough
+    ACTIVE = "active"  # only while active (clinical status, abatement)
+    WITHIN = "within"  # only when its onset is within the window
+    ACTIVE_OR_WITHIN = "active_or_within"  # active now, or began within the window
+    WITHIN_OR_UNDATED_ACTIVE = "within_or_undated_active"  # began within it, or active undated
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionEffect:
+    """What a Condition concept's ``effect`` (knowledge/codes/conditions.toml) answers.
+
+    When it counts (``needs``, ``window`` days back from ``at``), ``question`` is answered
+    "yes", every item of ``findings`` is set, ``names`` = (question, name) adds the name to a
+    list answer (name None: the code's thrombophilia marker), and ``trauma`` records a trauma
+    date for the scores. Clots, cancer, leg fractures and varicose veins need code
+    (``_CONDITION_CODE``).
+    """
+
+    question: str | None
+    needs: Needs = Needs.ALWAYS
+    window: int | None = None
+    findings: tuple[str, ...] = ()
+    names: tuple[str, str | None] | None = None
+    trauma: bool = False
+
+
+_HORMONE_FINDINGS = ("hormone_use", "hormonal_treatment")
+_E = ConditionEffect
+#: effect -> what it answers (the table; the four effects that need code are below it)
+CONDITION_EFFECTS: Mapping[str, ConditionEffect] = {
+    "thrombophilia": _E("thrombophilia", findings=("known_thrombophilia",),
+                        names=("thrombophilia_markers", None)),
+    "pts": _E("pts", Needs.ACTIVE),
+    "lymphedema": _E("lymphedema", Needs.ACTIVE),
+    "thrombocytopenia": _E("platelets_low", Needs.ACTIVE),
+    "pregnancy": _E("pregnant", Needs.ACTIVE),
+    "cancer_history": _E("cancer_past"),
+    "pelvic_fracture": _E(None, Needs.WITHIN, RECENT_EVENT_DAYS, trauma=True),
+    "spinal_cord_injury": _E("spinal_cord_injury_recent", Needs.WITHIN, LAST_MONTH_DAYS,
+                             trauma=True),
+    "heart_failure": _E("heart_failure_recent", Needs.ACTIVE_OR_WITHIN, LAST_MONTH_DAYS,
+                        ("heart_or_respiratory_failure",)),
+    "lung_disease": _E("lung_disease", Needs.ACTIVE),
+    "pneumonia": _E("pneumonia_recent", Needs.WITHIN_OR_UNDATED_ACTIVE, LAST_MONTH_DAYS,
+                    ("acute_infection_or_rheumatologic",)),
+    "sepsis": _E("sepsis_recent", Needs.WITHIN_OR_UNDATED_ACTIVE, LAST_MONTH_DAYS,
+                 ("acute_infection_or_rheumatologic",)),
+    "heart_attack": _E("heart_attack_recent", Needs.WITHIN, LAST_MONTH_DAYS,
+                       ("acute_mi_or_ischaemic_stroke",)),
+    "stroke": _E("stroke_recent", Needs.WITHIN, LAST_MONTH_DAYS,
+                 ("acute_mi_or_ischaemic_stroke",)),
+    "ibd": _E("ibd"),
+    "anticoagulant_use": _E("anticoagulant", Needs.ACTIVE),
+    "antiplatelet_use": _E("antiplatelet", Needs.ACTIVE),
+    "aspirin_use": _E("antiplatelet", Needs.ACTIVE, names=("antiplatelet_names", "aspirin")),
+    "hormones": _E("hormones", Needs.ACTIVE, findings=_HORMONE_FINDINGS),
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Condition:
+    """One matched Condition, read: its dates and whether it is active at ``at``."""
+
     r: Res
     m: ConditionMatch
     onset: date | None
     abated: date | None
     active: bool
 
-    def apply(self) -> None:
-        effect = self.m.concept.effect
-        getattr(self, f"_{effect}", self._flag)()
 
-    def yes(self, qid: str) -> None:
-        self.b.facts.answer(qid, "yes", self.r.ref)
+def _counts(e: ConditionEffect, c: _Condition, at: date) -> bool:
+    if e.needs is Needs.ALWAYS:
+        return True
+    if e.needs is Needs.ACTIVE:
+        return c.active
+    d = _days(at, c.onset)
+    within = d is not None and e.window is not None and d <= e.window
+    if e.needs is Needs.ACTIVE_OR_WITHIN:
+        return c.active or within
+    if e.needs is Needs.WITHIN_OR_UNDATED_ACTIVE:
+        return within or (c.active and c.onset is None)
+    return within
 
-    def finding(self, item: str) -> None:
-        self.b.facts.find(item, True, self.r.ref)
 
-    def recent(self, days: int) -> bool:
-        """Active now, or began within ``days`` (an acute event of the last month)."""
-        d = _days(self.b.at, self.onset)
-        return d is not None and d <= days
+def _apply_effect(b: _Builder, e: ConditionEffect, c: _Condition) -> None:
+    if not _counts(e, c, b.at):
+        return
+    ref = c.r.ref
+    if e.question is not None:
+        b.facts.answer(e.question, "yes", ref)
+    for item in e.findings:
+        b.facts.find(item, True, ref)
+    if e.names is not None:
+        name = e.names[1] if e.names[1] is not None else c.m.marker
+        if name:
+            b.add_name(e.names[0], name, ref)
+    if e.trauma:
+        b.trauma(c.onset, ref)
 
-    # clots
-    def _clot(self) -> None:
-        c = self.m.concept
-        site = _clot_site(c.limb, self.m.side)
-        self.b.clots.append(_Clot(c.kind or "unsure", site, self.onset, self.r.ref))
 
-    def _clot_history(self) -> None:
-        c = self.m.concept
-        self.b.clots.append(_Clot(c.kind or "unsure", _clot_site(c.limb, None), None, self.r.ref))
+# --- the four effects that need code ---------------------------------------------------------
 
-    def _thrombophilia(self) -> None:
-        self.yes("thrombophilia")
-        self.finding("known_thrombophilia")
-        if self.m.marker:
-            names = self.b.facts.answers.setdefault("thrombophilia_markers", [])
-            if self.m.marker not in names:
-                names.append(self.m.marker)
-            self.b.facts.answer("thrombophilia_markers", names, self.r.ref)
 
-    def _varicose(self) -> None:
-        if not self.active:
-            return
-        self.yes("varicose")
-        group = _LIMB_GROUPS[("leg", self.m.side)]
-        sites = self.b.facts.answers.get("varicose_site", [])
-        self.b.facts.answer("varicose_site", sorted({*sites, group}), self.r.ref)
+def _clot(b: _Builder, c: _Condition) -> None:
+    concept = c.m.concept
+    site = _clot_site(concept.limb, c.m.side)
+    b.clots.append(_Clot(concept.kind or "unsure", site, c.onset, c.r.ref))
 
-    def _pts(self) -> None:
-        if self.active:
-            self.yes("pts")
 
-    def _lymphedema(self) -> None:
-        if self.active:
-            self.yes("lymphedema")
+def _clot_history(b: _Builder, c: _Condition) -> None:
+    concept = c.m.concept
+    site = _clot_site(concept.limb, None)
+    b.clots.append(_Clot(concept.kind or "unsure", site, None, c.r.ref))
 
-    def _thrombocytopenia(self) -> None:
-        if self.active:
-            self.yes("platelets_low")
 
-    def _pregnancy(self) -> None:
-        if self.active:
-            self.yes("pregnant")
+def _varicose(b: _Builder, c: _Condition) -> None:
+    if not c.active:
+        return
+    b.facts.answer("varicose", "yes", c.r.ref)
+    group = _LIMB_GROUPS[("leg", c.m.side)]
+    sites = b.facts.answers.get("varicose_site", [])
+    b.facts.answer("varicose_site", sorted({*sites, group}), c.r.ref)
 
-    def _cancer(self) -> None:
-        d = _days(self.b.at, self.abated)
-        if self.active or (d is not None and d <= CANCER_ACTIVE_DAYS):
-            self.yes("cancer_active")
-            for item in ("active_cancer", "malignancy"):
-                self.finding(item)
-        else:
-            self.yes("cancer_past")
 
-    def _cancer_history(self) -> None:
-        self.yes("cancer_past")
+def _cancer(b: _Builder, c: _Condition) -> None:
+    d = _days(b.at, c.abated)
+    if c.active or (d is not None and d <= CANCER_ACTIVE_DAYS):
+        b.facts.answer("cancer_active", "yes", c.r.ref)
+        for item in ("active_cancer", "malignancy"):
+            b.facts.find(item, True, c.r.ref)
+    else:
+        b.facts.answer("cancer_past", "yes", c.r.ref)
 
-    def _leg_fracture(self) -> None:
-        d = _days(self.b.at, self.onset)
-        if d is None or d > RECENT_EVENT_DAYS:
-            return
-        self.yes("leg_injury")
-        self.b.facts.answer("leg_injury_on", self.onset.isoformat() if self.onset else None,
-                            self.r.ref)  # fmt: skip
-        self.b.trauma(self.onset, self.r.ref)
 
-    def _pelvic_fracture(self) -> None:
-        if self.recent(RECENT_EVENT_DAYS):
-            self.b.trauma(self.onset, self.r.ref)
+def _leg_fracture(b: _Builder, c: _Condition) -> None:
+    d = _days(b.at, c.onset)
+    if c.onset is None or d is None or d > RECENT_EVENT_DAYS:
+        return
+    b.facts.answer("leg_injury", "yes", c.r.ref)
+    b.facts.answer("leg_injury_on", c.onset.isoformat(), c.r.ref)
+    b.trauma(c.onset, c.r.ref)
 
-    def _spinal_cord_injury(self) -> None:
-        if self.recent(LAST_MONTH_DAYS):
-            self.yes("spinal_cord_injury_recent")
-            self.b.trauma(self.onset, self.r.ref)
 
-    def _heart_failure(self) -> None:
-        if self.active or self.recent(LAST_MONTH_DAYS):
-            self.yes("heart_failure_recent")
-            self.finding("heart_or_respiratory_failure")
+_CONDITION_CODE: Mapping[str, Callable[[_Builder, _Condition], None]] = {
+    "clot": _clot,
+    "clot_history": _clot_history,
+    "varicose": _varicose,
+    "cancer": _cancer,
+    "leg_fracture": _leg_fracture,
+}
 
-    def _lung_disease(self) -> None:
-        if self.active:
-            self.yes("lung_disease")
 
-    def _pneumonia(self) -> None:
-        if self.recent(LAST_MONTH_DAYS) or (self.active and self.onset is None):
-            self.yes("pneumonia_recent")
-            self.finding("acute_infection_or_rheumatologic")
-
-    def _sepsis(self) -> None:
-        if self.recent(LAST_MONTH_DAYS) or (self.active and self.onset is None):
-            self.yes("sepsis_recent")
-            self.finding("acute_infection_or_rheumatologic")
-
-    def _heart_attack(self) -> None:
-        if self.recent(LAST_MONTH_DAYS):
-            self.yes("heart_attack_recent")
-            self.finding("acute_mi_or_ischaemic_stroke")
-
-    def _stroke(self) -> None:
-        if self.recent(LAST_MONTH_DAYS):
-            self.yes("stroke_recent")
-            self.finding("acute_mi_or_ischaemic_stroke")
-
-    def _ibd(self) -> None:
-        self.yes("ibd")
-
-    def _anticoagulant_use(self) -> None:
-        if self.active:
-            self.yes("anticoagulant")
-
-    def _antiplatelet_use(self) -> None:
-        if self.active:
-            self.yes("antiplatelet")
-
-    def _aspirin_use(self) -> None:
-        if self.active:
-            self.yes("antiplatelet")
-            self.b.add_name("antiplatelet_names", "aspirin", self.r.ref)
-
-    def _hormones(self) -> None:
-        if self.active:
-            self.yes("hormones")
-            self.b.hormone_finding(self.r.ref)
-
-    def _flag(self) -> None:
-        self.b.warn(self.r.path, "unhandled_concept", f"no reading for {self.m.concept.id}")
+def _apply_condition(b: _Builder, c: _Condition) -> None:
+    """A matched Condition's effect: a table row, code for the four that differ, else a
+    warning (a concept whose effect clotsafe has no reading for)."""
+    effect = c.m.concept.effect
+    row = CONDITION_EFFECTS.get(effect)
+    if row is not None:
+        _apply_effect(b, row, c)
+        return
+    code = _CONDITION_CODE.get(effect)
+    if code is not None:
+        code(b, c)
+    else:
+        b.warn(c.r.path, "unhandled_concept", f"no reading for {c.m.concept.id}")
 
 
 def _clot_site(limb: str | None, side: str | None) -> str | None:
