@@ -11,11 +11,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from clotsafe.domain.types import Level
+from clotsafe.render import present
 from clotsafe.web import texts
 from clotsafe.web.clients.models import IntakeLink
 from clotsafe.web.clients.services import find_link
 from clotsafe.web.intake import fields, services, steps
-from clotsafe.web.screenings import present
 from clotsafe.web.screenings.services import today
 
 
@@ -179,13 +180,16 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
     if link is None or link.state() != "submitted":
         return _closed(request, link)
     screening = services.submitted_screening(link)
-    t = texts.client_text()["end"]
     n = link.client.clinic.emergency_number
-    level = screening.level if screening else ""
-    message = texts.fill(texts.level(level)["client"], number=n) if level else ""
-    incomplete = bool(screening and not screening.complete)
+    # POLICY §2 through the one presenter: an incomplete standard/adapt screening reads as
+    # "screening incomplete", never as the level's green light
+    badge = (present.level_badge(Level(screening.level), screening.complete, n)
+             if screening else None)  # fmt: skip
     return render(request, "intake/done.html", {
-        "t": t, "message": message, "badge": present.level_badge(level, n),
-        "incomplete": texts.levels()["incomplete"]["client"] if incomplete else "",
+        "t": texts.client_text()["end"], "badge": badge,
+        "message": badge.client if badge else "",
+        "incomplete": (texts.levels()["incomplete"]["client"]
+                       if screening and not screening.complete and badge
+                       and badge.id != "incomplete" else ""),
         "faq": texts.faq(),
     })  # fmt: skip
