@@ -16,6 +16,7 @@ from typing import Any
 import httpx  # type: ignore[import-not-found, unused-ignore]
 import orjson
 
+from clotsafe.domain import strictjson
 from clotsafe.fhir.bulk import download as dl
 from clotsafe.fhir.bulk.errors import BulkError
 from clotsafe.fhir.bulk.kickoff import ExportRequest, kick_off
@@ -234,8 +235,8 @@ def _summary(result: ExportResult) -> dict[str, Any]:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        obj = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
+        obj = strictjson.loads(path.read_bytes())
+    except (OSError, strictjson.JsonInputError) as exc:
         raise BulkError("bulk_io_error", f"cannot read {path}: {exc}") from None
     return obj if isinstance(obj, dict) else {}
 

@@ -16,6 +16,7 @@ from urllib.parse import quote, urljoin
 
 import httpx  # type: ignore[import-not-found, unused-ignore]
 
+from clotsafe.domain import strictjson
 from clotsafe.fhir.bulk.errors import BulkError, clean
 from clotsafe.fhir.bulk.session import Session
 
@@ -109,8 +110,8 @@ def _send(session: Session, method: str, url: str, **kwargs: Any) -> httpx.Respo
 def outcome_text(resp: httpx.Response) -> str:
     """``: <diagnostics>`` from an OperationOutcome body ('' when there is none)."""
     try:
-        body = resp.json()
-    except ValueError:
+        body = strictjson.loads(resp.content)
+    except (ValueError, strictjson.JsonInputError):
         return ""
     issues = body.get("issue") if isinstance(body, dict) else None
     texts = []
@@ -126,8 +127,8 @@ def outcome_text(resp: httpx.Response) -> str:
 def transient(resp: httpx.Response) -> bool:
     """An OperationOutcome whose issues are all transient (retry later, the export goes on)."""
     try:
-        body = resp.json()
-    except ValueError:
+        body = strictjson.loads(resp.content)
+    except (ValueError, strictjson.JsonInputError):
         return False
     issues = body.get("issue") if isinstance(body, dict) else None
     codes = [i.get("code") for i in issues or () if isinstance(i, dict)]

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx  # type: ignore[import-not-found, unused-ignore]
 
+from clotsafe.domain import strictjson
 from clotsafe.fhir.bulk.errors import BulkError, clean
 from clotsafe.fhir.bulk.kickoff import outcome_text, transient
 from clotsafe.fhir.bulk.progress import Reporter
@@ -86,6 +87,7 @@ def _sleep(session: Session, wait: float, started: float, max_wait: float) -> No
 
 def _manifest_json(resp: httpx.Response) -> Any:
     try:
-        return resp.json()
-    except ValueError:
-        raise BulkError("bulk_bad_manifest", "the completion manifest is not JSON") from None
+        return strictjson.loads(resp.content)
+    except strictjson.JsonInputError as exc:
+        # a manifest naming "output" twice would silently drop files, and with them patients
+        raise BulkError("bulk_bad_manifest", f"the completion manifest: {exc.errors[0]}") from None

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import jwt  # type: ignore[import-not-found, unused-ignore]
-import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from clotsafe.domain import strictjson
 from clotsafe.fhir.bulk.errors import BulkError, clean
 from clotsafe.fhir.bulk.session import Session, check_url
 
@@ -87,9 +87,9 @@ def _from_pem(data: bytes, path: Path) -> Any:
 
 def _from_jwk(data: bytes, path: Path, kid: str | None) -> tuple[Any, str | None]:
     try:
-        obj = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        raise BulkError("bulk_bad_key", f"{path} is not valid JSON") from None
+        obj = strictjson.loads(data)
+    except strictjson.JsonInputError as exc:
+        raise BulkError("bulk_bad_key", f"{path}: {exc.errors[0]}") from None
     keys = obj.get("keys") if isinstance(obj, dict) and "keys" in obj else [obj]
     private = [k for k in keys or () if isinstance(k, dict) and "d" in k]
     if kid:
@@ -131,8 +131,8 @@ def discover(session: Session, key: SigningKey, scope: str | None) -> SmartConfi
     if resp.status_code != 200:
         raise BulkError("bulk_discovery_failed", f"{url} answered HTTP {resp.status_code}")
     try:
-        conf = resp.json()
-    except ValueError:
+        conf = strictjson.loads(resp.content)
+    except strictjson.JsonInputError:
         conf = None
     if not isinstance(conf, dict) or not isinstance(conf.get("token_endpoint"), str):
         raise BulkError("bulk_discovery_failed", f"{url} has no token_endpoint")
@@ -235,8 +235,8 @@ class TokenSource:
 
 def _read_token(resp: Any) -> tuple[str, float]:
     try:
-        body = resp.json()
-    except ValueError:
+        body = strictjson.loads(resp.content)
+    except strictjson.JsonInputError:
         body = None
     body = body if isinstance(body, dict) else {}
     if resp.status_code != 200:
