@@ -16,6 +16,13 @@ class Client(models.Model):
     name = models.CharField(max_length=200)
     reference = models.CharField(max_length=100, blank=True,
                                  help_text="Your own client number, if you use one.")  # fmt: skip
+    #: the clinic's own contact data: shown on the client page; the birth date identifies the
+    #: client on the consultation letter
+    date_of_birth = models.DateField(null=True, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    #: archived clients leave the list (and its search) but keep their history
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
                                    related_name="+")  # fmt: skip
@@ -46,6 +53,10 @@ class IntakeLink(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    #: where the link was e-mailed, when, and when the last reminder went out
+    emailed_to = models.EmailField(max_length=254, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
     answers: models.JSONField[Any] = models.JSONField(default=dict, blank=True)
 
     def state(self) -> str:

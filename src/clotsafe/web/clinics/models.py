@@ -19,6 +19,12 @@ class Clinic(models.Model):
                                         validators=[EMERGENCY_NUMBER])  # fmt: skip
     #: the clinic's stricter settings (POLICY §6) as TOML, validated by the engine on save
     settings_toml = models.TextField(blank=True)
+    class Units(models.TextChoices):
+        METRIC = "metric", "Metric (cm, kg)"
+        US = "us", "US (ft/in, lb)"
+
+    #: units the client's form asks height and weight in (answers are stored metric)
+    units = models.CharField(max_length=10, choices=Units.choices, default=Units.METRIC)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -36,6 +36,10 @@ class Screening(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    #: the therapist has seen that the client changed a red-flag answer from yes (issue 8 §1.3)
+    red_flag_ack_at = models.DateTimeField(null=True, blank=True)
+    red_flag_ack_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                        on_delete=models.SET_NULL, related_name="+")  # fmt: skip
 
     class Meta:
         ordering = ["-created_at", "-id"]
