@@ -15,7 +15,7 @@ import orjson
 
 from clotsafe.domain.errors import ClotsafeInputError, IntakeError
 from clotsafe.domain.fastintake import FastParser
-from clotsafe.domain.intake import intake_json_schema, parse_intake_json
+from clotsafe.domain.intake import intake_json_schema
 from clotsafe.knowledge import clearable_rules
 from clotsafe.rules import DEFAULT_SETTINGS, Settings, load_settings_file
 from clotsafe.rules.fastbatch import BatchStats, screen_ndjson
@@ -157,12 +157,6 @@ _RENDERERS: dict[str, Callable[[Any], str]] = {
     "text": _render_text,
     "markdown": _render_markdown,
 }
-
-
-def screen_line(line: bytes, known: dict[str, bool], settings: Settings) -> bytes:
-    """One NDJSON intake line -> one decision JSON (raises ClotsafeInputError on bad input)."""
-    intake = parse_intake_json(line, known_rules=known)
-    return orjson.dumps(Screener(settings).screen_one(intake).to_json())
 
 
 def run_batch(
