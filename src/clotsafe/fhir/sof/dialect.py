@@ -1,0 +1,340 @@
+"""The two SQL dialects: every piece of engine-specific SQL the compiler writes is here.
+
+A FHIRPath collection is an SQL array of elements. In DuckDB an element is a ``JSON`` value (a
+string keeps its quotes, so types stay apart); in Spark it is a ``STRING``: objects and arrays as
+JSON text, primitives as their bare text (what ``get_json_object``/``json_tuple`` return).
+Collections are built with higher-order functions (DuckDB ``list_transform``/``list_filter``,
+Spark ``transform``/``filter``) and rows as arrays of structs exploded once at the end. Spark SQL
+is written to run the same with ANSI mode on or off (``try_cast``, ``try_element_at``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: SQL types of the output columns, by FHIR type; anything else (and no type) is text
+BOOL, INT, NUM, TEXT = "bool", "int", "num", "text"
+FHIR_TYPES: dict[str, str] = {
+    "boolean": BOOL,
+    "integer": INT,
+    "positiveInt": INT,
+    "unsignedInt": INT,
+    "integer64": INT,
+    "decimal": NUM,
+}
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """SQL snippets of one engine (see the module docstring for the element representation)."""
+
+    name: str
+    types: dict[str, str]
+
+    # --- literals and names -------------------------------------------------------------
+    def ident(self, name: str) -> str:
+        raise NotImplementedError
+
+    def string(self, text: str) -> str:
+        raise NotImplementedError
+
+    def number(self, value: int | float) -> str:
+        return f"CAST({value!r} AS {self.types[NUM]})"
+
+    # --- elements and collections -------------------------------------------------------
+    def get(self, elem: str, field: str) -> str:
+        """The JSON value of ``field`` of one element (SQL NULL when absent)."""
+        raise NotImplementedError
+
+    def to_coll(self, value: str) -> str:
+        """A JSON value (array, element or NULL) as a collection."""
+        raise NotImplementedError
+
+    def empty(self) -> str:
+        raise NotImplementedError
+
+    def array(self, items: list[str]) -> str:
+        raise NotImplementedError
+
+    def lam(self, params: list[str], body: str) -> str:
+        raise NotImplementedError
+
+    def transform(self, coll: str, var: str, body: str, index: str | None = None) -> str:
+        raise NotImplementedError
+
+    def filter(self, coll: str, var: str, body: str) -> str:
+        raise NotImplementedError
+
+    def flatten(self, coll: str) -> str:
+        return f"flatten({coll})"
+
+    def size(self, coll: str) -> str:
+        raise NotImplementedError
+
+    def first(self, coll: str) -> str:
+        """The first element (NULL when empty)."""
+        raise NotImplementedError
+
+    def slice(self, coll: str, start0: str) -> str:
+        """The collection holding element ``start0`` (0-based), or empty."""
+        raise NotImplementedError
+
+    def concat(self, colls: list[str]) -> str:
+        raise NotImplementedError
+
+    def text(self, elem: str) -> str:
+        """An element as text: a primitive's value, an object's JSON."""
+        raise NotImplementedError
+
+    def elem_of(self, scalar: str, kind: str) -> str:
+        """A scalar (text, number, boolean) as an element."""
+        raise NotImplementedError
+
+    def is_boolean(self, elem: str) -> str:
+        raise NotImplementedError
+
+    def row_index(self, index: str) -> str:
+        """The 0-based index of a transform's index variable."""
+        raise NotImplementedError
+
+    # --- scalars ------------------------------------------------------------------------
+    def try_cast(self, sql: str, kind: str) -> str:
+        return f"TRY_CAST({sql} AS {self.types[kind]})"
+
+    def cast(self, sql: str, kind: str) -> str:
+        return f"CAST({sql} AS {self.types[kind]})"
+
+    def null(self, kind: str, collection: bool = False) -> str:
+        return f"CAST(NULL AS {self.sql_type(kind, collection)})"
+
+    def sql_type(self, kind: str, collection: bool) -> str:
+        raise NotImplementedError
+
+    def divide(self, left: str, right: str) -> str:
+        raise NotImplementedError
+
+    def join(self, texts: str, sep: str) -> str:
+        raise NotImplementedError
+
+    def regexp_extract(self, text: str, pattern: str, group: int) -> str:
+        return f"nullif(regexp_extract({text}, {self.string(pattern)}, {group}), '')"
+
+    def error(self, message: str) -> str:
+        raise NotImplementedError
+
+    # --- rows ---------------------------------------------------------------------------
+    def struct(self, fields: list[tuple[str, str]]) -> str:
+        raise NotImplementedError
+
+    def field(self, struct: str, name: str) -> str:
+        return f"{struct}.{self.ident(name)}"
+
+    def query(self, columns: list[str], rows: str, source: str, prefetch: list[str],
+              where: list[str]) -> str:  # fmt: skip
+        """The whole SELECT: prefetch the resource's top-level fields, filter, explode rows."""
+        raise NotImplementedError
+
+    def prefetched(self, index: int) -> str:
+        """The SQL of the ``index``-th prefetched top-level field."""
+        raise NotImplementedError
+
+
+class DuckDB(Dialect):
+    """DuckDB (1.3 or later: ``lambda x:`` syntax); its JSON functions are built in."""
+
+    def __init__(self) -> None:
+        super().__init__("duckdb", {BOOL: "BOOLEAN", INT: "BIGINT", NUM: "DOUBLE", TEXT: "VARCHAR"})
+
+    def ident(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def string(self, text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    def get(self, elem: str, field: str) -> str:
+        return f"json_extract({elem}, {self.string('$.' + field)})"
+
+    def to_coll(self, value: str) -> str:
+        return (
+            f"(CASE coalesce(json_type({value}), 'NULL') WHEN 'NULL' THEN {self.empty()} "
+            f"WHEN 'ARRAY' THEN list_filter(json_extract({value}, '$[*]'), "
+            f"lambda __z: json_type(__z) <> 'NULL') ELSE [{value}] END)"
+        )
+
+    def empty(self) -> str:
+        return "CAST([] AS JSON[])"
+
+    def array(self, items: list[str]) -> str:
+        return "[" + ", ".join(items) + "]"
+
+    def lam(self, params: list[str], body: str) -> str:
+        return f"lambda {', '.join(params)}: {body}"
+
+    def transform(self, coll: str, var: str, body: str, index: str | None = None) -> str:
+        params = [var] if index is None else [var, index]
+        return f"list_transform({coll}, {self.lam(params, body)})"
+
+    def filter(self, coll: str, var: str, body: str) -> str:
+        return f"list_filter({coll}, {self.lam([var], body)})"
+
+    def size(self, coll: str) -> str:
+        return f"len({coll})"
+
+    def first(self, coll: str) -> str:
+        return f"({coll})[1]"
+
+    def slice(self, coll: str, start0: str) -> str:
+        return f"({coll})[({start0}) + 1:({start0}) + 1]"
+
+    def concat(self, colls: list[str]) -> str:
+        out = colls[0]
+        for other in colls[1:]:
+            out = f"list_concat({out}, {other})"
+        return out
+
+    def text(self, elem: str) -> str:
+        return f"json_extract_string({elem}, '$')"
+
+    def elem_of(self, scalar: str, kind: str) -> str:
+        return f"to_json({scalar})"
+
+    def is_boolean(self, elem: str) -> str:
+        return f"(json_type({elem}) = 'BOOLEAN')"
+
+    def row_index(self, index: str) -> str:
+        return f"({index} - 1)"
+
+    def sql_type(self, kind: str, collection: bool) -> str:
+        return self.types[kind] + ("[]" if collection else "")
+
+    def divide(self, left: str, right: str) -> str:
+        return f"(CAST({left} AS DOUBLE) / nullif({right}, 0))"
+
+    def join(self, texts: str, sep: str) -> str:
+        return f"array_to_string({texts}, {sep})"
+
+    def error(self, message: str) -> str:
+        return f"error({message})"
+
+    def struct(self, fields: list[tuple[str, str]]) -> str:
+        return "struct_pack(" + ", ".join(f"{self.ident(n)} := {v}" for n, v in fields) + ")"
+
+    def prefetched(self, index: int) -> str:
+        return f"__sof_p.__sof_f[{index + 1}]"
+
+    def query(self, columns: list[str], rows: str, source: str, prefetch: list[str],
+              where: list[str]) -> str:  # fmt: skip
+        paths = ", ".join(self.string("$." + f) for f in prefetch)
+        cols = ", ".join(f"__sof_u.__sof_r.{self.ident(c)} AS {self.ident(c)}" for c in columns)
+        cond = " AND ".join(where)
+        return (
+            f"SELECT {cols} FROM (SELECT unnest({rows}) AS __sof_r FROM "
+            f"(SELECT resource, json_extract(resource, [{paths}]) AS __sof_f FROM {source}) "
+            f"AS __sof_p WHERE {cond}) AS __sof_u"
+        )
+
+
+class Spark(Dialect):
+    """Spark SQL (3.5 or later), ANSI mode on or off."""
+
+    def __init__(self) -> None:
+        super().__init__("spark", {BOOL: "BOOLEAN", INT: "BIGINT", NUM: "DOUBLE", TEXT: "STRING"})
+
+    def ident(self, name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    def string(self, text: str) -> str:
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    def get(self, elem: str, field: str) -> str:
+        return f"get_json_object({elem}, {self.string('$.' + field)})"
+
+    def to_coll(self, value: str) -> str:
+        return (
+            f"(CASE WHEN {value} IS NULL THEN {self.empty()} "
+            f"WHEN substr({value}, 1, 1) = '[' THEN coalesce(filter(from_json({value}, "
+            f"'array<string>'), __z -> __z IS NOT NULL), array({value})) "
+            f"ELSE array({value}) END)"
+        )
+
+    def empty(self) -> str:
+        return "CAST(array() AS ARRAY<STRING>)"
+
+    def array(self, items: list[str]) -> str:
+        return "array(" + ", ".join(items) + ")"
+
+    def lam(self, params: list[str], body: str) -> str:
+        head = params[0] if len(params) == 1 else "(" + ", ".join(params) + ")"
+        return f"{head} -> {body}"
+
+    def transform(self, coll: str, var: str, body: str, index: str | None = None) -> str:
+        params = [var] if index is None else [var, index]
+        return f"transform({coll}, {self.lam(params, body)})"
+
+    def filter(self, coll: str, var: str, body: str) -> str:
+        return f"filter({coll}, {self.lam([var], body)})"
+
+    def size(self, coll: str) -> str:
+        return f"size({coll})"
+
+    def first(self, coll: str) -> str:
+        return f"try_element_at({coll}, 1)"
+
+    def slice(self, coll: str, start0: str) -> str:
+        return (
+            f"(CASE WHEN ({start0}) >= 0 AND ({start0}) < size({coll}) "
+            f"THEN slice({coll}, CAST(({start0}) + 1 AS INT), 1) ELSE {self.empty()} END)"
+        )
+
+    def concat(self, colls: list[str]) -> str:
+        return "concat(" + ", ".join(colls) + ")"
+
+    def text(self, elem: str) -> str:
+        return elem
+
+    def elem_of(self, scalar: str, kind: str) -> str:
+        return f"CAST({scalar} AS STRING)"
+
+    def is_boolean(self, elem: str) -> str:
+        return f"({elem} IN ('true', 'false'))"
+
+    def row_index(self, index: str) -> str:
+        return index
+
+    def try_cast(self, sql: str, kind: str) -> str:
+        return f"try_cast({sql} AS {self.types[kind]})"
+
+    def sql_type(self, kind: str, collection: bool) -> str:
+        base = self.types[kind]
+        return f"ARRAY<{base}>" if collection else base
+
+    def divide(self, left: str, right: str) -> str:
+        return f"try_divide(CAST({left} AS DOUBLE), {right})"
+
+    def join(self, texts: str, sep: str) -> str:
+        return f"array_join({texts}, {sep})"
+
+    def error(self, message: str) -> str:
+        return f"raise_error({message})"
+
+    def struct(self, fields: list[tuple[str, str]]) -> str:
+        return "named_struct(" + ", ".join(f"{self.string(n)}, {v}" for n, v in fields) + ")"
+
+    def prefetched(self, index: int) -> str:
+        return f"__sof_p.__sof_f{index}"
+
+    def query(self, columns: list[str], rows: str, source: str, prefetch: list[str],
+              where: list[str]) -> str:  # fmt: skip
+        names = ", ".join(self.string(f) for f in prefetch)
+        aliases = ", ".join(f"__sof_f{i}" for i in range(len(prefetch)))
+        cols = ", ".join(f"__sof_u.__sof_r.{self.ident(c)} AS {self.ident(c)}" for c in columns)
+        cond = " AND ".join(where)
+        return (
+            f"SELECT {cols} FROM (SELECT explode({rows}) AS __sof_r FROM "
+            f"(SELECT resource, {aliases} FROM {source} "
+            f"LATERAL VIEW json_tuple(resource, {names}) __sof_t AS {aliases}) "
+            f"AS __sof_p WHERE {cond}) AS __sof_u"
+        )
+
+
+DIALECTS: dict[str, Dialect] = {"duckdb": DuckDB(), "spark": Spark()}
