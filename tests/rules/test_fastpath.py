@@ -259,3 +259,26 @@ def test_a_duplicate_key_is_refused_as_the_reference_refuses_it() -> None:
     with pytest.raises(ClotsafeInputError) as exc:
         parser(dup)
     assert exc.value.errors[0].code == "duplicate_key" and parser.fallback == 1
+
+
+EDGE = b'{"screened_on":"2026-11-25","answers":{"age":%s},"clearances":[{"rules":["TRAVEL"],'
+EDGE += b'"clinician":"%s","date":"2026-11-01"}]}'
+
+
+@pytest.mark.parametrize(
+    ("age", "clinician"),
+    [(b"01", b"A"), (b"+1", b"A"), (b"1.", b"A"), (b".5", b"A"), (b"1e2", b"A"), (b"-0", b"A"),
+     (b"1 ,", b"A"), (b"1", b"A\tB"), (b"1", b"A\x01B"), (b"1", b"A\x7fB"), (b"1", b"A\\/B"),
+     (b"1", b'A\\"B'), (b"NaN", b"A"), (b"1", b"A\\u0041")],
+)  # fmt: skip
+def test_json_edge_cases_are_decided_as_the_reference_decides(age: bytes, clinician: bytes) -> None:
+    """Text JSON parsers disagree on (leading zeros, control characters, NaN, escapes): the
+    fast validator accepts only what the reference accepts, and then builds the same intake."""
+    raw = EDGE % (age, clinician)
+    fast = FastParser(KNOWN).try_fast(raw)
+    try:
+        ref = parse_intake_json(raw, known_rules=KNOWN)
+    except ClotsafeInputError:
+        assert fast is None
+        return
+    assert fast is None or (fast.to_json() == ref.to_json() and fast.clearances == ref.clearances)
