@@ -17,6 +17,10 @@ from clotsafe.render import present
 
 Box = tuple[int, int, int, int]
 
+#: what a region of an incomplete screening shows: no pressure is allowed yet (POLICY §2)
+PENDING_MARK = "–"
+PENDING_TEXT = "No massage until the screening is complete"
+
 _TRUNK_FRONT: dict[str, Box] = {
     "head": (78, 8, 44, 52), "neck": (90, 62, 20, 16),
     "chest": (64, 80, 72, 60), "abdomen": (67, 142, 66, 58),
@@ -59,6 +63,7 @@ class Shape:
     label: str
     cap: int
     avoid: bool
+    pending: bool
     x: int
     y: int
     w: int
@@ -66,6 +71,8 @@ class Shape:
 
     @property
     def mark(self) -> str:
+        if self.pending:
+            return PENDING_MARK
         return "✕" if self.avoid else str(self.cap)
 
     @property
@@ -78,19 +85,32 @@ class Shape:
 
     @property
     def css(self) -> str:
+        if self.pending:
+            return "cap-pending"
         return "cap-avoid" if self.avoid else f"cap-{self.cap}"
 
 
-def body_map(plan: Plan) -> dict[str, Any]:
-    caps, avoid = plan.pressure_max, plan.avoid
+def body_map(plan: Plan, *, complete: bool = True) -> dict[str, Any]:
+    """The map of a plan. Until the screening is complete no region shows any pressure as
+    allowed (POLICY §2: an incomplete screening is never a green light): every region is
+    marked pending, and the table says so."""
+    caps, avoid, pending = plan.pressure_max, plan.avoid, not complete
     views = []
     for name, boxes in VIEWS.items():
-        shapes = [Shape(r, present.region_label(r), caps[r], r in avoid or caps[r] == 0, *box)
-                  for r, box in boxes.items()]  # fmt: skip
+        shapes = [Shape(r, present.region_label(r), caps[r], r in avoid or caps[r] == 0, pending,
+                        *box) for r, box in boxes.items()]  # fmt: skip
         views.append({"name": name, "title": f"{name.capitalize()} view", "shapes": shapes})
     legend = [{"css": "cap-avoid", "mark": "✕", "text": present.walton(0)}] + [
         {"css": f"cap-{n}", "mark": str(n), "text": present.walton(n)} for n in range(1, 6)
     ]
-    rows = [{"region": r, "label": present.region_label(r), "cap": caps[r], "avoid": r in avoid}
-            for r in REGIONS]  # fmt: skip
-    return {"views": views, "legend": legend, "rows": rows}
+    if pending:
+        legend = [{"css": "cap-pending", "mark": PENDING_MARK, "text": PENDING_TEXT}]
+    rows = [{"region": r, "label": present.region_label(r), "cap": caps[r], "avoid": r in avoid,
+             "text": _cap_text(caps[r], r in avoid, pending)} for r in REGIONS]  # fmt: skip
+    return {"views": views, "legend": legend, "rows": rows, "pending": pending}
+
+
+def _cap_text(cap: int, avoid: bool, pending: bool) -> str:
+    if pending:
+        return PENDING_TEXT
+    return "avoid (0)" if avoid or cap == 0 else str(cap)

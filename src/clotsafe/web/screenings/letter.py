@@ -45,8 +45,9 @@ class Patient:
 
 
 def letter_context(decision: Decision, *, letterhead: Letterhead, patient: Patient,
-                   author: str) -> dict[str, Any]:  # fmt: skip
+                   author: str, consent: str = "") -> dict[str, Any]:  # fmt: skip
     return {
+        "consent": consent,
         "letterhead": letterhead,
         "patient": patient,
         "screened_on": decision.screened_on,
@@ -64,11 +65,13 @@ def letter_context(decision: Decision, *, letterhead: Letterhead, patient: Patie
 
 
 def render_letter(decision: Decision, *, letterhead: Letterhead, patient: Patient,
-                  author: str) -> bytes:  # fmt: skip
-    """The consultation letter PDF for this decision."""
+                  author: str, consent: str = "") -> bytes:  # fmt: skip
+    """The consultation letter PDF for this decision (``consent``: the client's confirmation
+    of the answers, in words, when there is one)."""
     from weasyprint import HTML  # imported here: loading it costs ~0.5 s
 
-    context = letter_context(decision, letterhead=letterhead, patient=patient, author=author)
+    context = letter_context(decision, letterhead=letterhead, patient=patient, author=author,
+                             consent=consent)  # fmt: skip
     pdf: bytes = HTML(string=render_to_string(TEMPLATE, context), base_url=None).write_pdf()
     return pdf
 
@@ -79,6 +82,7 @@ def render_pdf(screening: Screening, author: Any) -> bytes:
     return render_letter(
         decision_of(screening),
         letterhead=Letterhead(clinic.name, clinic.address, clinic.phone),
-        patient=Patient(client.name, reference=client.reference),
+        patient=Patient(client.name, reference=client.reference,
+                        birth_date=client.date_of_birth.isoformat() if client.date_of_birth else ""),
         author=f"{author.get_full_name() or author.get_username()}, {clinic.name}",
     )

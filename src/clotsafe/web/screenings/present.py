@@ -7,6 +7,7 @@ Templates only display these values.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from clotsafe.domain.decision import Decision
@@ -36,18 +37,38 @@ def decision_of(screening: Any) -> Decision:
     return Decision.from_json(screening.decision, screened_on=screening.screened_on)
 
 
+def letter_fits(decision: Decision) -> bool:
+    """A consultation letter is offered only where it can help: the screening is
+    clearance_required and names rules a clinician can clear. Never for an emergency or a
+    same-day referral (the client needs care now, not a letter) nor for a decision with nothing
+    left to clear."""
+    return decision.level is Level.CLEARANCE_REQUIRED and bool(present.rules_to_clear(decision))
+
+
+def reasons(decision: Decision) -> list[present.ReasonView]:
+    """The presenter's reasons; a rule a clinician has cleared says what to do now (the
+    action of the level it has now), not the action of its level before the clearance."""
+    out = []
+    for view, reason in zip(present.reasons(decision), decision.reasons, strict=True):
+        if reason.cleared_by:
+            view = replace(view, action=present.level_badge(reason.level).therapist)
+        out.append(view)
+    return out
+
+
 def screening_context(screening: Any, emergency_number: str) -> dict[str, Any]:
     d = decision_of(screening)
     return {
         "badge": present.badge(d, emergency_number),
         "action": present.action(d, emergency_number),
         "incomplete": present.incomplete_banner(d),
-        "reasons": present.reasons(d),
+        "reasons": reasons(d),
         "clearance_notices": present.clearance_notices(d),
         "caprini": present.caprini(d),
         "plan": present.plan(d),
-        "map": body_map(d.plan),
+        "map": body_map(d.plan, complete=d.complete),
         "referral": present.urgency_text(d.referral),
         "policy_version": d.policy_version,
         "clearance_required": d.level is Level.CLEARANCE_REQUIRED,
+        "letter": letter_fits(d),
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from clotsafe.domain.errors import FieldError
@@ -46,6 +46,8 @@ def screening_json(request: ClinicRequest, pk: int) -> HttpResponse:
 @clinic_view
 def letter_pdf(request: ClinicRequest, pk: int) -> HttpResponse:
     screening = _screening(request, pk)
+    if not present.letter_fits(present.decision_of(screening)):
+        raise Http404("This screening needs no consultation letter.")
     log(request.clinic, request.user, "export", screening, detail="consultation letter PDF")
     response = HttpResponse(letter.render_pdf(screening, request.user),
                             content_type="application/pdf")  # fmt: skip
