@@ -7,17 +7,21 @@ hands the line to ``parse_intake_json`` itself: so every error list is exactly t
 one, and a line the fast validator is unsure of is never screened differently. It counts how
 many lines went which way (``fast``, ``fallback``).
 
-The order of checks is the reference's: ``strictjson.loads`` first (invalid JSON, a key named
-twice), then the types of every field (msgspec, strict: no coercion, unknown keys refused,
-ranges and allowed values from the question bank), then dates after ``screened_on`` and
-clearance rule ids. Any failure in the last two steps goes to the reference parser.
+The fast path takes a line only when it can prove everything the reference would check:
+ASCII text without ``\\u`` escapes (so msgspec and orjson cannot disagree on strings), valid
+JSON of the right types (msgspec, strict: no coercion, unknown keys refused, ranges and allowed
+values from the question bank), no key named twice (:func:`_unique`: strictjson's argument
+applied to what msgspec decoded, which spares strictjson's second parse), no date after
+``screened_on``, and clearances that name clearable rules. Anything else, including a valid
+explicit ``null``, goes to ``parse_intake_json``.
 
-Why msgspec and not pydantic here: pydantic-core validation of one intake costs about 25 µs in
-JSON mode and ``model_construct`` another 30 (it walks all 66 fields in Python); msgspec
-decodes and checks the same in about 5. The validated values are placed into the pydantic
-models the engine wraps exactly as ``model_construct`` does (``__dict__`` in field order, the
-fields set), without re-running validation. tests/rules/test_fastpath.py proves that the
-answers, clearances and decisions are identical to the reference on every golden vignette and
+Why msgspec: pydantic-core validation after strictjson costs about 4 × an orjson parse of the
+line; msgspec decodes and checks it in well under one, and the whole fast parse (building the
+Intake included) is about half the reference (benchmarks/stages.py). The validated values are
+placed into the pydantic models the engine wraps as ``model_construct`` would place them
+(``__dict__`` in field order, the fields set) without its per-field loop, which alone costs
+more than the validation. tests/rules/test_fastpath.py proves that the answers (values and
+types), clearances and decisions are identical to the reference on every golden vignette and
 on 20,000 random intakes.
 """
 
