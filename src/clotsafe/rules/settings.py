@@ -261,12 +261,18 @@ def _not_above_rule(
                 errs,
                 f"{where}.pressure_max.{name}",
                 f"{info.id}: pressure_max.{name} = {given} is higher than the policy's cap of "
-                f"{own} for {name} under this rule; a clinic may only lower caps (POLICY §8.8)",
+                f"{own} for {name} under this rule ({info.id}'s own caps: {_caps_words(info)}); "
+                "a clinic may only lower caps (POLICY §8.8)",
                 given,
             )
             for r in members:
                 caps.pop(r, None)
     return caps
+
+
+def _caps_words(info: RuleInfo) -> str:
+    """The rule's caps as rules.toml names them ("all 2, limb 1, pe_legs 1, site 0")."""
+    return ", ".join(f"{k} {v}" for k, v in info.caps.items()) or "none"
 
 
 def _minutes(info: RuleInfo, raw: Any, where: str, errs: list[FieldError]) -> int | None:
