@@ -12,7 +12,10 @@ from datetime import date
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
+from clotsafe.domain.regions import REGIONS
+from tests.web.conftest import COMPLETE_NO, dvt_answers
 from tests.web.test_browser import (  # noqa: F401  (browser, axe: session fixtures)
     PHONE,
     axe,
@@ -22,11 +25,6 @@ from tests.web.test_browser import (  # noqa: F401  (browser, axe: session fixtu
     nav_click,
     new_context,
 )
-
-from pypdf import PdfReader  # noqa: E402, I001
-
-from clotsafe.domain.regions import REGIONS  # noqa: E402
-from tests.web.conftest import COMPLETE_NO, dvt_answers  # noqa: E402
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
@@ -64,7 +62,9 @@ def test_incomplete_screening_allows_no_pressure_anywhere(
     regions = desk.locator("g.region")
     drawn = {regions.nth(i).get_attribute("data-region") for i in range(regions.count())}
     assert drawn == set(REGIONS)
-    marks = set(desk.eval_on_selector_all("g.region text", "els => els.map(e => e.textContent.trim())"))
+    marks = set(
+        desk.eval_on_selector_all("g.region text", "els => els.map(e => e.textContent.trim())")
+    )
     assert marks == {"–"}, marks
     assert desk.locator("g.region[data-cap]").count() == 0
     body = desk.locator("main").inner_text()

@@ -59,9 +59,11 @@ class ClearanceForm(forms.Form):
         targets = [("", "—")] + [(t, texts.region_label(t)) for t in CAP_TARGETS]
         for i in range(self.CAP_ROWS):
             self.fields[f"cap_region_{i}"] = forms.ChoiceField(
-                required=False, choices=targets, label=f"Pressure limit {i + 1}: where")
+                required=False, choices=targets, label=f"Pressure limit {i + 1}: where"
+            )
             self.fields[f"cap_level_{i}"] = forms.ChoiceField(
-                required=False, choices=CAP_CHOICES, label=f"Pressure limit {i + 1}: maximum level")
+                required=False, choices=CAP_CHOICES, label=f"Pressure limit {i + 1}: maximum level"
+            )
 
     def cap_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
         return [(self[f"cap_region_{i}"], self[f"cap_level_{i}"]) for i in range(self.CAP_ROWS)]

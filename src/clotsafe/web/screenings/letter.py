@@ -79,10 +79,10 @@ def render_letter(decision: Decision, *, letterhead: Letterhead, patient: Patien
 def render_pdf(screening: Screening, author: Any) -> bytes:
     """The web app's letter: the clinic's letterhead, the client, the stored decision."""
     clinic, client = screening.clinic, screening.client
+    born = client.date_of_birth.isoformat() if client.date_of_birth else ""
     return render_letter(
         decision_of(screening),
         letterhead=Letterhead(clinic.name, clinic.address, clinic.phone),
-        patient=Patient(client.name, reference=client.reference,
-                        birth_date=client.date_of_birth.isoformat() if client.date_of_birth else ""),
+        patient=Patient(client.name, reference=client.reference, birth_date=born),
         author=f"{author.get_full_name() or author.get_username()}, {clinic.name}",
     )

@@ -98,7 +98,8 @@ def diff(before: Screening, after: Screening) -> Change:
     change.answers = [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b))
                       if a.get(k) != b.get(k)]  # fmt: skip
     change.clearances = len(after.intake.get("clearances", [])) - len(
-        before.intake.get("clearances", []))
+        before.intake.get("clearances", [])
+    )
     return change
 
 
