@@ -296,3 +296,84 @@ def _rich(stream: IO[str]) -> Iterator[Reporter]:
     )
     with Progress(*columns, console=Console(file=stream), transient=True) as progress:
         yield RichReporter(stream, progress)
+
+
+@bulk.command("screen")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--on",
+    "on",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Screening date YYYY-MM-DD (time windows count back from it).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for decisions.ndjson, worklist.csv, risk-assessments.ndjson, summary.json.",
+)
+@click.option(
+    "--engine", type=click.Choice(("duckdb", "spark")), default="duckdb", show_default=True
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes for the Python stage (reader and engine); output order is kept.",
+)
+@click.option(
+    "--progress",
+    "progress_mode",
+    type=click.Choice(("auto", "json", "none")),
+    default="auto",
+    show_default=True,
+    help="Progress on stderr: auto = rich on a terminal, JSON lines otherwise.",
+)
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(dir_okay=False),
+    help="Clinic settings TOML (may only make the policy stricter).",
+)
+@click.option("--memory-limit", default="512MB", show_default=True, help="DuckDB's memory limit.")
+@click.option(
+    "--temp-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where DuckDB spills [system temp/clotsafe-duckdb-PID].",
+)
+@click.option("--spark-master", default=None, help="With --engine spark: the master [local[2]].")
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+def screen(directory: Path, on: datetime, out: Path, engine: str, workers: int,
+           progress_mode: str, settings_path: str | None, memory_limit: str,
+           temp_dir: Path | None, spark_master: str | None, fmt: str) -> None:  # fmt: skip
+    """Screen every patient of a bulk export in DIRECTORY (files of `bulk export`) into --out."""
+    from clotsafe.fhir.bulk.screen import ScreenOptions, run_screen
+    from clotsafe.fhir.bulk.screen_outputs import summary_text
+    from clotsafe.fhir.bulk.screen_progress import progress_for
+
+    options = ScreenOptions(directory=directory, out=out, at=on.date(), engine=engine,
+                            workers=workers, settings=_screen_settings(settings_path),
+                            memory_limit=memory_limit, temp_directory=temp_dir,
+                            spark_master=spark_master)  # fmt: skip
+    progress = progress_for(progress_mode, sys.stderr)
+    try:
+        result = run_screen(options, progress)
+    except BulkError as exc:
+        progress.close()
+        _fail(exc, fmt)
+    progress.close()
+    if fmt == "json":
+        click.echo(orjson.dumps(result.summary, option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo(summary_text(result.summary, result.tally), nl=False)
+
+
+def _screen_settings(path: str | None) -> Any:
+    from clotsafe.cli import _settings  # the same reading and errors as `clotsafe screen`
+
+    return _settings(path)

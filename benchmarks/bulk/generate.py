@@ -1,0 +1,297 @@
+"""A fixed-seed bulk export built from the committed Synthea patients (tests/fixtures/fhir/synthea).
+
+    .venv/bin/python benchmarks/bulk/generate.py --patients 10000 --out /tmp/bulk-10k [--gzip]
+
+Each generated patient is one of the 8 committed Synthea patients with everything a real export
+varies: new ids (uuids from the seed) and references rewritten to them, the subject written
+``Patient/<id>`` or (30 %) ``urn:uuid:<id>``, every date moved by the same random number of days
+(-300..+20: some resources fall after the screening date), and planted on top, each with its
+own chance: a recent DVT (SNOMED or ICD-10-CM with laterality), an active anticoagulant, a
+stopped one, a refuted and an entered-in-error DVT, partial onset and birth dates, a medicine
+named through ``medicationReference`` to a Medication in ``Medication.1.ndjson``, an inpatient
+stay in progress, and Observations with codes clotsafe does not read (the noise of a real
+record, which the views filter out). Files are ``<Type>.<n>.ndjson`` (``.gz`` with ``--gzip``)
+as ``clotsafe bulk export`` writes them, with ``export.json`` and ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gzip
+import random
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "fhir" / "synthea"
+TRANSACTION_TIME = "2026-11-25T06:00:00Z"
+SCREEN_ON = date(2026, 11, 25)
+SNOMED = "http://snomed.info/sct"
+ICD = "http://hl7.org/fhir/sid/icd-10-cm"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+LOINC = "http://loinc.org"
+#: LOINC codes clotsafe does not read (glucose, haemoglobin, HbA1c, cholesterol, creatinine)
+NOISE_LOINC = ("2339-0", "718-7", "4548-4", "2093-3", "2160-0")
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+#: chance of each planted feature, per patient
+PLANT = {"recent_dvt": 0.06, "anticoag_active": 0.05, "anticoag_stopped": 0.05,
+         "refuted_dvt": 0.03, "error_dvt": 0.02, "partial_dates": 0.1, "med_reference": 0.05,
+         "inpatient": 0.02, "urn_uuid": 0.3}  # fmt: skip
+NOISE_PER_PATIENT = 30
+
+
+def templates() -> list[list[dict[str, Any]]]:
+    """The committed Synthea patients, each as its list of resources."""
+    out = []
+    for p in sorted(FIXTURES.glob("synthea-*.json")):
+        bundle = orjson.loads(p.read_bytes())
+        out.append([e["resource"] for e in bundle["entry"]])
+    return out
+
+
+class Patient:
+    """One generated patient: a template's resources, renamed, shifted and planted on."""
+
+    def __init__(self, rng: random.Random, template: list[dict[str, Any]]) -> None:
+        self.rng = rng
+        self.pid = self.new_id()
+        self.shift = timedelta(days=rng.randint(-300, 20))
+        self.urn = rng.random() < PLANT["urn_uuid"]
+        self.ids: dict[str, str] = {}
+        self.resources = [self._renamed(copy.deepcopy(r)) for r in template]
+        self.medications: list[dict[str, Any]] = []
+
+    def new_id(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def subject(self) -> dict[str, str]:
+        return {"reference": f"urn:uuid:{self.pid}" if self.urn else f"Patient/{self.pid}"}
+
+    def _renamed(self, r: dict[str, Any]) -> dict[str, Any]:
+        old = r.get("id")
+        r["id"] = self.pid if r["resourceType"] == "Patient" else self.new_id()
+        if isinstance(old, str):
+            self.ids[old] = r["id"]
+        return r
+
+    def finish(self) -> list[dict[str, Any]]:
+        """Rewrite references and dates, after every resource got its id."""
+        for r in self.resources:
+            self._walk(r)
+        return self.resources
+
+    def _walk(self, node: Any) -> Any:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "reference" and isinstance(v, str):
+                    node[k] = self._reference(v)
+                elif k in ("subject", "patient") and isinstance(v, dict) and "reference" in v:
+                    node[k] = self.subject()
+                else:
+                    node[k] = self._walk(v)
+            return node
+        if isinstance(node, list):
+            return [self._walk(x) for x in node]
+        if isinstance(node, str) and _DATE.match(node):
+            return self._moved(node)
+        return node
+
+    def _reference(self, ref: str) -> str:
+        target = ref.removeprefix("urn:uuid:").rsplit("/", 1)[-1]
+        new = self.ids.get(target)
+        if new is None:
+            return ref
+        if ref.startswith("urn:uuid:"):
+            return f"urn:uuid:{new}"
+        return f"{ref.rsplit('/', 1)[0]}/{new}"
+
+    def _moved(self, text: str) -> str:
+        y, m, d = (int(x) for x in text[:10].split("-"))
+        try:
+            day = date(y, m, d) + self.shift
+        except ValueError:
+            return text
+        return day.isoformat() + text[10:]
+
+
+def _cc(system: str, code: str, display: str) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code, "display": display}], "text": display}
+
+
+def _ago(days: int) -> str:
+    return (SCREEN_ON - timedelta(days=days)).isoformat()
+
+
+def _condition(p: Patient, code: dict[str, Any], onset: str, **more: Any) -> dict[str, Any]:
+    status = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                          "code": "active"}]}  # fmt: skip
+    return {"resourceType": "Condition", "id": p.new_id(), "clinicalStatus": status,
+            "code": code, "subject": p.subject(), "onsetDateTime": onset, **more}  # fmt: skip
+
+
+def _dvt_code(rng: random.Random) -> dict[str, Any]:
+    if rng.random() < 0.5:
+        return _cc(SNOMED, "128053003", "Deep venous thrombosis")
+    code = rng.choice(["I82.401", "I82.402", "I82.403", "I82.412", "I82.421"])
+    return _cc(ICD, code, "Acute embolism and thrombosis of deep veins of lower extremity")
+
+
+def _med(p: Patient, status: str, authored: str) -> dict[str, Any]:
+    return {"resourceType": "MedicationRequest", "id": p.new_id(), "status": status,
+            "intent": "order", "medicationCodeableConcept": _cc(RXNORM, "1364445",
+                                                                "apixaban 5 MG Oral Tablet"),
+            "subject": p.subject(), "authoredOn": authored}  # fmt: skip
+
+
+def _verification(code: str) -> dict[str, Any]:
+    system = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+    return {"coding": [{"system": system, "code": code}]}
+
+
+def plant(p: Patient) -> None:
+    """Planted features on top of the template (each with its own chance)."""
+    rng, add = p.rng, p.resources.append
+    if rng.random() < PLANT["recent_dvt"]:
+        add(_condition(p, _dvt_code(rng), _ago(rng.randint(1, 80))))
+    if rng.random() < PLANT["anticoag_active"]:
+        add(_med(p, "active", _ago(rng.randint(1, 60))))
+    if rng.random() < PLANT["anticoag_stopped"]:
+        add(_med(p, "stopped", _ago(rng.randint(100, 400))))
+    for kind, verification in (("refuted_dvt", "refuted"), ("error_dvt", "entered-in-error")):
+        if rng.random() < PLANT[kind]:
+            add(_condition(p, _dvt_code(rng), _ago(rng.randint(1, 80)),
+                           verificationStatus=_verification(verification)))  # fmt: skip
+    if rng.random() < PLANT["partial_dates"]:
+        _partial_dates(p)
+    if rng.random() < PLANT["med_reference"]:
+        _med_reference(p)
+    if rng.random() < PLANT["inpatient"]:
+        add({"resourceType": "Encounter", "id": p.new_id(), "status": "in-progress",
+             "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                       "code": "IMP"}, "subject": p.subject()})  # fmt: skip
+    for _ in range(NOISE_PER_PATIENT):
+        add(_noise(p))
+
+
+def _partial_dates(p: Patient) -> None:
+    for r in p.resources:
+        if r["resourceType"] == "Patient" and isinstance(r.get("birthDate"), str):
+            r["birthDate"] = r["birthDate"][:4]
+        onset = r.get("onsetDateTime")
+        if r["resourceType"] == "Condition" and isinstance(onset, str) and p.rng.random() < 0.5:
+            r["onsetDateTime"] = r["onsetDateTime"][: p.rng.choice((4, 7))]
+
+
+def _med_reference(p: Patient) -> None:
+    for r in p.resources:
+        concept = r.get("medicationCodeableConcept")
+        if r["resourceType"] == "MedicationRequest" and concept is not None:
+            mid = p.new_id()
+            p.medications.append({"resourceType": "Medication", "id": mid, "code": concept})
+            del r["medicationCodeableConcept"]
+            r["medicationReference"] = {"reference": f"Medication/{mid}"}
+
+
+def _noise(p: Patient) -> dict[str, Any]:
+    code = p.rng.choice(NOISE_LOINC)
+    return {"resourceType": "Observation", "id": p.new_id(), "status": "final",
+            "code": _cc(LOINC, code, "laboratory"), "subject": p.subject(),
+            "effectiveDateTime": _ago(p.rng.randint(0, 900)) + "T08:00:00Z",
+            "valueQuantity": {"value": round(p.rng.uniform(1, 200), 1), "unit": "mg/dL",
+                              "system": "http://unitsofmeasure.org", "code": "mg/dL"}}  # fmt: skip
+
+
+def patients(n: int, seed: int) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """(resources, Medications) of each of ``n`` patients, reproducibly from ``seed``."""
+    rng = random.Random(seed)
+    temps = templates()
+    for _ in range(n):
+        p = Patient(rng, rng.choice(temps))
+        plant(p)
+        yield p.finish(), p.medications
+
+
+class Writer:
+    """``<Type>.<n>.ndjson[.gz]`` files, a new part every ``part_lines`` lines."""
+
+    def __init__(self, out: Path, gz: bool, part_lines: int) -> None:
+        self.out, self.gz, self.part_lines = out, gz, part_lines
+        self.files: dict[str, tuple[IO[bytes], int, int]] = {}
+        self.done: list[tuple[str, str, int]] = []
+
+    def write(self, r: dict[str, Any]) -> None:
+        kind = r["resourceType"]
+        f, part, lines = self.files.get(kind) or self._open(kind, 1)
+        if lines >= self.part_lines:
+            self._close(kind)
+            f, part, lines = self._open(kind, part + 1)
+        f.write(orjson.dumps(r) + b"\n")
+        self.files[kind] = (f, part, lines + 1)
+
+    def _open(self, kind: str, part: int) -> tuple[IO[bytes], int, int]:
+        name = f"{kind}.{part}.ndjson" + (".gz" if self.gz else "")
+        path = self.out / name
+        f: Any = gzip.GzipFile(path, "wb", 1) if self.gz else path.open("wb")
+        self.files[kind] = (f, part, 0)
+        return self.files[kind]
+
+    def _close(self, kind: str) -> None:
+        f, part, lines = self.files.pop(kind)
+        f.close()
+        self.done.append((kind, f"{kind}.{part}.ndjson" + (".gz" if self.gz else ""), lines))
+
+    def close(self) -> list[tuple[str, str, int]]:
+        for kind in list(self.files):
+            self._close(kind)
+        return sorted(self.done)
+
+
+def generate(out: Path, n: int, seed: int = 20261130, *, gz: bool = False,
+             part_lines: int = 500_000) -> dict[str, int]:  # fmt: skip
+    """Write the export into ``out``; returns resources per type."""
+    out.mkdir(parents=True, exist_ok=True)
+    w = Writer(out, gz, part_lines)
+    for resources, meds in patients(n, seed):
+        for r in resources:
+            w.write(r)
+        for m in meds:
+            w.write(m)
+    files = w.close()
+    _manifest(out, files)
+    counts: dict[str, int] = {}
+    for kind, _name, lines in files:
+        counts[kind] = counts.get(kind, 0) + lines
+    return counts
+
+
+def _manifest(out: Path, files: list[tuple[str, str, int]]) -> None:
+    base = "https://ehr.example.org/fhir"
+    outputs = [{"type": k, "url": f"{base}/files/{name}", "count": n} for k, name, n in files]
+    manifest = {"transactionTime": TRANSACTION_TIME, "request": f"{base}/Group/g1/$export",
+                "requiresAccessToken": True, "output": outputs, "error": []}  # fmt: skip
+    state = {"server": base, "transactionTime": TRANSACTION_TIME, "complete": True,
+             "files": [{"type": k, "path": name, "lines": n} for k, name, n in files]}  # fmt: skip
+    (out / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    (out / "export.json").write_bytes(orjson.dumps(state, option=orjson.OPT_INDENT_2))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--patients", type=int, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=20261130)
+    ap.add_argument("--gzip", action="store_true")
+    ap.add_argument("--part-lines", type=int, default=500_000)
+    a = ap.parse_args()
+    counts = generate(a.out, a.patients, a.seed, gz=a.gzip, part_lines=a.part_lines)
+    print(orjson.dumps({"patients": a.patients, "resources": counts}).decode())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""``clotsafe bulk screen DIR --on DATE --out OUT``: every patient of a bulk export, screened.
+
+SQL to filter, flatten and group (DuckDB here, or Spark: ``screen_spark``), then the UNCHANGED
+per-patient reader (``fhir.ehr``) and engine (the Screener) on each patient's few remaining
+resources (``screen_patient``), then the outputs (``screen_outputs``). There is no second copy
+of the rules: the SQL only drops resources the reader would not use. docs/bulk.md.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import islice
+from multiprocessing.pool import AsyncResult
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from clotsafe.fhir.bulk.errors import BulkError
+from clotsafe.fhir.bulk.screen_outputs import OutputWriter, summary, write_summary
+from clotsafe.fhir.bulk.screen_patient import Outcome, PatientScreener
+from clotsafe.fhir.bulk.screen_progress import Progress
+from clotsafe.fhir.bulk.source import ExportFile, PatientGroup, export_files
+from clotsafe.rules.settings import DEFAULT_SETTINGS, Settings
+
+BLOCK = 200  # patients per block sent to a worker
+
+
+@dataclass(frozen=True)
+class ScreenOptions:
+    directory: Path
+    out: Path
+    at: date
+    engine: str = "duckdb"
+    workers: int = 1
+    settings: Settings = DEFAULT_SETTINGS
+    memory_limit: str = "512MB"
+    temp_directory: Path | None = None
+    spark_master: str | None = None
+
+
+@dataclass
+class ScreenResult:
+    summary: dict[str, Any]
+    tally: Any
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def export_meta(directory: Path) -> dict[str, Any]:
+    """transactionTime and the request, from manifest.json (else export.json)."""
+    for name in ("manifest.json", "export.json"):
+        p = directory / name
+        if p.is_file():
+            try:
+                data = orjson.loads(p.read_bytes())
+            except orjson.JSONDecodeError as exc:
+                raise BulkError("bulk_bad_option", f"{p} is not JSON: {exc}") from None
+            if isinstance(data, dict):
+                return {"transactionTime": data.get("transactionTime"),
+                        "request": data.get("request")}  # fmt: skip
+    return {"transactionTime": None, "request": None}
+
+
+def run_screen(options: ScreenOptions, progress: Progress) -> ScreenResult:
+    """Screen the export in ``options.directory`` into ``options.out``."""
+    if not options.directory.is_dir():
+        raise BulkError("bulk_bad_option", f"{options.directory} is not a directory")
+    files = export_files(options.directory)
+    meta = {**export_meta(options.directory), "screened_on": options.at.isoformat()}
+    timer = _Timer()
+    writer = OutputWriter(options.out)
+    progress.stage("views", files=len(files), engine=options.engine)
+    if options.engine == "spark":
+        report, total = _spark(options, files, writer, progress, timer)
+    else:
+        report, total = _duckdb(options, files, writer, progress, timer)
+    progress.stage("outputs")
+    writer.close()
+    meta.update(_meta(options, files, report, timer))
+    data = summary(writer.tally, meta)
+    write_summary(options.out, data, writer.tally)
+    progress.stage("done", patients=total)
+    return ScreenResult(data, writer.tally, dict(timer.seconds))
+
+
+def _meta(options: ScreenOptions, files: list[ExportFile], report: Any, timer: _Timer
+          ) -> dict[str, Any]:  # fmt: skip
+    return {
+        "input": {"files": [f.name for f in files], **report.to_json()},
+        "engine": options.engine,
+        "workers": options.workers,
+        "seconds": {k: round(v, 3) for k, v in timer.seconds.items()},
+    }
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self.t
+        self.t = now
+
+
+def _duckdb(options: ScreenOptions, files: list[ExportFile], writer: OutputWriter,
+            progress: Progress, timer: _Timer) -> tuple[Any, int]:  # fmt: skip
+    from clotsafe.fhir.bulk.screen_duckdb import DuckDbEngine
+
+    engine = DuckDbEngine(files, memory_limit=options.memory_limit,
+                          temp_directory=options.temp_directory)  # fmt: skip
+    try:
+        report = engine.prepare()
+        for m in report.malformed:
+            progress.warn(f"{m['file']} line {m['line']}: {m['message']}")
+        timer.lap("views")
+        progress.stage("screen", patients=report.patients)
+        names = [f.name for f in files]
+        done = 0
+        for block in screen_groups(engine.groups(), options.at, names, options.settings,
+                                   workers=options.workers):  # fmt: skip
+            done += writer.write(block)
+            progress.patients(done, report.patients)
+        timer.lap("screen")
+    finally:
+        engine.close()
+    return report, report.patients
+
+
+def _spark(options: ScreenOptions, files: list[ExportFile], writer: OutputWriter,
+           progress: Progress, timer: _Timer) -> tuple[Any, int]:  # fmt: skip
+    from clotsafe.fhir.bulk.screen_spark import SparkEngine
+
+    engine = SparkEngine(files, options.at, settings=options.settings,
+                         master=options.spark_master)  # fmt: skip
+    report = engine.prepare()
+    for m in report.malformed:
+        progress.warn(f"{m['file']} line {m['line']}: {m['message']}")
+    timer.lap("views")
+    progress.stage("screen", patients=report.patients)
+    done = 0
+    for block in _blocks(engine.outcomes(), BLOCK):
+        done += writer.write(block)
+        progress.patients(done, report.patients)
+    timer.lap("screen")
+    return report, report.patients
+
+
+# --- the Python stage, in this process or in --workers processes (order kept) -----------------
+
+
+def screen_groups(groups: Iterable[PatientGroup], at: date, names: list[str], settings: Settings,
+                  *, workers: int = 1) -> Iterator[list[Outcome]]:  # fmt: skip
+    """Blocks of Outcomes in the groups' order; ``workers`` > 1: that many processes, at most
+    2 × workers blocks in flight."""
+    blocks = _blocks(groups, BLOCK)
+    if workers <= 1:
+        screener = PatientScreener(at, names, settings)
+        for block in blocks:
+            yield screener.screen(block)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    init = (at, names, settings)
+    with ctx.Pool(workers, initializer=_init, initargs=init) as pool:
+        pending: deque[AsyncResult[list[Outcome]]] = deque()
+        for block in blocks:
+            pending.append(pool.apply_async(_work, (block,)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def _blocks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while block := list(islice(it, size)):
+        yield block
+
+
+_WORKER: PatientScreener | None = None
+
+
+def _init(at: date, names: list[str], settings: Settings) -> None:
+    global _WORKER
+    _WORKER = PatientScreener(at, names, settings)
+
+
+def _work(block: list[PatientGroup]) -> list[Outcome]:
+    if _WORKER is None:
+        raise RuntimeError("a bulk screen worker ran before its initializer")
+    return _WORKER.screen(block)

@@ -1,0 +1,102 @@
+"""The SQL around the SQL on FHIR views, shared by the DuckDB and Spark engines.
+
+The views (``views/<Type>.json``) flatten each resource to ``id``, ``patient`` (the subject
+reference) and its codings (``system``, ``code``); the medicines also give the ``medication``
+they reference. This module writes the few lines of SQL that are not a view: join the codings
+with the code lists (the ``codes`` table of ``source_codes``, never a code in SQL), turn a
+subject reference into the patient's id, and name the Medications the kept medicine resources
+reference. The result is ``keep(type, id, patient)``: the resources the EHR reader could use,
+by patient. The reader and the engine decide everything else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+#: the view of each resource type the screening reads (views/<Type>.json)
+VIEW_TYPES = ("Patient", "Condition", "MedicationRequest", "MedicationStatement",
+              "MedicationAdministration", "Medication", "Observation", "Procedure",
+              "Encounter")  # fmt: skip
+MEDICINE_TYPES = ("MedicationRequest", "MedicationStatement", "MedicationAdministration")
+#: which code kinds of ``codes`` keep a resource of each coded type
+CODE_KINDS = {"Condition": ("condition", "condition_prefix"), "Observation": ("measure",),
+              "Procedure": ("procedure",), "MedicationRequest": ("drug",),
+              "MedicationStatement": ("drug",), "MedicationAdministration": ("drug",)}  # fmt: skip
+
+
+@cache
+def views() -> Mapping[str, Mapping[str, Any]]:
+    """Resource type -> its ViewDefinition (JSON), as committed in ``views/``."""
+    folder = resources.files("clotsafe.fhir.bulk").joinpath("views")
+    return {t: json.loads(folder.joinpath(f"{t}.json").read_text("utf-8")) for t in VIEW_TYPES}
+
+
+def patient_key(ref: str) -> str:
+    """SQL: the patient id a subject reference names (``Patient/x``, ``urn:uuid:x``,
+    ``https://.../Patient/x``), NULL for anything else; as ``fhir.resources`` accepts them."""
+    return (
+        f"CASE WHEN {ref} LIKE 'Patient/%' THEN substr({ref}, 9) "
+        f"WHEN {ref} LIKE 'urn:uuid:%' THEN substr({ref}, 10) "
+        f"WHEN {ref} LIKE '%/Patient/%' THEN regexp_extract({ref}, '/Patient/([^/]+)$', 1) END"
+    )
+
+
+def keep_sql(kind: str, flat: str) -> str:
+    """SELECT type, id, patient of the resources of ``kind`` the reader could use.
+
+    ``flat`` names the table of that type's view rows. Patients are all kept; coded types when
+    a coding is in the code lists (exact codes, or ICD-10-CM prefixes matched on the code
+    without dots, upper case; both as equi-joins); medicines also when they name a Medication
+    (resolved below); Encounters as the view gives them (in progress).
+    """
+    key = patient_key("v.patient")
+    head = f"SELECT DISTINCT '{kind}' AS type, v.id, {key} AS patient FROM {flat} v"
+    if kind == "Patient":
+        return f"SELECT DISTINCT 'Patient' AS type, v.id, v.id AS patient FROM {flat} v"
+    if kind == "Encounter":
+        return head
+    exact = ", ".join(f"'{k}'" for k in CODE_KINDS[kind] if not k.endswith("_prefix"))
+    parts = [f"{head} JOIN codes c ON c.system = v.system AND c.code = v.code "
+             f"AND c.kind IN ({exact})"]  # fmt: skip
+    if "condition_prefix" in CODE_KINDS[kind]:
+        bare = "upper(replace(v.code, '.', ''))"
+        parts.append(f"{head} JOIN prefix_lengths n ON length({bare}) >= n.n "
+                     f"JOIN codes c ON c.system = v.system AND c.code = substr({bare}, 1, n.n) "
+                     "AND c.kind = 'condition_prefix'")  # fmt: skip
+    if kind in MEDICINE_TYPES:
+        parts.append(f"{head} WHERE v.medication IS NOT NULL")
+    return " UNION ".join(parts)
+
+
+#: SQL: the lengths of the ICD-10-CM prefixes (a table ``prefix_lengths(n)``)
+PREFIX_LENGTHS = "SELECT DISTINCT length(code) AS n FROM codes WHERE kind = 'condition_prefix'"
+
+
+def medication_key(ref: str) -> str:
+    """SQL: the Medication id a medicationReference names (``Medication/<id>`` or ``#<id>``,
+    as the reader resolves them), NULL otherwise."""
+    return (
+        f"CASE WHEN {ref} LIKE 'Medication/%' THEN substr({ref}, 12) "
+        f"WHEN {ref} LIKE '#%' THEN substr({ref}, 2) END"
+    )
+
+
+def medicine_refs_sql(flat: str) -> str:
+    """SELECT medication (its id), patient: the Medications one medicine table names."""
+    key = patient_key("v.patient")
+    return (
+        f"SELECT DISTINCT {medication_key('v.medication')} AS medication, {key} AS patient "
+        f"FROM {flat} v WHERE v.medication IS NOT NULL"
+    )
+
+
+def medication_keep_sql(flat: str, refs: str) -> str:
+    """Medications named by a medicine resource, once per patient that names them."""
+    return (
+        f"SELECT DISTINCT 'Medication' AS type, m.id, r.patient FROM {flat} m "
+        f"JOIN {refs} r ON r.medication = m.id"
+    )

@@ -1,0 +1,122 @@
+"""A bulk export as a source for the Screener (``clotsafe.rules.screener``).
+
+``clotsafe bulk export`` writes one NDJSON file per resource type (``<Type>.<n>.ndjson``, or
+``.ndjson.gz`` when the content came gzipped). The screening engine (DuckDB or Spark, in
+``screen_duckdb`` / ``screen_spark``) runs the SQL on FHIR views of ``views/``, keeps only the
+resources the EHR reader could use (by the code lists) and hands over each patient's few
+resources, in export order, as a :class:`PatientGroup`. :func:`bulk_source` turns each group
+into a SourceItem with the UNCHANGED per-patient reader (``fhir.ehr.derive_resources``):
+identity ``{"patient": "Patient/<id>"}``, provenance = each derived answer -> the resources it
+came from.
+
+Export order: files by resource type (name order), then part number, then line. A patient's
+Bundle in that order gives the same decision through ``clotsafe screen --fhir``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from clotsafe.fhir.ehr import derive_resources
+from clotsafe.fhir.errors import FhirInputError, problem
+from clotsafe.fhir.resources import USED_TYPES, Res
+from clotsafe.rules.screener import SourceItem
+
+#: ``<Type>.<n>.ndjson`` or ``<Type>.<n>.ndjson.gz``, as ``bulk export`` names them
+FILE_NAME = re.compile(r"(?P<type>[A-Z][A-Za-z]{0,63})\.(?P<n>[0-9]{1,9})\.ndjson(?P<gz>\.gz)?")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    """One output file of the export; ``ordinal`` is its place in export order."""
+
+    path: Path
+    type: str
+    part: int
+    gzipped: bool
+    ordinal: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def export_files(directory: Path, types: Iterable[str] = USED_TYPES) -> list[ExportFile]:
+    """The export's files of the wanted types, in export order (type, then part number).
+
+    Only final names count: ``.part`` files (incomplete downloads), ``error/`` and
+    ``deleted/`` are not patient data to screen.
+    """
+    wanted = set(types)
+    found = []
+    for p in directory.iterdir():
+        m = FILE_NAME.fullmatch(p.name)
+        if m and m["type"] in wanted and p.is_file():
+            found.append((m["type"], int(m["n"]), bool(m["gz"]), p))
+    found.sort(key=lambda t: (t[0], t[1], t[2]))
+    return [ExportFile(p, t, n, gz, i) for i, (t, n, gz, p) in enumerate(found)]
+
+
+def open_lines(f: ExportFile) -> BinaryIO:
+    """The file's bytes, inflated when it is gzip."""
+    if f.gzipped:
+        return gzip.GzipFile(f.path, "rb")  # type: ignore[return-value]
+    return f.path.open("rb")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One resource line: which file (its ordinal), which line (from 1), the JSON text."""
+
+    file: int
+    line: int
+    raw: bytes | str
+
+
+@dataclass(frozen=True, slots=True)
+class PatientGroup:
+    """One patient's resources that the reader could use, in export order."""
+
+    patient: str
+    rows: tuple[Row, ...]
+
+
+def bulk_source(
+    groups: Iterable[PatientGroup], at: date, files: list[ExportFile]
+) -> Iterator[SourceItem]:
+    """One SourceItem per patient group, read by ``fhir.ehr.derive_resources``."""
+    names = [f.name for f in files]
+    for g in groups:
+        yield patient_item(g, at, names)
+
+
+def patient_item(g: PatientGroup, at: date, names: list[str]) -> SourceItem:
+    """The intake one patient's record supports (or the input error, with file and line)."""
+    ident = {"patient": f"Patient/{g.patient}"}
+    try:
+        resources = [_res(r, names) for r in g.rows]
+        facts = derive_resources(resources, at=at, patient_id=g.patient)
+        intake = facts.intake()
+    except FhirInputError as exc:
+        return SourceItem(ident, None, exc)
+    return SourceItem(ident, intake, None, {k: tuple(v) for k, v in facts.sources.items()})
+
+
+def _res(row: Row, names: list[str]) -> Res:
+    path = f"{names[row.file]}:{row.line}"
+    data: Any = orjson.loads(row.raw)
+    kind = data.get("resourceType") if isinstance(data, dict) else None
+    if not isinstance(kind, str):
+        message = "every FHIR resource needs a resourceType"
+        raise FhirInputError([problem(path, "missing_resource_type", message, kind)])
+    rid = data.get("id")
+    ref = f"{kind}/{rid}" if isinstance(rid, str) and rid else path
+    return Res(data, path, ref, kind)
