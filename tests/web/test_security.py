@@ -23,12 +23,18 @@ pytestmark = pytest.mark.django_db
 #: therapist URLs that take an id, and how to fill each id from a clinic's objects
 ID_URLS = {
     "client_detail": ("get", lambda o: [o["client"].pk]),
+    "client_edit": ("get", lambda o: [o["client"].pk]),
+    "client_archive": ("post", lambda o: [o["client"].pk]),
     "link_create": ("post", lambda o: [o["client"].pk]),
+    "link_email": ("post", lambda o: [o["client"].pk, o["link"].pk]),
+    "link_remind": ("post", lambda o: [o["client"].pk, o["link"].pk]),
     "link_revoke": ("post", lambda o: [o["client"].pk, o["link"].pk]),
     "recheck": ("get", lambda o: [o["client"].pk]),
     "clearance_new": ("get", lambda o: [o["client"].pk]),
     "screening_detail": ("get", lambda o: [o["screening"].pk]),
     "screening_json": ("get", lambda o: [o["screening"].pk]),
+    "screening_answers": ("get", lambda o: [o["screening"].pk]),
+    "screening_acknowledge": ("post", lambda o: [o["screening"].pk]),
     "letter_pdf": ("get", lambda o: [o["screening"].pk]),
     "team_active": ("post", lambda o: [o["membership"].pk]),
 }

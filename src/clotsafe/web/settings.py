@@ -216,6 +216,21 @@ USE_TZ = True
 
 INTAKE_LINK_DAYS = int(os.environ.get("CLOTSAFE_INTAKE_LINK_DAYS", "14"))
 
+# --- e-mail (intake links, reminders) --------------------------------------------------------
+# With CLOTSAFE_SMTP_HOST set, mail goes out through that SMTP server; without it (the embedded
+# default) each mail is written as a file under <data dir>/mail, and the page says so.
+EMAIL_HOST = os.environ.get("CLOTSAFE_SMTP_HOST", "")
+EMAIL_PORT = int(os.environ.get("CLOTSAFE_SMTP_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("CLOTSAFE_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("CLOTSAFE_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("CLOTSAFE_SMTP_TLS", "starttls") == "starttls"
+EMAIL_USE_SSL = os.environ.get("CLOTSAFE_SMTP_TLS", "starttls") == "ssl"
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("CLOTSAFE_MAIL_FROM", "clotsafe <no-reply@localhost>")
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                 else "django.core.mail.backends.filebased.EmailBackend")  # fmt: skip
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

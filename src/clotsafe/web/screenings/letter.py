@@ -76,7 +76,7 @@ def render_letter(decision: Decision, *, letterhead: Letterhead, patient: Patien
     return pdf
 
 
-def render_pdf(screening: Screening, author: Any) -> bytes:
+def render_pdf(screening: Screening, author: Any, *, consent: str = "") -> bytes:
     """The web app's letter: the clinic's letterhead, the client, the stored decision."""
     clinic, client = screening.clinic, screening.client
     born = client.date_of_birth.isoformat() if client.date_of_birth else ""
@@ -85,4 +85,5 @@ def render_pdf(screening: Screening, author: Any) -> bytes:
         letterhead=Letterhead(clinic.name, clinic.address, clinic.phone),
         patient=Patient(client.name, reference=client.reference, birth_date=born),
         author=f"{author.get_full_name() or author.get_username()}, {clinic.name}",
+        consent=consent,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from clotsafe.domain.errors import FieldError
 from clotsafe.render import present as words
@@ -11,7 +12,7 @@ from clotsafe.web.access import ClinicRequest, clinic_view
 from clotsafe.web.audit.services import log
 from clotsafe.web.clearances import services as clearances
 from clotsafe.web.clients.models import Client
-from clotsafe.web.screenings import letter, present, services
+from clotsafe.web.screenings import letter, present, readback, redflags, services
 from clotsafe.web.screenings.forms import ClearanceForm, RecheckForm
 from clotsafe.web.screenings.models import Screening
 
@@ -31,8 +32,36 @@ def screening_detail(request: ClinicRequest, pk: int) -> HttpResponse:
     screening = _screening(request, pk)
     log(request.clinic, request.user, "view", screening)
     context = present.screening_context(screening, request.clinic.emergency_number)
-    return render(request, "clotsafe/screening.html", {"screening": screening, **context,
-                  "is_latest": screening.client.latest_screening_id == screening.pk})  # fmt: skip
+    changed = redflags.changes(screening)
+    context["badge"] = redflags.badge(screening, context["badge"])
+    return render(request, "clotsafe/screening.html", {
+        "screening": screening, **context, "red_flag_changes": changed,
+        "needs_ack": redflags.needs_ack(screening, bool(changed)),
+        "consent": redflags.consent(screening),
+        "is_latest": screening.client.latest_screening_id == screening.pk})  # fmt: skip
+
+
+@clinic_view
+@require_POST
+def acknowledge(request: ClinicRequest, pk: int) -> HttpResponse:
+    """The therapist has seen the changed red flag (who and when are kept, and audited)."""
+    screening = _screening(request, pk)
+    redflags.acknowledge(screening, by=request.user)
+    return redirect("screening_detail", pk=screening.pk)
+
+
+@clinic_view
+def answers(request: ClinicRequest, pk: int) -> HttpResponse:
+    """Every answer of the screening in plain language, changes since the one before marked."""
+    screening = _screening(request, pk)
+    log(request.clinic, request.user, "view", screening, detail="answers read back")
+    before = services.previous(screening)
+    groups = readback.read_back(screening.answers, before.answers if before else None,
+                                redflags.other_medicines(screening))  # fmt: skip
+    return render(request, "clotsafe/answers.html", {
+        "screening": screening, "groups": groups, "before": before,
+        "changed": readback.changed_count(groups) if before else 0,
+        "consent": redflags.consent(screening)})  # fmt: skip
 
 
 @clinic_view
@@ -49,7 +78,8 @@ def letter_pdf(request: ClinicRequest, pk: int) -> HttpResponse:
     if not present.letter_fits(present.decision_of(screening)):
         raise Http404("This screening needs no consultation letter.")
     log(request.clinic, request.user, "export", screening, detail="consultation letter PDF")
-    response = HttpResponse(letter.render_pdf(screening, request.user),
+    response = HttpResponse(letter.render_pdf(screening, request.user,
+                                              consent=redflags.consent_text(screening)),
                             content_type="application/pdf")  # fmt: skip
     response["Content-Disposition"] = f'attachment; filename="clotsafe-letter-{screening.pk}.pdf"'
     return response

@@ -6,37 +6,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clotsafe_clients', '0001_initial'),
-        ('clotsafe_screenings', '0001_initial'),
+        ("clotsafe_clients", "0001_initial"),
+        ("clotsafe_screenings", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='client',
-            name='latest_screening',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='clotsafe_screenings.screening'),
+            model_name="client",
+            name="latest_screening",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="clotsafe_screenings.screening",
+            ),
         ),
         migrations.AddField(
-            model_name='intakelink',
-            name='client',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='intake_links', to='clotsafe_clients.client'),
+            model_name="intakelink",
+            name="client",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="intake_links",
+                to="clotsafe_clients.client",
+            ),
         ),
         migrations.AddField(
-            model_name='intakelink',
-            name='created_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="intakelink",
+            name="created_by",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='client',
-            index=models.Index(fields=['clinic', 'level'], name='clotsafe_cl_clinic__38c231_idx'),
+            model_name="client",
+            index=models.Index(fields=["clinic", "level"], name="clotsafe_cl_clinic__38c231_idx"),
         ),
         migrations.AddIndex(
-            model_name='client',
-            index=models.Index(fields=['clinic', 'name'], name='clotsafe_cl_clinic__c80f50_idx'),
+            model_name="client",
+            index=models.Index(fields=["clinic", "name"], name="clotsafe_cl_clinic__c80f50_idx"),
         ),
     ]
