@@ -44,5 +44,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i/<str:token>/done/", intake.done, name="intake_done"),
 ]  # fmt: skip
 
+handler403 = "clotsafe.web.clinics.views.forbidden"
+
 if settings.HAS_CDS:  # the CDS Hooks app, when its engineer has added it
     urlpatterns.append(path("", include("clotsafe.web.cds.urls")))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -59,3 +59,9 @@ def audit_csv(request: ClinicRequest) -> StreamingHttpResponse:
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="clotsafe-audit-{stamp}.csv"'
     return response
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 403 page, inside the app's layout and navigation, saying why."""
+    reason = str(exception) if exception and str(exception) else "You cannot open this page."
+    return render(request, "clotsafe/403.html", {"reason": reason}, status=403)
