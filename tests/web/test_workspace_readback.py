@@ -48,8 +48,8 @@ def test_changes_since_the_screening_before_are_marked(
     web: Any, clinic_a: Any, make_client: Any
 ) -> None:
     c = make_client(clinic_a, "Sam", COMPLETE_NO)
-    s = services.record(c, {**COMPLETE_NO, "rf_limb_swelling": "yes", "rf_limb_site": ["left_calf"]},
-                        kind=Screening.Kind.INTAKE, by=None)  # fmt: skip
+    swollen = {**COMPLETE_NO, "rf_limb_swelling": "yes", "rf_limb_site": ["left_calf"]}
+    s = services.record(c, swollen, kind=Screening.Kind.INTAKE, by=None)
     page = web.get(reverse("screening_answers", args=[s.pk])).content.decode()
     assert "2 answers changed" in page
     changed = re.findall(r'<div class="answer changed"><dt>(.*?)</dt>', page)
