@@ -16,7 +16,7 @@ from clotsafe.render import present
 from clotsafe.web import texts
 from clotsafe.web.clients.models import IntakeLink
 from clotsafe.web.clients.services import find_link
-from clotsafe.web.intake import fields, services, steps
+from clotsafe.web.intake import fields, forms, services, steps
 from clotsafe.web.screenings.services import today
 
 
@@ -60,7 +60,7 @@ def _step_or_404(key: str) -> steps.Step:
 
 
 def _render_step(request: HttpRequest, link: IntakeLink, token: str, step: steps.Step,
-                 errors: dict[str, str], extra_clots: int = 0,
+                 errors: dict[forms.Path, str], extra_clots: int = 0,
                  partial: bool = False) -> HttpResponse:  # fmt: skip
     qids = steps.enabled(step, link.answers)
     number, total = steps.position(step, link.answers)
@@ -69,13 +69,12 @@ def _render_step(request: HttpRequest, link: IntakeLink, token: str, step: steps
     context = {
         "token": token, "step": step, "title": t["steps"][step.key],
         "intro": t["step_intro"].get(step.intro, ""),
-        "fields": fields.build_fields(qids, link.answers, errors, extra_clots),
+        "fields": fields.build_fields(qids, services.draft(link, errors, extra_clots)),
         "shown": ",".join(qids), "number": number, "total": total,
-        "percent": int(100 * (number - 1) / total) if total else 0,
         "back_url": _step_url(token, prev.key) if prev else reverse("intake_start", args=[token]),
         "last": steps.next_step(step, link.answers) is None,
         "save_url": reverse("intake_save", args=[token, step.key]),
-        "has_errors": bool(errors), "clot_words": texts.questions()["clots"],
+        "has_errors": bool(errors), "clot_words": texts.questions()["clots"], "t": t,
     }  # fmt: skip
     template = "intake/_fields.html" if partial else "intake/step.html"
     return render(request, template, context, status=422 if errors and not partial else 200)
@@ -89,20 +88,17 @@ def step(request: HttpRequest, token: str, key: str) -> HttpResponse:
     if request.method != "POST":
         return _render_step(request, link, token, current, {})
     qids = _posted_questions(request, link, current)
-    answers, errors = fields.parse_post(qids, request.POST, link.answers, require=True,
-                                        today=today())  # fmt: skip
-    services.save_draft(link, answers)
-    if services.level_now(link) == "emergency":
-        services.record_emergency(link)
+    saved = services.save(link.pk, qids, request.POST, require=True, today=today())
+    link = saved.link
+    if saved.level == Level.EMERGENCY.value:
         return redirect("intake_emergency", token=token)
     if "add_clot" in request.POST:
-        return _render_step(request, link, token, current, {},
-                            extra_clots=1 if link.answers.get("clots") else 0)  # fmt: skip
+        return _render_step(request, link, token, current, {}, extra_clots=1)
     if set(steps.enabled(current, link.answers)) - set(qids):
-        return _render_step(request, link, token, current, errors)  # new follow-ups to answer
-    if errors:
-        return _render_step(request, link, token, current, errors)
-    return _advance(link, token, current)
+        return _render_step(request, link, token, current, saved.errors)  # new follow-ups
+    if saved.errors:
+        return _render_step(request, link, token, current, saved.errors)
+    return _advance(link, token, current, saved.level)
 
 
 def _posted_questions(request: HttpRequest, link: IntakeLink, current: steps.Step) -> list[str]:
@@ -111,8 +107,8 @@ def _posted_questions(request: HttpRequest, link: IntakeLink, current: steps.Ste
     return list(dict.fromkeys([*steps.enabled(current, link.answers), *shown]))
 
 
-def _advance(link: IntakeLink, token: str, current: steps.Step) -> HttpResponse:
-    if current.red_flag_check and services.level_now(link) == "urgent_referral":
+def _advance(link: IntakeLink, token: str, current: steps.Step, level: str) -> HttpResponse:
+    if current.red_flag_check and level == Level.URGENT_REFERRAL.value:
         return redirect(reverse("intake_urgent", args=[token]) + f"?after={current.key}")
     following = steps.next_step(current, link.answers)
     if following is None:
@@ -123,8 +119,9 @@ def _advance(link: IntakeLink, token: str, current: steps.Step) -> HttpResponse:
 
 @require_POST
 def save(request: HttpRequest, token: str, key: str) -> HttpResponse:
-    """Autosave (htmx, on every change): store the answers, re-draw the fields of this step so
-    follow-up questions appear, and go to the emergency screen at once when a red flag says so."""
+    """Autosave (on every change, from app.js): store the answers whose sequence number is
+    newer, re-draw the fields of this step so follow-up questions appear, and go to the
+    emergency screen at once when a red flag says so."""
     link = _open(token)
     if link is None:
         response = HttpResponse(status=410)
@@ -132,15 +129,12 @@ def save(request: HttpRequest, token: str, key: str) -> HttpResponse:
         return response
     current = _step_or_404(key)
     qids = _posted_questions(request, link, current)
-    answers, errors = fields.parse_post(qids, request.POST, link.answers, require=False,
-                                        today=today())  # fmt: skip
-    services.save_draft(link, answers)
-    if services.level_now(link) == "emergency":
-        services.record_emergency(link)
+    saved = services.save(link.pk, qids, request.POST, require=False, today=today())
+    if saved.level == Level.EMERGENCY.value:
         response = HttpResponse(status=200)
         response["HX-Redirect"] = reverse("intake_emergency", args=[token])
         return response
-    return _render_step(request, link, token, current, errors, partial=True)
+    return _render_step(request, saved.link, token, current, saved.errors, partial=True)
 
 
 def emergency(request: HttpRequest, token: str) -> HttpResponse:
@@ -151,8 +145,11 @@ def emergency(request: HttpRequest, token: str) -> HttpResponse:
     t = words["t"]["emergency"]
     n = words["number"]
     first = steps.STEPS[0].key
+    title = texts.fill(t["title"], number=n)
+    if link.is_open:
+        services.mark_shown(link, Level.EMERGENCY, title)
     return render(request, "intake/emergency.html", {
-        "title": texts.fill(t["title"], number=n), "body": t["body"], "number": n,
+        "title": title, "body": t["body"], "number": n,
         "do": [texts.fill(x, number=n) for x in t["do"]], "mistake": t["mistake"],
         "back_url": _step_url(token, first) if link.is_open else "",
     })  # fmt: skip
@@ -166,6 +163,7 @@ def urgent(request: HttpRequest, token: str) -> HttpResponse:
     n = link.client.clinic.emergency_number
     after = steps.BY_KEY.get(request.GET.get("after", ""), steps.STEPS[2])
     following = steps.next_step(after, link.answers)
+    services.mark_shown(link, Level.URGENT_REFERRAL, t["title"])
     return render(request, "intake/urgent.html", {
         "title": t["title"], "body": t["body"],
         "dvt": t["dvt"] if "RF-DVT" in services.fired_rules(link) else "",

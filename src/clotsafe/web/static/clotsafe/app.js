@@ -1,7 +1,245 @@
-// clotsafe: the only script besides the vendored htmx. No inline scripts (CSP script-src 'self').
+// clotsafe: the only script. No inline scripts (CSP script-src 'self').
 document.addEventListener("click", function (event) {
   var target = event.target;
   if (target && target.matches && target.matches("[data-print]")) {
     window.print();
   }
 });
+
+// The client intake: every change is saved at once, and nothing the client did is undone.
+// Each question counts its changes (a sequence number, sent with the save); the server applies a
+// question's value only when its number is newer than the last one applied, so a slow save
+// that arrives late never overwrites a newer answer. When a save comes back, the step is
+// redrawn from the server (follow-up questions appear), except the questions the client changed
+// again since, or is typing in: those stay exactly as the client left them.
+(function () {
+  "use strict";
+  var form = document.getElementById("intake-form");
+  if (!form || !window.fetch) {
+    return;
+  }
+  var saveUrl = form.getAttribute("data-save-url");
+  var seqs = {}; // question id -> newest sequence number (ours or the server's)
+  var deferred = {}; // question id -> redrawn block held back while the client types in it
+  var pending = 0;
+  var retries = 0;
+
+  function fields() {
+    return document.getElementById("fields");
+  }
+
+  function blocks(root) {
+    return Array.prototype.filter.call(root.children, function (el) {
+      return el.hasAttribute("data-q");
+    });
+  }
+
+  function serverSeq(block) {
+    return parseInt(block.getAttribute("data-seq"), 10) || 0;
+  }
+
+  function readSeqs() {
+    blocks(fields()).forEach(function (block) {
+      var q = block.getAttribute("data-q");
+      seqs[q] = Math.max(seqs[q] || 0, serverSeq(block));
+    });
+  }
+
+  function questionOf(el) {
+    var block = el && el.closest ? el.closest("#fields > [data-q]") : null;
+    return block ? block.getAttribute("data-q") : "";
+  }
+
+  function shown() {
+    return blocks(fields())
+      .map(function (b) {
+        return b.getAttribute("data-q");
+      })
+      .join(",");
+  }
+
+  function typing(el) {
+    if (!el || !el.tagName) {
+      return false;
+    }
+    if (el.tagName === "TEXTAREA") {
+      return true;
+    }
+    return el.tagName === "INPUT" && /^(text|date|number|search|tel)$/.test(el.type);
+  }
+
+  function status(text) {
+    var box = document.getElementById("save-status");
+    if (box) {
+      box.textContent = text;
+    }
+  }
+
+  function busy(delta) {
+    pending += delta;
+    form.classList.toggle("htmx-request", pending > 0);
+  }
+
+  function payload() {
+    var data = new FormData(form);
+    Object.keys(seqs).forEach(function (q) {
+      data.set("seq-" + q, String(seqs[q]));
+    });
+    data.set("shown", shown());
+    return data;
+  }
+
+  // One save at a time (the newest page state is sent when the one in flight comes back).
+  var sending = false;
+  var again = false;
+
+  function save() {
+    if (sending) {
+      again = true;
+      return;
+    }
+    sending = true;
+    busy(1);
+    fetch(saveUrl, {
+      method: "POST",
+      body: payload(),
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" },
+    })
+      .then(function (response) {
+        var to = response.headers.get("HX-Redirect");
+        if (to) {
+          again = false;
+          window.location.assign(to);
+          return "";
+        }
+        if (!response.ok) {
+          throw new Error("save failed: " + response.status);
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        retries = 0;
+        status("");
+        if (html) {
+          merge(html);
+        }
+      })
+      .catch(function () {
+        status(form.getAttribute("data-unsaved"));
+        if (retries < 5) {
+          retries += 1;
+          busy(1);
+          window.setTimeout(function () {
+            busy(-1);
+            save();
+          }, 1000 * retries);
+        }
+      })
+      .then(function () {
+        sending = false;
+        if (again) {
+          again = false;
+          save();
+        }
+        busy(-1);
+      });
+  }
+
+  function keep(q, fresh, mine) {
+    if ((seqs[q] || 0) > serverSeq(fresh)) {
+      return true; // changed again since this save was sent: a newer save is on its way
+    }
+    if (mine.contains(document.activeElement) && typing(document.activeElement)) {
+      deferred[q] = fresh; // put in when the client leaves the field
+      return true;
+    }
+    return false;
+  }
+
+  function merge(html) {
+    var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("fields");
+    var current = fields();
+    if (!fresh || !current) {
+      return;
+    }
+    var kept = [];
+    var plan = Array.prototype.map.call(fresh.children, function (node) {
+      var q = node.getAttribute("data-q");
+      var mine = q ? current.querySelector(":scope > [data-q='" + q + "']") : null;
+      if (mine && keep(q, node, mine)) {
+        kept.push(mine);
+        return mine;
+      }
+      if (q) {
+        delete deferred[q];
+      }
+      return node;
+    });
+    // kept nodes never move (moving would take the focus from the field being typed in)
+    Array.prototype.slice.call(current.children).forEach(function (node) {
+      if (kept.indexOf(node) < 0) {
+        node.remove();
+      }
+    });
+    var cursor = null;
+    plan.forEach(function (node) {
+      var placed = node;
+      if (kept.indexOf(node) < 0) {
+        placed = document.importNode(node, true);
+        current.insertBefore(placed, cursor ? cursor.nextSibling : current.firstChild);
+      }
+      cursor = placed;
+    });
+    readSeqs();
+  }
+
+  form.addEventListener("change", function (event) {
+    var q = questionOf(event.target);
+    if (!q) {
+      return;
+    }
+    seqs[q] = (seqs[q] || 0) + 1;
+    delete deferred[q];
+    save();
+  });
+
+  form.addEventListener("focusout", function (event) {
+    var q = questionOf(event.target);
+    if (!q || !deferred[q]) {
+      return;
+    }
+    window.setTimeout(function () {
+      var mine = fields().querySelector(":scope > [data-q='" + q + "']");
+      var fresh = deferred[q];
+      if (!mine || !fresh || mine.contains(document.activeElement)) {
+        return;
+      }
+      delete deferred[q];
+      if ((seqs[q] || 0) <= serverSeq(fresh)) {
+        mine.replaceWith(document.importNode(fresh, true));
+      }
+    }, 0);
+  });
+
+  // Next / Send: the page as it is now is the client's newest word on every question.
+  form.addEventListener("submit", function () {
+    blocks(fields()).forEach(function (block) {
+      var q = block.getAttribute("data-q");
+      seqs[q] = (seqs[q] || 0) + 1;
+    });
+    Object.keys(seqs).forEach(function (q) {
+      var input = form.querySelector("input[type=hidden][name='seq-" + q + "']");
+      if (!input) {
+        input = document.createElement("input");
+        input.type = "hidden";
+        input.name = "seq-" + q;
+        form.appendChild(input);
+      }
+      input.value = String(seqs[q]);
+    });
+    form.querySelector("input[name=shown]").value = shown();
+  });
+
+  readSeqs();
+})();
