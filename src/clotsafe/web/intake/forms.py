@@ -341,3 +341,15 @@ def required_errors(
                 if not row.get("kind"):
                     errors[("clots", i)] = CLOT_KIND_MESSAGE
     return errors
+
+
+class ConsentForm(forms.Form):
+    """The end page: the answers are the client's own and true as far as they know."""
+
+    name = forms.CharField(max_length=MAX_TEXT, strip=True)
+    confirm = forms.BooleanField()
+
+    def __init__(self, *args: Any, words: Mapping[str, str], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["name"].error_messages["required"] = words["need_name"]
+        self.fields["confirm"].error_messages["required"] = words["need_tick"]

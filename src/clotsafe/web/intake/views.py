@@ -16,7 +16,7 @@ from clotsafe.render import present
 from clotsafe.web import texts
 from clotsafe.web.clients.models import IntakeLink
 from clotsafe.web.clients.services import find_link
-from clotsafe.web.intake import fields, forms, services, steps
+from clotsafe.web.intake import fields, forms, history, services, steps
 from clotsafe.web.screenings.services import today
 
 
@@ -174,9 +174,17 @@ def urgent(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def done(request: HttpRequest, token: str) -> HttpResponse:
+    """The end page: the level's message for the client (never a green light for an incomplete
+    screening), the FAQ, and the client's confirmation of the answers (once)."""
     link = find_link(token)
     if link is None or link.state() != "submitted":
         return _closed(request, link)
+    words = texts.client_text()["consent"]
+    form = forms.ConsentForm(request.POST or None, words=words)
+    consent = history.consent_for(link)
+    if request.method == "POST" and consent is None and form.is_valid():
+        services.confirm(link, form.cleaned_data["name"], words["statement"])
+        return redirect("intake_done", token=token)
     screening = services.submitted_screening(link)
     n = link.client.clinic.emergency_number
     # POLICY §2 through the one presenter: an incomplete standard/adapt screening reads as
@@ -184,10 +192,11 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
     badge = (present.level_badge(Level(screening.level), screening.complete, n)
              if screening else None)  # fmt: skip
     return render(request, "intake/done.html", {
-        "t": texts.client_text()["end"], "badge": badge,
+        "t": texts.client_text()["end"], "badge": badge, "cw": words, "form": form,
+        "consent": consent,
         "message": badge.client if badge else "",
         "incomplete": (texts.levels()["incomplete"]["client"]
                        if screening and not screening.complete and badge
                        and badge.id != "incomplete" else ""),
         "faq": texts.faq(),
-    })  # fmt: skip
+    }, status=422 if form.errors else 200)  # fmt: skip
