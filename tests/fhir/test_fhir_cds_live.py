@@ -30,7 +30,9 @@ ORGANISATION = "St Elsewhere Integrative Medicine"
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Iterator[str]:
-    env = {"CLOTSAFE_CDS_ORGANISATION": ORGANISATION}
+    # the fake FHIR server is plain http on loopback: allowed for these tests only
+    env = {"CLOTSAFE_CDS_ORGANISATION": ORGANISATION, "CLOTSAFE_CDS_FHIR_ALLOW_HTTP": "1",
+           "CLOTSAFE_CDS_FHIR_NETWORKS": "127.0.0.0/8"}  # fmt: skip
     with cds_server(tmp_path_factory.mktemp("cds"), keys, env) as url:
         yield url
 
@@ -113,6 +115,22 @@ def test_patient_view_without_prefetch_fetches_from_fhir_server_with_bearer(
     assert "CLOT-ACTIVE" in resp.json()["cards"][0]["summary"]
     assert set(fhir.auth_headers) == {"Bearer secret-token"}
     assert any(q.startswith("/fhir/Condition?patient=p1") for q in fhir.queries)
+
+
+def test_a_loopback_fhir_server_is_refused_without_configuration(tmp_path: Any, keys: Keys) -> None:
+    """By default (no CLOTSAFE_CDS_FHIR_* settings) the service never fetches from http or
+    from a loopback address, and never sends the token there: 412, one message."""
+    with FakeFhir(_record()) as fhir, cds_server(tmp_path, keys) as url:
+        body = hook(fhirServer=fhir.url, fhirAuthorization={
+            "access_token": "secret-token", "token_type": "Bearer", "expires_in": 300,
+            "scope": "patient/*.read", "subject": "clotsafe"})  # fmt: skip
+        resp = post(url, keys, PV, body)
+        https_body = {**body, "fhirServer": fhir.url.replace("http:", "https:")}
+        resp_https = post(url, keys, PV, https_body)
+    assert resp.status_code == 412 and resp.json()["errors"][0]["code"] == "fhir_server_refused"
+    assert resp_https.status_code == 412
+    assert resp_https.json()["errors"][0]["message"] == "the FHIR server could not be reached"
+    assert fhir.auth_headers == []
 
 
 def test_missing_prefetch_and_no_fhir_server_is_412(base: str, keys: Keys) -> None:

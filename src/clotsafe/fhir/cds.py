@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clotsafe.calculators import builtin_calculators
 from clotsafe.domain.decision import Decision
+from clotsafe.domain.errors import FieldError
 from clotsafe.domain.types import Level
 from clotsafe.fhir.codes import LOINC, code_lists
 from clotsafe.fhir.ehr import EhrFacts
@@ -85,29 +86,70 @@ class CdsResponse(_Model):
     systemActions: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class FeedbackCoding(_Model):
+    """An override reason's coding as stored (the lengths are the database columns')."""
+
+    system: str | None = Field(default=None, max_length=300)
+    code: str = Field(max_length=100)
+    display: str | None = None
+
+
 class OverrideReason(_Model):
-    reason: Coding | None = None
-    userComment: str | None = None
+    reason: FeedbackCoding | None = None
+    userComment: str | None = Field(default=None, max_length=10_000)
 
 
 class FeedbackItem(_Model):
-    card: str
+    card: str = Field(max_length=100)
     outcome: Literal["accepted", "overridden"]
     acceptedSuggestions: list[dict[str, Any]] = Field(default_factory=list)
     overrideReason: OverrideReason | None = None
-    outcomeTimestamp: str
+    outcomeTimestamp: str = Field(max_length=40)
 
 
 class FeedbackRequest(_Model):
     feedback: list[FeedbackItem] = Field(min_length=1)
 
 
+#: context fields clotsafe reads, with the JSON type each must have (CDS Hooks 2.0 hooks)
+CONTEXT_TYPES: dict[str, tuple[type, str]] = {
+    "patientId": (str, "a string"),
+    "userId": (str, "a string"),
+    "encounterId": (str, "a string"),
+    "selections": (list, "a list of references (strings)"),
+    "draftOrders": (dict, "a Bundle (an object)"),
+    "appointments": (dict, "a Bundle (an object)"),
+}
+
+
 def parse_request(obj: Any) -> CdsRequest:
-    """A CDS Hooks request, or FhirInputError with the path of each problem."""
+    """A CDS Hooks request, or FhirInputError with the path of each problem.
+
+    The context fields clotsafe reads must have their hook's JSON type (``selections`` a
+    list of strings, ``draftOrders`` an object, ...): a number where a list belongs is a 422
+    naming ``context.selections``, never a crash further in."""
     try:
-        return CdsRequest.model_validate(obj)
+        request = CdsRequest.model_validate(obj)
     except ValidationError as exc:
         raise FhirInputError(from_pydantic(exc.errors())) from None
+    errors = _context_errors(request.context)
+    if errors:
+        raise FhirInputError(errors)
+    return request
+
+
+def _context_errors(context: Mapping[str, Any]) -> list[FieldError]:
+    errors = []
+    for key, (kind, words) in CONTEXT_TYPES.items():
+        value = context.get(key)
+        if value is not None and not isinstance(value, kind):
+            errors.append(problem(f"context.{key}", "wrong_type", f"must be {words}", value))
+    selections = context.get("selections")
+    for i, ref in enumerate(selections if isinstance(selections, list) else ()):
+        if not isinstance(ref, str):
+            errors.append(problem(f"context.selections[{i}]", "wrong_type",
+                                  "must be a reference such as ServiceRequest/1", ref))  # fmt: skip
+    return errors
 
 
 def parse_feedback(obj: Any) -> FeedbackRequest:
@@ -190,7 +232,7 @@ def is_massage_order(request: CdsRequest) -> bool:
     """order-select: is one of the selected draft orders a ServiceRequest for massage?"""
     selections = set(request.context.get("selections") or ())
     orders = request.context.get("draftOrders") or {}
-    for entry in orders.get("entry") or () if isinstance(orders, dict) else ():
+    for entry in _list(orders.get("entry")) if isinstance(orders, dict) else ():
         res = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(res, dict) or res.get("resourceType") != "ServiceRequest":
             continue
@@ -206,9 +248,8 @@ def _concept_text(concept: Any) -> str:
     if not isinstance(concept, dict):
         return ""
     parts = [str(concept.get("text") or "")]
-    parts += [
-        str(c.get("display") or "") for c in concept.get("coding") or () if isinstance(c, dict)
-    ]
+    parts += [str(c.get("display") or "") for c in _list(concept.get("coding"))
+              if isinstance(c, dict)]  # fmt: skip
     return " ".join(parts)
 
 
@@ -263,23 +304,27 @@ def letter_url(config: CardConfig, token: str) -> str:
 
 def patient_details(resource: Any) -> tuple[str, str]:
     """The display name and birth date a Patient resource (or a Bundle holding one) gives
-    ("" when it gives none)."""
+    ("" when it gives none, or gives something that is not a FHIR name)."""
     if isinstance(resource, dict) and resource.get("resourceType") == "Bundle":
-        entries = [e.get("resource") for e in resource.get("entry") or () if isinstance(e, dict)]
+        entries = [e.get("resource") for e in _list(resource.get("entry")) if isinstance(e, dict)]
         resource = next((r for r in entries if isinstance(r, dict)
                          and r.get("resourceType") == "Patient"), None)  # fmt: skip
     if not isinstance(resource, dict) or resource.get("resourceType") != "Patient":
         return "", ""
-    names = [n for n in resource.get("name") or () if isinstance(n, dict)]
+    names = [n for n in _list(resource.get("name")) if isinstance(n, dict)]
     names.sort(key=lambda n: n.get("use") not in ("official", "usual"))
     birth = resource.get("birthDate")
     return (_human_name(names[0]) if names else ""), (birth if isinstance(birth, str) else "")
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _human_name(name: dict[str, Any]) -> str:
     if isinstance(name.get("text"), str) and name["text"].strip():
         return str(name["text"]).strip()
-    given = [g for g in name.get("given") or () if isinstance(g, str)]
+    given = [g for g in _list(name.get("given")) if isinstance(g, str)]
     family = name.get("family")
     return " ".join([*given, family if isinstance(family, str) else ""]).strip()
 
@@ -377,7 +422,7 @@ def screening_date(request: CdsRequest, today: date) -> date:
         return today
     starts = []
     bundle = request.context.get("appointments") or {}
-    for e in bundle.get("entry") or () if isinstance(bundle, dict) else ():
+    for e in _list(bundle.get("entry")) if isinstance(bundle, dict) else ():
         res = e.get("resource") if isinstance(e, dict) else None
         raw = res.get("start") if isinstance(res, dict) else None
         if isinstance(raw, str):

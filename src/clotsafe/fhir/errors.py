@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from clotsafe.domain import strictjson
 from clotsafe.domain.errors import ClotsafeInputError, FieldError
 
@@ -39,11 +41,33 @@ def fhir_json(raw: bytes | str) -> Any:
         raise kind(exc.errors) from None
 
 
+#: ``got`` (an object or list) is echoed back only when its compact JSON is this short
+GOT_MAX_CHARS = 80
+#: a longer string in ``got`` is cut to this many characters
+GOT_MAX_STRING = 200
+
+
 def problem(path: str, code: str, message: str, got: Any = None) -> FieldError:
-    """One problem at ``path`` (for example ``item[3].answer[0].valueCoding``)."""
-    if isinstance(got, (dict, list)) and len(str(got)) > 80:
-        got = None
-    return FieldError(path, code, message, got)
+    """One problem at ``path`` (for example ``item[3].answer[0].valueCoding``).
+
+    ``got`` (what arrived) is kept only when it is short: a string is cut at
+    :data:`GOT_MAX_STRING` characters, and an object or list is kept only when its compact JSON
+    is at most :data:`GOT_MAX_CHARS` characters. Its size is measured with ``orjson.dumps``,
+    which stops at 255 levels, never by ``str()``: a value nested a thousand levels deep would
+    otherwise end in a RecursionError."""
+    return FieldError(path, code, message, _short_got(got))
+
+
+def _short_got(got: Any) -> Any:
+    if isinstance(got, str):
+        return got if len(got) <= GOT_MAX_STRING else got[: GOT_MAX_STRING - 1] + "…"
+    if got is None or isinstance(got, (bool, int, float)):
+        return got
+    try:
+        size = len(orjson.dumps(got))
+    except (orjson.JSONEncodeError, TypeError):
+        return None
+    return got if size <= GOT_MAX_CHARS else None
 
 
 def join(prefix: str, path: str) -> str:

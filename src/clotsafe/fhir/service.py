@@ -34,9 +34,12 @@ from clotsafe.fhir.client import FhirClient
 from clotsafe.fhir.ehr import EhrFacts, derive_prefetch
 from clotsafe.fhir.errors import FhirInputError, PrefetchMissing, problem
 from clotsafe.fhir.scores import score_findings
-from clotsafe.rules import evaluate
+from clotsafe.rules.screener import Screener
 
 Fetcher = Callable[[CdsRequest], FhirClient]
+
+#: the engine's executor with the policy's default settings (the CDS service has no clinic)
+SCREENER = Screener()
 
 
 class UnknownService(LookupError):
@@ -47,6 +50,8 @@ class UnknownService(LookupError):
 class HookResult:
     response: dict[str, Any]
     facts: EhrFacts | None
+    #: the card's level (None: no card, e.g. order-select without a massage order)
+    level: str | None = None
 
 
 def _client(request: CdsRequest) -> FhirClient:
@@ -88,11 +93,13 @@ def _letter(letters: LetterStore | None, decision: Decision, request: CdsRequest
 
 
 def handle(service_id: str, body: Any, *, today: date, config: CardConfig | None = None,
-           make_client: Fetcher = _client,
-           letters: LetterStore | None = None) -> HookResult:  # fmt: skip
+           make_client: Fetcher = _client, letters: LetterStore | None = None,
+           screener: Screener = SCREENER) -> HookResult:  # fmt: skip
     """Answer one hook call (raises FhirInputError / PrefetchMissing / UnknownService).
 
-    With ``letters``, a clearance_required card links to a consultation letter kept there."""
+    The decision comes from the engine's executor (``screener``: rules and settings passed
+    in, the time passed in as the screening date). With ``letters``, a clearance_required card
+    links to a consultation letter kept there."""
     service = SERVICES.get(service_id)
     if service is None:
         raise UnknownService(service_id)
@@ -109,8 +116,9 @@ def handle(service_id: str, body: Any, *, today: date, config: CardConfig | None
     at = screening_date(request, today)
     data = gather(request, make_client)
     facts = derive_prefetch(data, at=at, patient_id=patient_id)
-    decision = evaluate(facts.intake(), at=at)
+    decision = screener.screen_one(facts.intake(), at=at)
     scores = score_findings(facts.findings, facts.finding_sources)
     token = _letter(letters, decision, request, service_id, data.get("patient"))
     card = build_card(decision, facts, scores, config or CardConfig(), patient_id, token)
-    return HookResult(CdsResponse(cards=[card]).model_dump(exclude_none=True), facts)
+    response = CdsResponse(cards=[card]).model_dump(exclude_none=True)
+    return HookResult(response, facts, decision.level.value)

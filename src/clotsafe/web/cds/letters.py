@@ -23,6 +23,8 @@ from clotsafe.web.cds.models import (
     ConsultationLetter,
     LetterView,
     _sqlite_writer,
+    db_json,
+    db_text,
     letter_token_hash,
 )
 
@@ -38,10 +40,12 @@ class DbLetterStore:
         with _sqlite_writer():
             ConsultationLetter.objects.filter(expires_at__lt=now - LETTER_KEEP_EXPIRED).delete()
             ConsultationLetter.objects.create(
-                token_hash=letter_token_hash(token), decision=letter.decision,
+                token_hash=letter_token_hash(token), decision=db_json(letter.decision),
                 policy_version=letter.policy_version, service_id=letter.service_id,
-                hook_instance=letter.hook_instance[:200], user_id=letter.user_id[:300],
-                patient_name=letter.patient_name[:300], birth_date=letter.birth_date[:20],
+                hook_instance=db_text(letter.hook_instance, 200),
+                user_id=db_text(letter.user_id, 300),
+                patient_name=db_text(letter.patient_name, 300),
+                birth_date=db_text(letter.birth_date, 20),
                 created_at=now, expires_at=now + timedelta(hours=cds_settings().letter_hours),
             )  # fmt: skip
         return token

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+import orjson
+from django.db import connection, models
 from django.utils import timezone
+
+from clotsafe.fhir.auth import jti_key
 
 
 class CardFeedback(models.Model):
@@ -68,20 +73,68 @@ def _sqlite_writer() -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+#: how often (seconds) one process deletes the expired token ids
+PURGE_EVERY = 60
+#: a BIGINT holds it; auth refuses tokens living longer than five minutes anyway
+_MAX_EXPIRES = 2**62
+
+
+class _PurgeClock:
+    """Once every PURGE_EVERY seconds per process, on a monotonic clock. (Before: every call
+    made while the wall clock's seconds were a multiple of 60 purged -- all of them.)"""
+
+    def __init__(self) -> None:
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next:
+                return False
+            self._next = now + PURGE_EVERY
+            return True
+
+
+_PURGE = _PurgeClock()
+
+
 class DbJtiStore:
-    """The :class:`clotsafe.fhir.auth.JtiStore` protocol on the database."""
+    """The :class:`clotsafe.fhir.auth.JtiStore` protocol on the database.
+
+    Keeps :func:`clotsafe.fhir.auth.jti_key` (a SHA-256: any length, any character, even NUL,
+    fits) in one ``INSERT ... ON CONFLICT DO NOTHING``: a replay is a row count of 0, with no
+    exception and no savepoint."""
 
     def add_if_new(self, jti: str, expires_at: int) -> bool:
-        now = int(timezone.now().timestamp())
+        row = (jti_key(jti), max(-_MAX_EXPIRES, min(int(expires_at), _MAX_EXPIRES)))
+        table = connection.ops.quote_name(SeenJti._meta.db_table)
+        sql = f"INSERT INTO {table} (jti, expires_at) VALUES (%s, %s) ON CONFLICT (jti) DO NOTHING"
         with _sqlite_writer():
-            if now % 60 == 0:  # purge expired ids about once a minute, not on every call
-                SeenJti.objects.filter(expires_at__lt=now - 60).delete()
-            try:
-                with transaction.atomic():
-                    SeenJti.objects.create(jti=jti, expires_at=expires_at)
-            except IntegrityError:
-                return False
-        return True
+            if _PURGE.due():
+                SeenJti.objects.filter(expires_at__lt=int(time.time()) - 60).delete()
+            with connection.cursor() as cursor:
+                cursor.execute(sql, row)
+                return bool(cursor.rowcount == 1)
+
+
+_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def db_text(value: object, max_chars: int) -> str:
+    """A string as a text column can keep it: NUL (which PostgreSQL refuses) becomes U+FFFD,
+    and it is cut to the column's length."""
+    text = value if isinstance(value, str) else ""
+    return text.replace("\x00", "\ufffd")[:max_chars]
+
+
+def db_json(value: Any) -> Any:
+    """A JSON value as a JSON column can keep it: NUL in any string becomes U+FFFD
+    (PostgreSQL's jsonb refuses \\u0000)."""
+    raw = orjson.dumps(value)
+    if b"\\u0000" not in raw:
+        return value
+    return orjson.loads(_NUL.sub(r"\1\\ufffd", raw.decode()))
 
 
 #: 256 random bits per letter link (at least 128 asked); only the SHA-256 is stored
@@ -132,3 +185,23 @@ class LetterView(models.Model):
 
     def __str__(self) -> str:
         return f"letter {self.letter_id} viewed at {self.at:%Y-%m-%d %H:%M}"
+
+
+class HookCall(models.Model):
+    """One CDS Hooks call, audited here when the web app's audit log is not installed (the CDS
+    service running alone): the verified issuer, service, hook, hook instance, a keyed hash of
+    the patient id (never the id) and the outcome (HTTP status and level or error code)."""
+
+    at: models.DateTimeField[datetime, datetime] = models.DateTimeField(
+        default=timezone.now, db_index=True
+    )
+    service_id: models.CharField[str, str] = models.CharField(max_length=100)
+    issuer: models.CharField[str, str] = models.CharField(max_length=300)
+    hook: models.CharField[str, str] = models.CharField(max_length=50, blank=True)
+    hook_instance: models.CharField[str, str] = models.CharField(max_length=200, blank=True)
+    patient_hash: models.CharField[str, str] = models.CharField(max_length=64, blank=True)
+    status: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField()
+    outcome: models.CharField[str, str] = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.hook_instance}: {self.status} {self.outcome}"

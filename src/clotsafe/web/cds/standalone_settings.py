@@ -40,3 +40,6 @@ DATABASES = {
 }
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# the CDS body limit is the smaller of this and CLOTSAFE_CDS_MAX_BYTES (5 MB): let the service
+# alone take the documented 5 MB (the full web app keeps Django's 2.5 MB for every form)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
