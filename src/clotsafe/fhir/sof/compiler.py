@@ -414,9 +414,21 @@ class Compiler:
         inner = self.rows_here(node, _Ctx(Elem(var), self.d.row_index(idx), node.where))
         sql = self.d.flatten(self.d.transform(foci, var, inner.sql, index=idx))
         if node.or_null:
-            nulls = self.d.struct([(n, self.d.null(k, c)) for n, k, c in inner.fields] or _DUMMY)
-            sql = f"(CASE WHEN {self.d.size(foci)} = 0 THEN {self.d.array([nulls])} ELSE {sql} END)"
+            none = self.null_rows(node, inner)
+            sql = f"(CASE WHEN {self.d.size(foci)} = 0 THEN {none} ELSE {sql} END)"
         return _Rows(sql, inner.fields)
+
+    def null_rows(self, node: Select, inner: _Rows) -> str:
+        """forEachOrNull over nothing: one row of NULLs (a %rowIndex column is 0)."""
+        index_cols = {c.name for c in node.all_columns() if c.path == fp.Constant("rowIndex")}
+        nulls = self.d.struct(
+            [
+                (n, self.d.cast("0", k) if n in index_cols else self.d.null(k, c))
+                for n, k, c in inner.fields
+            ]
+            or _DUMMY
+        )
+        return self.d.array([nulls])
 
     def rows_here(self, node: Select, ctx: _Ctx) -> _Rows:
         if not node.columns and not node.union and len(node.selects) == 1:

@@ -1,0 +1,132 @@
+"""The SQL on FHIR v2 specification's conformance tests, on DuckDB and on Spark.
+
+Protects: the ViewDefinitions that flatten a bulk export for population screening give the rows
+the specification says, the same on the laptop engine and the cluster engine — so a patient's
+clot history, anticoagulants and events reach the engine unchanged whichever engine ran.
+
+Every ``shareable`` test of every file runs on both engines unless it uses a feature listed in
+``UNCLAIMED`` (skipped with the reason). Rows are compared order-insensitively; ``expectColumns``
+is checked in order; ``expectError`` must raise :class:`SofError`. The tests live outside the
+repository (``../shared/sql-on-fhir``, or ``$CLOTSAFE_SOF_TESTS``); without them, this module is
+skipped. Spark needs Java; without it the Spark half is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clotsafe.fhir.sof import SofError, run_duckdb, run_spark, spark_session, view_columns
+
+ROOT = Path(__file__).resolve().parents[3]
+SPEC = Path(os.environ.get("CLOTSAFE_SOF_TESTS", ROOT.parent / "shared" / "sql-on-fhir"))
+
+#: features this compiler does not claim: a test whose view uses one is skipped with the reason
+UNCLAIMED: dict[str, str] = {
+    "repeat": "repeat (recursive traversal) is not supported",
+    "lowBoundary": "lowBoundary()/highBoundary() are not supported",
+    "highBoundary": "lowBoundary()/highBoundary() are not supported",
+}
+
+
+def _cases() -> list[Any]:
+    if not SPEC.is_dir():
+        return [pytest.param(None, None, None, marks=pytest.mark.skip(reason=f"{SPEC} absent"))]
+    out = []
+    for path in sorted(SPEC.glob("*.json")):
+        if path.name == "tests.schema.json":
+            continue
+        for i, test in enumerate(json.loads(path.read_text())["tests"]):
+            for engine in ("duckdb", "spark"):
+                marks = []
+                reason = _skip_reason(test)
+                if reason:
+                    marks.append(pytest.mark.skip(reason=reason))
+                out.append(
+                    pytest.param(path.name, i, engine, marks=marks, id=f"{path.stem}[{i}]-{engine}")
+                )
+    return out
+
+
+def _skip_reason(test: dict[str, Any]) -> str | None:
+    if "shareable" not in test.get("tags", []):
+        return "not shareable (experimental in the specification)"
+    text = json.dumps(test["view"])
+    for feature, reason in UNCLAIMED.items():
+        if f'"{feature}"' in text or f"{feature}(" in text:
+            return reason
+    return None
+
+
+@pytest.fixture(scope="module")
+def ndjson(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each spec file's resources as one NDJSON file."""
+    out: dict[str, Path] = {}
+    tmp = tmp_path_factory.mktemp("sof")
+    for path in sorted(SPEC.glob("*.json")) if SPEC.is_dir() else []:
+        data = json.loads(path.read_text())
+        if "resources" not in data:
+            continue
+        target = tmp / f"{path.stem}.ndjson"
+        target.write_text("".join(json.dumps(r) + "\n" for r in data["resources"]))
+        out[path.name] = target
+    return out
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    """One small local Spark session for the whole module."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Java is not installed (CI installs default-jre-headless)")
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[bulk]')")
+    session = spark_session("local[2]", "clotsafe-sof-conformance")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, float) and math.isfinite(value):
+        rounded = round(value, 9)
+        return int(rounded) if rounded == int(rounded) else rounded
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items()}
+    return value
+
+
+def _key(row: dict[str, Any]) -> str:
+    return json.dumps(_norm(row), sort_keys=True)
+
+
+def _run(engine: str, view: dict[str, Any], path: Path, request: pytest.FixtureRequest) -> Any:
+    if engine == "duckdb":
+        pytest.importorskip("duckdb", reason="duckdb is not installed (pip install -e '.[bulk]')")
+        return run_duckdb({"v": view}, [path])["v"]
+    return run_spark({"v": view}, [path], request.getfixturevalue("spark"))["v"]
+
+
+@pytest.mark.parametrize(("file", "index", "engine"), _cases())
+def test_conformance(
+    file: str, index: int, engine: str, ndjson: dict[str, Path], request: pytest.FixtureRequest
+) -> None:
+    """The view gives exactly the specification's rows (or its error) on this engine."""
+    test = json.loads((SPEC / file).read_text())["tests"][index]
+    view = test["view"]
+    if "expectError" in test:
+        with pytest.raises(SofError):
+            _run(engine, view, ndjson[file], request)
+        return
+    rows = _run(engine, view, ndjson[file], request)
+    if "expectColumns" in test:
+        assert view_columns(view) == test["expectColumns"]
+        assert all(list(r) == test["expectColumns"] for r in rows)
+    assert sorted(map(_key, rows)) == sorted(map(_key, test["expect"]))
