@@ -46,7 +46,7 @@ def duckdb_connect(
 
     temp = Path(temp_directory or Path(tempfile.gettempdir()) / "clotsafe-duckdb")
     temp.mkdir(parents=True, exist_ok=True)
-    config: dict[str, str | bool | int] = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": memory_limit,
         "temp_directory": str(temp),
         "autoinstall_known_extensions": False,
