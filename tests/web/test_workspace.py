@@ -214,11 +214,13 @@ def test_lead_sets_stricter_settings_and_screenings_use_them(
     """POLICY §6: a clinic may raise a level; new screenings use the settings."""
     toml = '[rules.CLOT-HISTORY]\nlevel = "clearance_required"\n'
     response = lead_web.post(
-        reverse("clinic_settings"), {"emergency_number": "112", "settings_toml": toml}
+        reverse("clinic_settings"),
+        {"emergency_number": "112", "units": "metric", "settings_toml": toml},
+        follow=True,
     )
     assert b"Saved" in response.content
     clinic_a.refresh_from_db()
-    assert clinic_a.emergency_number == "112" and clinic_a.settings_toml == toml.strip()
+    assert clinic_a.emergency_number == "112" and clinic_a.settings_toml == toml
     old_clot = {
         **COMPLETE_NO,
         "clot_ever": "yes",
@@ -233,7 +235,7 @@ def test_lead_sets_stricter_settings_and_screenings_use_them(
     }
     c = make_client(clinic_a, "History", old_clot)
     assert c.latest_screening.level == "clearance_required"
-    assert c.latest_screening.settings_toml == toml.strip()
+    assert c.latest_screening.settings_toml == toml
 
 
 def test_weakening_settings_are_rejected_with_the_engines_message(
@@ -241,7 +243,8 @@ def test_weakening_settings_are_rejected_with_the_engines_message(
 ) -> None:
     toml = '[rules.CLOT-ACTIVE]\nlevel = "adapt"\n'
     response = lead_web.post(
-        reverse("clinic_settings"), {"emergency_number": "911", "settings_toml": toml}
+        reverse("clinic_settings"),
+        {"emergency_number": "911", "units": "metric", "settings_toml": toml},
     )
     page = response.content.decode()
     assert "Not saved" in page and "CLOT-ACTIVE" in page

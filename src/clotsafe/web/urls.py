@@ -35,6 +35,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("clinic/team/", clinics.team, name="team"),
     path("clinic/team/<int:pk>/active/", clinics.team_active, name="team_active"),
     path("clinic/settings/", clinics.clinic_settings, name="clinic_settings"),
+    path("clinic/settings/help/", clinics.settings_help, name="settings_help"),
     path("clinic/audit.csv", clinics.audit_csv, name="audit_csv"),
     path("i/<str:token>/", intake.start, name="intake_start"),
     path("i/<str:token>/step/<str:key>/", intake.step, name="intake_step"),

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 
-from clotsafe.web.clinics.models import EMERGENCY_NUMBER, Membership
+from clotsafe.web.clinics.models import Membership
 
 
 class MemberForm(forms.Form):
@@ -23,14 +23,3 @@ class MemberForm(forms.Form):
         password: str = self.cleaned_data["password"]
         validate_password(password)
         return password
-
-
-class SettingsForm(forms.Form):
-    emergency_number = forms.CharField(max_length=6, validators=[EMERGENCY_NUMBER],
-                                       help_text="Shown to clients on the emergency screen "
-                                                 "(911, 999, 112 ...).")  # fmt: skip
-    settings_toml = forms.CharField(
-        required=False,
-        label="Stricter settings (TOML)",
-        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false"}),
-    )

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-EMERGENCY_NUMBER = RegexValidator(r"^[0-9]{2,6}$",
-                                  "Enter the emergency number as digits, e.g. 911.")
+EMERGENCY_NUMBER = RegexValidator(
+    r"^[0-9]{2,6}$", "Enter the emergency number as digits, e.g. 911."
+)
 
 
 class Clinic(models.Model):
@@ -19,6 +20,7 @@ class Clinic(models.Model):
                                         validators=[EMERGENCY_NUMBER])  # fmt: skip
     #: the clinic's stricter settings (POLICY §6) as TOML, validated by the engine on save
     settings_toml = models.TextField(blank=True)
+
     class Units(models.TextChoices):
         METRIC = "metric", "Metric (cm, kg)"
         US = "us", "US (ft/in, lb)"

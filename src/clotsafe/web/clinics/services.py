@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from clotsafe.domain.errors import FieldError
+from clotsafe.knowledge import rules as rule_info
+from clotsafe.knowledge import windows as window_info
+from clotsafe.render import present
+from clotsafe.rules.settings import DEFAULT_SETTINGS
 from clotsafe.web import engine
 from clotsafe.web.audit.services import log
 from clotsafe.web.clinics.models import Clinic, Membership
@@ -32,17 +38,26 @@ def set_active(membership: Membership, active: bool, *, by: User) -> None:
     user = membership.user
     user.is_active = active
     user.save(update_fields=["is_active"])
-    log(membership.clinic, by, "change", membership,
-        detail=f"{'activated' if active else 'deactivated'} {user.get_username()}")
+    log(
+        membership.clinic,
+        by,
+        "change",
+        membership,
+        detail=f"{'activated' if active else 'deactivated'} {user.get_username()}",
+    )
 
 
 def update_settings(clinic: Clinic, *, settings_toml: str, emergency_number: str,
-                    by: User) -> list[FieldError]:  # fmt: skip
+                    by: User, units: str | None = None) -> list[FieldError]:  # fmt: skip
     """Save stricter settings if the engine accepts them; return the engine's errors otherwise."""
     errors = engine.settings_errors(settings_toml)
     if errors:
         return errors
     changed = []
+    if units is not None and clinic.units != units:
+        changed.append(f"units {clinic.units} -> {units}")
+        clinic.units = units
+        clinic.save(update_fields=["units"])
     if clinic.settings_toml != settings_toml:
         changed.append("settings")
     if clinic.emergency_number != emergency_number:
@@ -53,3 +68,14 @@ def update_settings(clinic: Clinic, *, settings_toml: str, emergency_number: str
     if changed:
         log(clinic, by, "change", clinic, detail="; ".join(changed))
     return []
+
+
+def settings_reference() -> dict[str, Any]:
+    """What the settings help page lists: each window (policy value, which way it may move, the
+    rules using it) and each rule a clinic may set (its level and its summary in words)."""
+    windows = [{"name": w.name, "value": f"{w.value:g}", "stricter": w.stricter,
+                "rules": ", ".join(w.rules)} for w in window_info().values()]  # fmt: skip
+    rules = [{"id": r.id, "level": present.level_label(r.level), "red_flag": r.red_flag,
+              "summary": present.fill(r.summary, **DEFAULT_SETTINGS.windows.texts())}
+             for r in rule_info().values() if r.id != "CLEARANCE-RESTRICTIONS"]  # fmt: skip
+    return {"windows": windows, "rules": rules}

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clotsafe.web.access import ClinicRequest, lead_view
+from clotsafe.web.access import ClinicRequest, clinic_view, lead_view
 from clotsafe.web.audit.services import export_rows, log
 from clotsafe.web.clinics import services
-from clotsafe.web.clinics.forms import MemberForm, SettingsForm
+from clotsafe.web.clinics.forms import MemberForm
 from clotsafe.web.clinics.models import Membership
+from clotsafe.web.clinics.settings_form import ClinicSettingsForm, initial_from
 
 
 @lead_view
@@ -38,18 +40,20 @@ def team_active(request: ClinicRequest, pk: int) -> HttpResponse:
 
 @lead_view
 def clinic_settings(request: ClinicRequest) -> HttpResponse:
+    """The common stricter settings as fields, the rest as TOML; checked by the engine."""
     clinic = request.clinic
-    form = SettingsForm(request.POST or None, initial={
-        "emergency_number": clinic.emergency_number, "settings_toml": clinic.settings_toml})
-    engine_errors = []
-    saved = False
+    form = ClinicSettingsForm(request.POST or None, initial=initial_from(clinic))
     if request.method == "POST" and form.is_valid():
-        engine_errors = services.update_settings(
-            clinic, settings_toml=form.cleaned_data["settings_toml"],
-            emergency_number=form.cleaned_data["emergency_number"], by=request.user)
-        saved = not engine_errors
+        d = form.cleaned_data
+        errors = services.update_settings(clinic, settings_toml=form.to_toml(),
+                                          emergency_number=d["emergency_number"],
+                                          units=d["units"], by=request.user)  # fmt: skip
+        if not errors:
+            messages.success(request, "Saved. New screenings use these settings.")
+            return redirect("clinic_settings")
+        form.show_errors(errors)
     return render(request, "clotsafe/clinic_settings.html",
-                  {"form": form, "engine_errors": engine_errors, "saved": saved})  # fmt: skip
+                  {"form": form, "stored": clinic.settings_toml})  # fmt: skip
 
 
 @lead_view
@@ -65,3 +69,9 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
     """The 403 page, inside the app's layout and navigation, saying why."""
     reason = str(exception) if exception and str(exception) else "You cannot open this page."
     return render(request, "clotsafe/403.html", {"reason": reason}, status=403)
+
+
+@clinic_view
+def settings_help(request: ClinicRequest) -> HttpResponse:
+    """The settings documentation (docs/settings.md) in the app, with every window and rule."""
+    return render(request, "clotsafe/settings_help.html", services.settings_reference())
