@@ -328,3 +328,19 @@ def test_screening_page_reads_stored_decisions_of_policy_1_and_1_1(
     assert ("Clearance by Dr X on 2026-09-01 was not applied to CLOT-ACTIVE: the clot was "
             "diagnosed after it (2026-11-20).") in page  # fmt: skip
     assert "clots[0]" not in page
+
+
+def test_recheck_site_question_belongs_to_the_limb_signs(
+    web: Any, clinic_a: Any, make_client: Any
+) -> None:
+    """Issue 8 §2: "Where is it?" read as part of the bleeding question. The site comes right
+    after the arm and leg signs, says what it is about, and the bleeding question comes after."""
+    c = make_client(
+        clinic_a, "Sam", {**COMPLETE_NO, "anticoagulant": "yes", "rf_unusual_bleeding": "no"}
+    )
+    page = web.get(reverse("recheck", args=[c.pk])).content.decode()
+    order = [page.index(f'name="{q}"') for q in ("rf_hard_vein", "rf_limb_site",
+                                                  "rf_unusual_bleeding")]  # fmt: skip
+    assert order == sorted(order)
+    assert "(You can skip this.)" not in page
+    assert "Where is the swelling, pain, skin change or hard vein?" in page

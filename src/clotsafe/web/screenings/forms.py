@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from clotsafe.domain.questions import BY_ID, RED_FLAG_TRI
+from clotsafe.domain.questions import BY_ID, LIMB_SIGNS, RED_FLAG_TRI
 from clotsafe.domain.regions import GROUPS, REGIONS
 from clotsafe.web import texts
 
@@ -15,19 +15,33 @@ CAP_CHOICES = [("", "—")] + [(str(n), f"{n}: {texts.walton(n)}") for n in rang
 CAP_TARGETS = list(GROUPS) + list(REGIONS)
 
 
+def _tri(qid: str) -> forms.ChoiceField:
+    return forms.ChoiceField(label=texts.question(qid)["text"], choices=TRI,
+                             widget=forms.RadioSelect)  # fmt: skip
+
+
 class RecheckForm(forms.Form):
     """Today's red-flag answers (POLICY §3: re-screen each visit)."""
 
+    #: the site question belongs to the arm and leg signs: it comes right after them, worded
+    #: for the therapist, never after the bleeding question (issue 8 §2)
+    SITE_LABEL = (
+        "Where is the swelling, pain, skin change or hard vein? Only if one of the arm "
+        "or leg questions above is yes or not sure; you can leave it empty."
+    )
+
     def __init__(self, *args: Any, medicated: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        qids = list(RED_FLAG_TRI) + (["rf_unusual_bleeding"] if medicated else [])
-        for qid in qids:
-            self.fields[qid] = forms.ChoiceField(label=texts.question(qid)["text"], choices=TRI,
-                                                 widget=forms.RadioSelect)  # fmt: skip
-        self.fields["rf_limb_site"] = forms.MultipleChoiceField(
-            label=texts.question("rf_limb_site")["text"], required=False,
-            choices=[(r, texts.region_label(r)) for r in REGIONS],
-            widget=forms.CheckboxSelectMultiple)  # fmt: skip
+        for qid in RED_FLAG_TRI:
+            self.fields[qid] = _tri(qid)
+            if qid == LIMB_SIGNS[-1]:
+                self.fields["rf_limb_site"] = forms.MultipleChoiceField(
+                    label=self.SITE_LABEL, required=False,
+                    choices=[(r, texts.region_label(r)) for r in REGIONS],
+                    widget=forms.CheckboxSelectMultiple,
+                )  # fmt: skip
+        if medicated:
+            self.fields["rf_unusual_bleeding"] = _tri("rf_unusual_bleeding")
 
     def answers(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if v}
@@ -47,7 +61,8 @@ class ClearanceForm(forms.Form):
     avoid = forms.MultipleChoiceField(required=False, label="Regions the clinician says to avoid",
                                       choices=[(r, texts.region_label(r)) for r in REGIONS],
                                       widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+    notes = forms.CharField(required=False, max_length=2000,
+                            widget=forms.Textarea(attrs={"rows": 3}),
                             label="Clinician's notes")  # fmt: skip
     CAP_ROWS = 3
 
