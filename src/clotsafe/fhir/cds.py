@@ -373,13 +373,27 @@ def card_detail(decision: Decision, facts: EhrFacts, scores: Mapping[str, EhrSco
     return "\n\n".join(p for p in parts if p)
 
 
+#: characters that start inline Markdown (CommonMark and GitHub's tables and strikethrough);
+#: block syntax needs a line start, which escaped text never has (line breaks become spaces)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~!])")
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
+
+
+def md_escape(text: str) -> str:
+    """Text from the EHR (ids, code systems, units, names) as inert Markdown: every character
+    that could open a link, image, emphasis, code, HTML or a table cell is backslash-escaped
+    and line breaks become spaces, so ``[x](javascript:alert(1))`` shows as itself."""
+    return _MD_SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", text))
+
+
 def _record_section(decision: Decision, facts: EhrFacts) -> str:
     lines = ["**From the record** (answers clotsafe read; anything not listed stayed "
              "unanswered, never \"no\")", ""]  # fmt: skip
     for path, refs in facts.sources.items():
         if path in facts.answers:
             answer = present.answer_lines({path: facts.answers[path]})[0]
-            lines.append(f"- {_short(answer)} — {', '.join(refs)}")
+            where = ", ".join(md_escape(_short(r)) for r in refs)
+            lines.append(f"- {md_escape(_short(answer))} — {where}")
     used = dict.fromkeys(k for r in decision.reasons for k in r.answers)
     if used:
         lines.append("")
@@ -410,7 +424,7 @@ def _scores_section(scores: Mapping[str, EhrScore]) -> str:
 
 def _warnings_section(facts: EhrFacts) -> str:
     lines = ["**Not used from the record**", ""]
-    lines += [f"- {w.message}" for w in facts.warnings[:20]]
+    lines += [f"- {md_escape(_short(w.message))}" for w in facts.warnings[:20]]
     if len(facts.warnings) > 20:
         lines.append(f"- … and {len(facts.warnings) - 20} more")
     return "\n".join(lines)
