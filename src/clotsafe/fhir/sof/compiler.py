@@ -39,9 +39,11 @@ class Elem:
 
 @dataclass(frozen=True)
 class Coll:
-    """A collection: an SQL array of elements."""
+    """A collection: an SQL array of elements (``single``: known to hold at most one)."""
 
     sql: str
+    single: bool = False
+    raw: str | None = None  # the JSON value it was made of (one step from a single element)
 
 
 @dataclass(frozen=True)
@@ -97,9 +99,11 @@ class Compiler:
         if isinstance(base, Root):
             if name == self.resource:
                 return base
-            return Coll(d.to_coll(self.root_field(name)))
+            raw = self.root_field(name)
+            return Coll(d.to_coll(raw), raw=raw)
         if isinstance(base, Elem):
-            return Coll(d.to_coll(d.get(base.sql, name)))
+            raw = d.get(base.sql, name)
+            return Coll(d.to_coll(raw), raw=raw)
         if isinstance(base, Coll):
             var = self.fresh()
             return Coll(d.flatten(d.transform(base.sql, var, d.to_coll(d.get(var, name)))))
@@ -124,6 +128,8 @@ class Compiler:
         if isinstance(value, Elem):
             return d.text(value.sql)
         if isinstance(value, Coll):
+            if value.raw is not None:
+                return d.raw_first_text(value.raw)
             return d.text(d.first(value.sql))
         return value.sql if value.kind == TEXT else d.cast(value.sql, TEXT)
 
@@ -143,11 +149,11 @@ class Compiler:
             return "TRUE"
         if isinstance(value, Elem):
             return self.d.try_cast(self.d.text(value.sql), BOOL)
-        c = value.sql
-        return (
-            f"(CASE WHEN {self.d.size(c)} = 1 THEN "
-            f"{self.d.try_cast(self.d.text(self.d.first(c)), BOOL)} END)"
-        )
+        if value.single:
+            return self.d.try_cast(self.d.text(self.d.first(value.sql)), BOOL)
+        c = self.fresh("c")
+        first = self.d.try_cast(self.d.text(self.d.first(c)), BOOL)
+        return self.d.let(value.sql, c, f"(CASE WHEN {self.d.size(c)} = 1 THEN {first} END)")
 
     # --- expressions --------------------------------------------------------------------
     def expr(self, node: fp.Node, ctx: _Ctx) -> Value:
@@ -196,9 +202,7 @@ class Compiler:
         idx = self.expr(node.index, ctx)
         if not isinstance(idx, Scalar) or idx.kind != NUM:
             raise SofError("sof_unsupported", "an index must be a number", ctx.where)
-        if isinstance(base, Root):
-            return Coll(self.d.slice(self.coll(base), f"CAST({idx.sql} AS BIGINT)"))
-        return Coll(self.d.slice(self.coll(base), f"CAST({idx.sql} AS BIGINT)"))
+        return Coll(self.d.slice(self.coll(base), f"CAST({idx.sql} AS BIGINT)"), single=True)
 
     def binary(self, node: fp.Binary, ctx: _Ctx) -> Value:
         op = node.op
@@ -240,6 +244,8 @@ class Compiler:
         return f"{fn}({texts}, {needle})"
 
     def compare(self, op: str, left: Value, right: Value) -> Scalar:
+        binds: list[tuple[str, str]] = []
+        left, right = self.bound(left, binds), self.bound(right, binds)
         sql_op = "<>" if op == "!=" else op
         kinds = [v.kind for v in (left, right) if isinstance(v, Scalar)]
         if kinds:
@@ -252,12 +258,21 @@ class Compiler:
                 f"(CASE WHEN {ln} IS NOT NULL AND {rn} IS NOT NULL THEN {ln} {sql_op} {rn} "
                 f"ELSE {lt} {sql_op} {rt} END)"
             )
-        many = [f"{self.d.size(v.sql)} > 1" for v in (left, right) if isinstance(v, Coll)]
-        if many and op in ("=", "!="):
-            sql = f"(CASE WHEN {' OR '.join(many)} THEN {'FALSE' if op == '=' else 'TRUE'} ELSE {sql} END)"  # noqa: E501
-        elif many:
-            sql = f"(CASE WHEN {' OR '.join(many)} THEN NULL ELSE {sql} END)"
+        many = " OR ".join(f"{self.d.size(var)} > 1" for _sql, var in binds)
+        if many:
+            verdict = {"=": "FALSE", "!=": "TRUE"}.get(op, "NULL")
+            sql = f"(CASE WHEN {many} THEN {verdict} ELSE {sql} END)"
+        for value, var in reversed(binds):
+            sql = self.d.let(value, var, sql)
         return Scalar(sql, BOOL)
+
+    def bound(self, value: Value, binds: list[tuple[str, str]]) -> Value:
+        """A collection that may hold several elements, bound to a variable (evaluated once)."""
+        if isinstance(value, Coll) and not value.single:
+            var = self.fresh("c")
+            binds.append((value.sql, var))
+            return Coll(var)
+        return value
 
     def arithmetic(self, op: str, left: Value, right: Value) -> Scalar:
         if op == "+" and TEXT in [v.kind for v in (left, right) if isinstance(v, Scalar)]:
@@ -320,7 +335,7 @@ class Compiler:
         base = self.base(node, ctx)
         if isinstance(base, Root | Elem | Scalar):
             return base
-        return Coll(self.d.slice(base.sql, "0"))
+        return Coll(self.d.slice(base.sql, "0"), single=True)
 
     def fn_not(self, node: fp.Call, ctx: _Ctx) -> Value:
         return Scalar(f"(NOT {self.boolean(self.base(node, ctx), ctx.where)})", BOOL)
@@ -389,13 +404,23 @@ class Compiler:
             return value.sql if value.kind == kind else d.cast(value.sql, kind)
         if isinstance(value, Root | Elem):
             return self.cast_text(self.text(value), kind)
+        if value.single:
+            return self.cast_text(self.text(value), kind)
         message = d.string(
             f"{col.where}: column {col.name!r} has several values; set collection: true "
             "[sof_not_collection]"
         )
-        return (
-            f"(CASE WHEN {d.size(value.sql)} > 1 THEN {d.error(message)} "
-            f"ELSE {self.cast_text(self.text(value), kind)} END)"
+        if value.raw is not None:
+            return (
+                f"(CASE WHEN {d.raw_many(value.raw)} THEN {d.error(message)} "
+                f"ELSE {self.cast_text(d.raw_first_text(value.raw), kind)} END)"
+            )
+        var = self.fresh("c")
+        return d.let(
+            value.sql,
+            var,
+            f"(CASE WHEN {d.size(var)} > 1 THEN {d.error(message)} "
+            f"ELSE {self.cast_text(d.text(d.first(var)), kind)} END)",
         )
 
     def cast_text(self, text: str, kind: str) -> str:
@@ -471,14 +496,15 @@ class Compiler:
             return f"coalesce({value.sql}, FALSE)"
         if isinstance(value, Root | Elem):
             raise SofError("sof_where_not_boolean", "a where path must give a boolean", at)
-        c = value.sql
         message = d.string(f"{at}: the where path gave something other than one boolean "
                            "[sof_where_not_boolean]")  # fmt: skip
-        return (
-            f"coalesce(CASE WHEN {d.size(c)} = 0 THEN NULL "
+        c = self.fresh("c")
+        check = (
+            f"(CASE WHEN {d.size(c)} = 0 THEN NULL "
             f"WHEN {d.size(c)} = 1 AND {d.is_boolean(d.first(c))} "
-            f"THEN {d.try_cast(d.text(d.first(c)), BOOL)} ELSE {d.error(message)} END, FALSE)"
+            f"THEN {d.try_cast(d.text(d.first(c)), BOOL)} ELSE {d.error(message)} END)"
         )
+        return f"coalesce({d.let(value.sql, c, check)}, FALSE)"
 
 
 _DUMMY = [("__sof_none", "NULL")]

@@ -50,6 +50,14 @@ class Dialect:
         """A JSON value (array, element or NULL) as a collection."""
         raise NotImplementedError
 
+    def raw_first_text(self, value: str) -> str:
+        """The text of a JSON value, or of its first element when it is an array."""
+        raise NotImplementedError
+
+    def raw_many(self, value: str) -> str:
+        """True when a JSON value is an array of more than one element."""
+        raise NotImplementedError
+
     def empty(self) -> str:
         raise NotImplementedError
 
@@ -67,6 +75,10 @@ class Dialect:
 
     def flatten(self, coll: str) -> str:
         return f"flatten({coll})"
+
+    def let(self, value: str, var: str, body: str) -> str:
+        """``body`` with ``var`` bound to ``value``, evaluated once."""
+        return self.first(self.transform(self.array([value]), var, body))
 
     def size(self, coll: str) -> str:
         raise NotImplementedError
@@ -160,6 +172,15 @@ class DuckDB(Dialect):
             f"WHEN 'ARRAY' THEN list_filter(json_extract({value}, '$[*]'), "
             f"lambda __z: json_type(__z) <> 'NULL') ELSE [{value}] END)"
         )
+
+    def raw_first_text(self, value: str) -> str:
+        return (
+            f"(CASE WHEN json_type({value}) = 'ARRAY' THEN json_extract_string({value}, '$[0]') "
+            f"ELSE json_extract_string({value}, '$') END)"
+        )
+
+    def raw_many(self, value: str) -> str:
+        return f"coalesce(json_array_length({value}) > 1, FALSE)"
 
     def empty(self) -> str:
         return "CAST([] AS JSON[])"
@@ -255,6 +276,18 @@ class Spark(Dialect):
             f"WHEN substr({value}, 1, 1) = '[' THEN coalesce(filter(from_json({value}, "
             f"'array<string>'), __z -> __z IS NOT NULL), array({value})) "
             f"ELSE array({value}) END)"
+        )
+
+    def raw_first_text(self, value: str) -> str:
+        return (
+            f"(CASE WHEN substr({value}, 1, 1) = '[' THEN coalesce(try_element_at("
+            f"from_json({value}, 'array<string>'), 1), {value}) ELSE {value} END)"
+        )
+
+    def raw_many(self, value: str) -> str:
+        return (
+            f"(substr({value}, 1, 1) = '[' AND "
+            f"coalesce(size(from_json({value}, 'array<string>')) > 1, FALSE))"
         )
 
     def empty(self) -> str:
