@@ -8,7 +8,7 @@ Every ``shareable`` test of every file runs on both engines unless it uses a fea
 ``UNCLAIMED`` (skipped with the reason). Rows are compared order-insensitively; ``expectColumns``
 is checked in order; ``expectError`` must raise :class:`SofError`. The tests live outside the
 repository (``../shared/sql-on-fhir``, or ``$CLOTSAFE_SOF_TESTS``); without them, this module is
-skipped. Spark needs Java; without it the Spark half is skipped.
+skipped. Spark needs Java; without it the Spark half is skipped (fixture in conftest.py).
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from clotsafe.fhir.sof import SofError, run_duckdb, run_spark, spark_session, view_columns
+from clotsafe.fhir.sof import SofError, run_duckdb, run_spark, view_columns
 
 ROOT = Path(__file__).resolve().parents[3]
 SPEC = Path(os.environ.get("CLOTSAFE_SOF_TESTS", ROOT.parent / "shared" / "sql-on-fhir"))
@@ -78,18 +76,6 @@ def ndjson(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         target.write_text("".join(json.dumps(r) + "\n" for r in data["resources"]))
         out[path.name] = target
     return out
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    """One small local Spark session for the whole module."""
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Java is not installed (CI installs default-jre-headless)")
-    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[bulk]')")
-    session = spark_session("local[2]", "clotsafe-sof-conformance")
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _norm(value: Any) -> Any:
