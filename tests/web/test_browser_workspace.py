@@ -123,3 +123,96 @@ def test_cleared_rule_says_what_to_do_now(
     assert "No massage until" not in text
     assert "Follow the plan" in text
     check_axe(axe, desk)
+
+
+def test_changed_red_flag_is_shown_until_acknowledged(
+    desk: Any,
+    axe: Any,  # noqa: F811
+    live_server: Any,
+    clinic_a: Any,
+) -> None:
+    """Issue 8 §1.3 (therapist side): a client who answered yes to sudden breathlessness, was
+    shown the emergency screen and changed the answer to no finishes with a standard screening.
+    The list and the screening page say that the red flag changed, when, and what the client
+    was shown, and show no green Standard until a therapist acknowledges it. Failed before the
+    fix: the list showed Standard and the only trace was "rf_breathless (yes → no)"."""
+    from tests.web.test_workspace_redflags import BREATHLESS, retracted
+
+    c = retracted(clinic_a, "Robin Retracted")
+    base = live_server.url
+    desk.goto(f"{base}/")
+    row = desk.locator("tr", has_text="Robin Retracted")
+    assert "Red-flag answer changed" in row.inner_text()
+    assert row.locator(".badge.level-standard").count() == 0
+    check_axe(axe, desk)
+    nav_click(desk, "tr:has-text('Robin Retracted') a:has-text('20')")
+    panel = desk.locator("section.redflag").inner_text()
+    assert BREATHLESS in panel and "Call 999 now" in panel
+    assert "Check the changed red flag" in desk.locator(".banner").inner_text()
+    check_axe(axe, desk)
+    nav_click(desk, "button:has-text('I have asked about the changed answer')")
+    assert "Standard" in desk.locator(".banner").inner_text()
+    assert "Acknowledged by therapist_a" in desk.locator("section.redflag").inner_text()
+    c.latest_screening.refresh_from_db()
+    assert c.latest_screening.red_flag_ack_by is not None
+
+
+def _no_sideways_scroll(page: Any) -> None:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"] + 1, f"{page.url}: {width}px wide"
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_axe_and_layout_on_the_new_workspace_pages(
+    browser: Any,  # noqa: F811
+    axe: Any,  # noqa: F811
+    live_server: Any,
+    clinic_a: Any,
+    make_member: Any,
+    make_client: Any,
+    size: str,
+) -> None:
+    """Every new page has no serious or critical axe violation at phone and desktop size, and a
+    200-character name never makes the phone page scroll sideways (issue 8 §2)."""
+    from django.urls import reverse
+
+    from tests.web.test_workspace_redflags import retracted
+
+    make_member(clinic_a, "lead_a", role="lead")
+    long = make_client(clinic_a, "W" * 200, dvt_answers())
+    long.date_of_birth, long.email, long.phone = date(1971, 3, 14), "w@example.org", "555-0100"
+    long.save()
+    changed = retracted(clinic_a, "Robin Retracted")
+    ctx = new_context(browser, **(PHONE if size == "phone" else DESKTOP))
+    page = ctx.new_page()
+    login(page, live_server.url, "lead_a")
+    page.goto(f"{live_server.url}{reverse('client_detail', args=[long.pk])}")
+    nav_click(page, "button:has-text('Create intake link')")  # shows the link and its QR code
+    assert page.locator(".qr-code svg").count() == 1
+    for url in (
+        "/?q=W",
+        "/?archived=1",
+        reverse("client_detail", args=[long.pk]),
+        reverse("client_edit", args=[long.pk]),
+        reverse("screening_detail", args=[long.latest_screening.pk]),
+        reverse("screening_answers", args=[long.latest_screening.pk]),
+        reverse("screening_detail", args=[changed.latest_screening.pk]),
+        reverse("recheck", args=[long.pk]),
+        reverse("clinic_settings"),
+        reverse("settings_help"),
+    ):
+        page.goto(live_server.url + url)
+        check_axe(axe, page)
+        if size == "phone" and url != reverse("settings_help"):
+            _no_sideways_scroll(page)
+    ctx.close()
+    # the 403 page, as a therapist
+    make_member(clinic_a, "therapist_a")
+    ctx = new_context(browser, **(PHONE if size == "phone" else DESKTOP))
+    page = ctx.new_page()
+    login(page, live_server.url, "therapist_a")
+    response = page.goto(live_server.url + reverse("clinic_settings"))
+    assert response.status == 403
+    assert page.locator("nav[aria-label=Main]").count() == 1
+    check_axe(axe, page)
+    ctx.close()
