@@ -25,7 +25,7 @@ from clotsafe.domain.questions import CLOT_KINDS, CLOT_TREATMENTS, QUESTIONS
 from clotsafe.domain.regions import GROUPS, REGIONS
 from clotsafe.knowledge import clearable_rules
 from clotsafe.rules import DEFAULT_SETTINGS, Settings, evaluate, fastjson, load_settings
-from clotsafe.rules.fastbatch import BatchStats, screen_ndjson
+from clotsafe.rules.fastbatch import BatchStats, LineScreener
 
 VIGNETTES = sorted((Path(__file__).resolve().parents[1] / "vignettes").glob("*.json"))
 
@@ -65,10 +65,18 @@ def reference(line: bytes, n: int, settings: Settings) -> bytes:
     return orjson.dumps(evaluate(intake, settings=settings).to_json())
 
 
-def fast_batch(lines: list[bytes], settings: Settings) -> tuple[list[bytes], BatchStats]:
+def fast_batch(
+    lines: list[bytes], settings: Settings, *, compiled: bool = True
+) -> tuple[list[bytes], BatchStats]:
+    """The fast path; ``compiled=False``: without the compiled evaluator (as when it is out of
+    date with the rules), so that the Screener, evaluate and the decision dumper decide."""
+    screener = LineScreener(settings)
+    if not compiled:
+        screener.compiled = None
     total = BatchStats()
     out: list[bytes] = []
-    for block, counts in screen_ndjson(lines, settings, chunk=1000):
+    for start in range(0, len(lines), 1000):
+        block, counts = screener.block(start + 1, lines[start : start + 1000])
         out.extend(block.splitlines())
         total.add(counts)
     return out, total
@@ -84,16 +92,20 @@ def test_the_dumper_mirrors_the_current_decision_json() -> None:
     )
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=("compiled", "evaluate"))
 @pytest.mark.parametrize("settings", SETTINGS, ids=("default", "clinic"))
-def test_every_vignette_is_byte_identical(settings: Settings) -> None:
-    """Every golden vignette: same bytes; all on the fast path but those that write an
-    explicit null (valid, and left to the reference parser: see fastintake._unique)."""
+def test_every_vignette_is_byte_identical(settings: Settings, compiled: bool) -> None:
+    """Every golden vignette: same bytes, with the compiled evaluator and without it; all on
+    the fast path but those that write an explicit null (valid, and left to the reference
+    parser: see fastintake._unique)."""
     lines = [orjson.dumps(json.loads(p.read_text())["intake"]) for p in VIGNETTES]
-    got, stats = fast_batch(lines, settings)
+    got, stats = fast_batch(lines, settings, compiled=compiled)
     want = [reference(line, n, settings) for n, line in enumerate(lines, 1)]
     assert got == want
     assert stats.parsed_reference == sum(b":null" in line for line in lines)
-    assert stats.dumped_fast == len(lines) - stats.failed
+    decided = len(lines) - stats.failed
+    assert stats.compiled + stats.evaluated == decided
+    assert (stats.compiled if compiled else stats.dumped_fast) == decided
 
 
 # --- 20,000 random intakes -------------------------------------------------------------------
@@ -221,18 +233,22 @@ def random_lines(n: int, seed: int = 20261125) -> list[bytes]:
 
 
 def test_20000_random_intakes_are_byte_identical() -> None:
-    """10,000 random intakes under the default policy and 10,000 under a strict clinic: every
-    output line equals the reference, and every line the fast path passed on is counted."""
+    """20,000 random intakes, each half under the default policy and a strict clinic, and each
+    quarter with and without the compiled evaluator: every output line equals the reference,
+    and every line the fast path passed on is counted."""
     lines = random_lines(20_000)
-    for settings, part in ((DEFAULT_SETTINGS, lines[:10_000]), (CLINIC, lines[10_000:])):
-        got, stats = fast_batch(part, settings)
+    runs = [(s, c) for s in SETTINGS for c in (True, False)]
+    for k, (settings, compiled) in enumerate(runs):
+        part = lines[k * 5000 : (k + 1) * 5000]
+        got, stats = fast_batch(part, settings, compiled=compiled)
         want = [reference(line, n, settings) for n, line in enumerate(part, 1)]
         diff = [n for n, (g, w) in enumerate(zip(got, want, strict=True), 1) if g != w]
-        assert not diff, f"lines differ: {diff[:10]}"
+        assert not diff, f"{settings.name}, compiled={compiled}: lines differ: {diff[:10]}"
         assert stats.parsed_fast + stats.parsed_reference == len(part)
         assert stats.failed == sum(w.startswith(b'{"line"') for w in want)
-        assert 100 < stats.parsed_reference < 1000  # the broken lines, and only those
-        assert stats.dumped_fast == len(part) - stats.failed
+        assert 50 < stats.parsed_reference < 500  # the broken lines, and only those
+        decided = len(part) - stats.failed
+        assert (stats.compiled if compiled else stats.dumped_fast) == decided
 
 
 def test_fast_intake_is_the_reference_intake() -> None:
