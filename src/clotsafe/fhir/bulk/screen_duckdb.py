@@ -35,6 +35,9 @@ from clotsafe.fhir.bulk.source_codes import code_rows
 
 DEFAULT_MEMORY_LIMIT = "512MB"
 FETCH_ROWS = 20_000
+#: the longest line (one resource) read: 16 MiB; DuckDB's buffers are sized from it, and a
+#: gzip file's would not fit the memory limit with a larger one
+MAX_LINE = 16 << 20
 
 
 @dataclass
@@ -61,7 +64,7 @@ def lines_sql(f: ExportFile) -> str:
     reader = (
         f"read_csv({_lit(str(f.path))}, columns = {{'resource': 'VARCHAR'}}, delim = chr(1), "
         "quote = '', escape = '', header = false, auto_detect = false, "
-        "max_line_size = 536870912, compression = 'auto')"
+        f"max_line_size = {MAX_LINE}, buffer_size = {2 * MAX_LINE}, compression = 'auto')"
     )
     return f"SELECT {f.ordinal} AS file, ordinality AS line, resource FROM {reader} WITH ORDINALITY"
 

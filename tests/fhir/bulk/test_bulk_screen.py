@@ -1,0 +1,200 @@
+"""``clotsafe bulk screen`` on DuckDB: the same decisions as one patient at a time, and outputs a
+program lead and a therapist can use.
+
+Protects: the SQL only filters and groups (every decision is byte-identical to
+``screen --fhir`` on the patient's own Bundle, for the Synthea fixtures and a 1,000-patient
+generated export with planted clots, medicines, refuted and entered-in-error diagnoses, partial
+dates, urn:uuid and medicationReference references); gzip and plain files read alike; an
+empty export; a malformed line reported with its file and line while the rest is screened;
+the worklist in plain words, most urgent first; a record never gives a green light.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+from pathlib import Path
+
+import orjson
+import pytest
+from test_bulk_screen_support import (
+    SYNTHEA,
+    assert_same_as_screen_fhir,
+    bulk_screen,
+    decisions,
+    generator,
+    screen_fhir,
+    write_export,
+)
+
+from clotsafe.domain.questions import QUESTIONS
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("duckdb") is None,
+    reason="bulk screen needs the bulk extra (pip install -e '.[bulk]')",
+)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A 1,000-patient generated export (fixed seed) and its DuckDB screening."""
+    base = tmp_path_factory.mktemp("gen1000")
+    directory = base / "export"
+    generator().generate(directory, 1000, seed=1000, part_lines=40_000)
+    out = base / "out"
+    bulk_screen(directory, out)
+    return directory, out
+
+
+def test_every_synthea_fixture_patient_gets_the_decision_screen_fhir_gives(tmp_path: Path) -> None:
+    """The 8 committed Synthea patients, exported together: each decision equals
+    ``screen --fhir`` on that patient's committed Bundle, byte for byte."""
+    resources = []
+    bundles = {}
+    for p in sorted(SYNTHEA.glob("synthea-*.json")):
+        bundle = orjson.loads(p.read_bytes())
+        resources += [e["resource"] for e in bundle["entry"]]
+        patient = next(e["resource"] for e in bundle["entry"]
+                       if e["resource"]["resourceType"] == "Patient")  # fmt: skip
+        bundles[f"Patient/{patient['id']}"] = bundle
+    directory = write_export(tmp_path / "export", resources)
+    bulk_screen(directory, tmp_path / "out")
+    got = {d["patient"]: d["decision"] for d in decisions(tmp_path / "out")}
+    assert sorted(got) == sorted(bundles)
+    for ref, bundle in bundles.items():
+        assert orjson.dumps(got[ref]) == orjson.dumps(orjson.loads(screen_fhir(bundle))), ref
+    assert_same_as_screen_fhir(directory, tmp_path / "out")
+
+
+def test_every_patient_of_a_generated_export_gets_the_decision_screen_fhir_gives(
+    generated: tuple[Path, Path],
+) -> None:
+    """1,000 generated patients: the views dropped nothing the reader uses."""
+    directory, out = generated
+    assert assert_same_as_screen_fhir(directory, out) == 1000
+
+
+def test_decisions_are_in_patient_id_order_with_the_sources_of_every_derived_answer(
+    generated: tuple[Path, Path],
+) -> None:
+    """decisions.ndjson: patient-id order; ``sources`` names resources of the record."""
+    lines = decisions(generated[1])
+    ids = [d["patient"].removeprefix("Patient/") for d in lines]
+    assert ids == sorted(ids)
+    with_clots = [d for d in lines if "clots" in d["sources"]]
+    assert with_clots
+    for d in with_clots:
+        assert all(ref.startswith("Condition/") for ref in d["sources"]["clots"])
+    assert all("/" in ref for d in lines for refs in d["sources"].values() for ref in refs)
+
+
+def test_a_screening_from_a_record_is_never_a_green_light(generated: tuple[Path, Path]) -> None:
+    """Red-flag questions are never answered from a record: every decision is incomplete and
+    nothing is shown as standard or adapt."""
+    out = generated[1]
+    assert all(d["decision"]["complete"] is False for d in decisions(out))
+    summary = orjson.loads((out / "summary.json").read_bytes())
+    assert "standard" not in summary["shown_as"] and "adapt" not in summary["shown_as"]
+    assert summary["unknowns"]["rf_breathless"] == 1000
+
+
+def test_worklist_is_most_urgent_first_in_plain_words_with_minimal_identifiers(
+    generated: tuple[Path, Path],
+) -> None:
+    """No question id, no name or birth date; levels from most to least urgent."""
+    out = generated[1]
+    text = (out / "worklist.csv").read_text("utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 1000
+    ids = {q.id for q in QUESTIONS} | {"clots", "answers."}
+    tokens = set(text.replace(",", " ").replace(";", " ").replace('"', " ").split())
+    assert not {i for i in ids if "_" in i} & tokens
+    assert "birthDate" not in text and "family" not in text
+    order = ["Emergency", "Urgent", "Clearance", "Screening incomplete"]
+    ranks = [next(i for i, w in enumerate(order) if r["shown as"].startswith(w)) for r in rows]
+    assert ranks == sorted(ranks)
+    assert all(r["patient"].startswith("Patient/") for r in rows)
+
+
+def test_summary_counts_levels_rules_and_unknowns_with_the_export_time_and_policy(
+    generated: tuple[Path, Path],
+) -> None:
+    """summary.json: counts add up; transactionTime and policy version are named; the chart
+    is a self-contained page."""
+    out = generated[1]
+    s = orjson.loads((out / "summary.json").read_bytes())
+    assert s["patients"] == s["screened"] == 1000
+    assert sum(s["levels"].values()) == 1000 == sum(s["shown_as"].values())
+    assert s["transactionTime"] == "2026-11-25T06:00:00Z"
+    assert s["policy_version"] and s["rules"]["CLOT-ACTIVE"] > 0
+    assert sum(1 for _ in (out / "risk-assessments.ndjson").open("rb")) == 1000
+    page = (out / "levels.html").read_text("utf-8")
+    assert "<svg" in page and "http" not in page.replace('xmlns="http', "")
+
+
+def test_gzip_and_plain_files_give_the_same_outputs(tmp_path: Path) -> None:
+    """An export whose files came gzipped (``.ndjson.gz``) is read exactly like plain NDJSON."""
+    gen = generator()
+    plain, gz = tmp_path / "plain", tmp_path / "gz"
+    gen.generate(plain, 60, seed=7)
+    gen.generate(gz, 60, seed=7, gz=True)
+    assert any(p.suffix == ".gz" for p in gz.iterdir())
+    bulk_screen(plain, tmp_path / "o1")
+    bulk_screen(gz, tmp_path / "o2")
+    for name in ("decisions.ndjson", "worklist.csv", "risk-assessments.ndjson"):
+        assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
+
+
+def test_an_empty_export_writes_empty_outputs(tmp_path: Path) -> None:
+    """No files (or empty ones): zero patients, every output present, exit 0."""
+    directory = tmp_path / "export"
+    directory.mkdir()
+    (directory / "Patient.1.ndjson").write_bytes(b"")
+    result = bulk_screen(directory, tmp_path / "out")
+    assert (tmp_path / "out" / "decisions.ndjson").read_bytes() == b""
+    assert (tmp_path / "out" / "worklist.csv").read_text().count("\n") == 1
+    summary = orjson.loads((tmp_path / "out" / "summary.json").read_bytes())
+    assert summary["patients"] == 0 and "Screened 0 of 0" in result.stdout
+
+
+def test_a_malformed_line_is_reported_with_file_and_line_and_the_rest_is_screened(
+    tmp_path: Path,
+) -> None:
+    """A truncated line (a download cut short) is named; every patient is still screened."""
+    directory = tmp_path / "export"
+    generator().generate(directory, 40, seed=3)
+    path = directory / "Condition.1.ndjson"
+    lines = path.read_bytes().split(b"\n")
+    lines[6] = lines[6][:40]
+    path.write_bytes(b"\n".join(lines))
+    result = bulk_screen(directory, tmp_path / "out")
+    summary = orjson.loads((tmp_path / "out" / "summary.json").read_bytes())
+    assert summary["input"]["malformed"] == [
+        {"file": "Condition.1.ndjson", "line": 7, "message": "not JSON: the line is skipped"}
+    ]
+    assert summary["patients"] == 40
+    warnings = [orjson.loads(x) for x in result.stderr.splitlines()]
+    assert any("Condition.1.ndjson line 7" in w.get("message", "") for w in warnings)
+    assert_same_as_screen_fhir(directory, tmp_path / "out")
+
+
+def test_progress_goes_to_stderr_and_stdout_holds_only_the_summary(tmp_path: Path) -> None:
+    """--progress json: JSON lines on stderr; stdout the printed summary (no progress)."""
+    directory = tmp_path / "export"
+    generator().generate(directory, 20, seed=5)
+    result = bulk_screen(directory, tmp_path / "out")
+    events = [orjson.loads(x)["event"] for x in result.stderr.splitlines()]
+    assert "stage" in events and "patients" in events
+    assert result.stdout.startswith("Screened 20 of 20 patients")
+    assert '"event"' not in result.stdout
+
+
+def test_two_workers_write_what_one_writes(tmp_path: Path) -> None:
+    """--workers 2 keeps the order: the same files as one process."""
+    directory = tmp_path / "export"
+    generator().generate(directory, 450, seed=11)
+    bulk_screen(directory, tmp_path / "o1")
+    bulk_screen(directory, tmp_path / "o2", "--workers", "2")
+    for name in ("decisions.ndjson", "worklist.csv", "risk-assessments.ndjson", "levels.html"):
+        assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
