@@ -233,7 +233,7 @@ def test_journey_dvt_30_days_ago_letter_clearance_adapt(
     assert "Adapt" in page.locator(".banner").inner_text()
     assert "Cleared by Dr Lee, GP" in page.content()
     nav_click(page, "text=Robin Journey")
-    assert "clearance_required → adapt" in page.locator(".history").inner_text()
+    assert "Clearance required → Adapt" in page.locator(".history").inner_text()
     check_axe(axe, page)
     desk.close()
 
