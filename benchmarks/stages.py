@@ -9,9 +9,11 @@ hold even when the absolute figures do not. Stages:
 
 * floor: ``orjson.loads(line)`` + ``orjson.dumps(decision as a dict)``;
 * parse: ``parse_intake_json`` (pydantic) / ``FastParser`` (msgspec);
-* evaluate: the engine (the same for both paths); Caprini from the intake alone, for scale;
+* evaluate: the engine; Caprini from the intake alone, for scale; the compiled evaluator
+  (``FastEvaluator.decide_json``: evaluation and JSON in one);
 * dump: ``orjson.dumps(decision.to_json())`` / ``DecisionDumper``;
-* whole line: parse + evaluate + dump.
+* whole line: parse + evaluate + dump; on the fast path with the compiled evaluator, and
+  without it (as when it is out of date with the rules).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from clotsafe.domain.intake import parse_intake_json
 from clotsafe.knowledge import clearable_rules
 from clotsafe.rules import evaluate
 from clotsafe.rules.fastjson import DecisionDumper
+from clotsafe.rules.fastrules import FastEvaluator
 
 HERE = Path(__file__).resolve().parent
 REPEAT = int(os.environ.get("REPEAT", "5"))
@@ -61,7 +64,7 @@ def main() -> None:
                          capture_output=True, check=True)  # fmt: skip
     lines = gen.stdout.splitlines()
     known = clearable_rules()
-    fast, dump = FastParser(known), DecisionDumper()
+    fast, dump, compiled = FastParser(known), DecisionDumper(), FastEvaluator()
     intakes = [parse_intake_json(line, known_rules=known) for line in lines]
     decisions = [evaluate(i) for i in intakes]
     dicts = [d.to_json() for d in decisions]
@@ -79,11 +82,14 @@ def main() -> None:
         "parse, reference (pydantic)": (lambda s: parse_intake_json(s, known_rules=known), lines),
         "parse, fast (msgspec)": (fast, lines),
         "evaluate (the engine)": (evaluate, intakes),
-        "  of which Caprini": (lambda i: caprini_from_intake(i.answers, i.screened_on), intakes),
+        "  of which Caprini (memo warm)": (
+            lambda i: caprini_from_intake(i.answers, i.screened_on), intakes),
+        "compiled evaluator, to JSON bytes": (compiled.decide_json, intakes),
         "dump, reference (to_json)": (lambda d: orjson.dumps(d.to_json()), decisions),
         "dump, fast (DecisionDumper)": (dump, decisions),
         "whole line, reference": (reference, lines),
-        "whole line, fast": (lambda s: dump(evaluate(fast(s))), lines),
+        "whole line, fast, not compiled": (lambda s: dump(evaluate(fast(s))), lines),
+        "whole line, fast": (lambda s: compiled.decide_json(fast(s)), lines),
     }  # fmt: skip
     us = per_call(stages)
     floor = us["floor: orjson in + out"]
@@ -94,7 +100,8 @@ def main() -> None:
     for name, t in us.items():
         print(f"| {name} | {t:.1f} | {t / floor:.1f} | {1e6 / t:,.0f} |")
     print(f"\nfast parser: {fast.fast} fast, {fast.fallback} to pydantic; "
-          f"dumper: {dump.fast} fast, {dump.reference} through to_json")  # fmt: skip
+          f"dumper: {dump.fast} fast, {dump.reference} through to_json; "
+          f"compiled: {compiled.fast} decided, {compiled.fallback} declined")  # fmt: skip
 
 
 if __name__ == "__main__":
