@@ -69,18 +69,56 @@ def _password() -> str:
 def ensure_demo() -> tuple[str, str]:
     """Create the demo clinic once; return (username, password)."""
     password = _password()
-    clinic, _ = Clinic.objects.get_or_create(name=DEMO_CLINIC, defaults={
-        "address": "1 Example Street\nDemo Town", "phone": "555-0100", "emergency_number": "911"})
+    clinic, _ = Clinic.objects.get_or_create(
+        name=DEMO_CLINIC,
+        defaults={
+            "address": "1 Example Street\nDemo Town",
+            "phone": "555-0100",
+            "emergency_number": "911",
+        },
+    )
     user = User.objects.filter(username=DEMO_USER).first()
     if user is None:
         user = User.objects.create_user(DEMO_USER, password=password, first_name="Demo",
                                         last_name="Therapist")  # fmt: skip
         Membership.objects.create(user=user, clinic=clinic, role=Membership.Role.LEAD)
     if not Client.objects.filter(clinic=clinic).exists():
-        for name, answers in _vignettes(screenings.today()):
-            client = Client.objects.create(clinic=clinic, name=name, created_by=user)
+        for i, (name, answers) in enumerate(_vignettes(screenings.today())):
+            client = Client.objects.create(clinic=clinic, name=name, created_by=user,
+                                           **_contact(name, i))  # fmt: skip
             screenings.record(client, answers, kind=Screening.Kind.DEMO, by=user)
         pending = Client.objects.create(clinic=clinic, name="Gale Not-yet-screened (demo)",
-                                        created_by=user)  # fmt: skip
+                                        created_by=user, **_contact("Gale", 7))  # fmt: skip
         create_link(pending, by=user)
     return DEMO_USER, password
+
+
+def _contact(name: str, i: int) -> dict[str, Any]:
+    """Made-up contact details (example.org addresses, 555 numbers)."""
+    first = name.split()[0].lower()
+    return {"date_of_birth": date(1960 + 4 * i, 1 + i, 10 + i), "email": f"{first}@example.org",
+            "phone": f"555-01{i:02d}"}  # fmt: skip
+
+
+def _changed_answer(client: Client, user: User) -> None:
+    """The client answered yes to sudden breathlessness, saw the emergency screen, changed the
+    answer to no and confirmed the answers: the therapist must acknowledge it (issue 8 §1.3)."""
+    from django.utils import timezone
+
+    from clotsafe.web.intake.models import Consent, RedFlagReport
+
+    link, _ = create_link(client, by=user)
+    at = timezone.now() - timedelta(minutes=20)
+    RedFlagReport.objects.create(
+        link=link, question_id="rf_breathless", answer="yes", answered_at=at,
+        shown_level="emergency", shown_text=f"Call {client.clinic.emergency_number} now",
+        changed_to="no", changed_at=at + timedelta(minutes=1),
+    )  # fmt: skip
+    Consent.objects.create(
+        link=link,
+        name=client.name.split()[0],
+        confirmed_at=at + timedelta(minutes=6),
+        statement="These are my answers and they are true as far as I know.",
+    )
+    link.submitted_at = at + timedelta(minutes=6)
+    link.save(update_fields=["submitted_at"])
