@@ -108,13 +108,17 @@ def _history(client: Client) -> list[dict[str, Any]]:
 
 def _shown_links(request: ClinicRequest, client: Client) -> list[dict[str, Any]]:
     """The links made in this session that are still open, with their URL and QR code."""
-    tokens: dict[str, str] = request.session.get(SHOWN, {})
+    tokens: dict[str, str] = dict(request.session.get(SHOWN, {}))
     links = IntakeLink.objects.filter(client=client, pk__in=[int(k) for k in tokens])
     out = []
     for link in links.order_by("-created_at"):
         if link.is_open:
             url = request.build_absolute_uri(reverse("intake_start", args=[tokens[str(link.pk)]]))
             out.append({"link": link, "url": url, "qr": services.qr_svg(url)})
+        else:  # a closed link's token is forgotten at once
+            del tokens[str(link.pk)]
+    if len(tokens) != len(request.session.get(SHOWN, {})):
+        request.session[SHOWN] = tokens
     return out
 
 
