@@ -28,7 +28,6 @@ SPEC = Path(os.environ.get("CLOTSAFE_SOF_TESTS", ROOT.parent / "shared" / "sql-o
 
 #: features this compiler does not claim: a test whose view uses one is skipped with the reason
 UNCLAIMED: dict[str, str] = {
-    "repeat": "repeat (recursive traversal) is not supported",
     "lowBoundary": "lowBoundary()/highBoundary() are not supported",
     "highBoundary": "lowBoundary()/highBoundary() are not supported",
 }

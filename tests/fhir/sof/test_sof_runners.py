@@ -152,3 +152,27 @@ def test_duckdb_connection_is_bounded_and_offline(tmp_path: Path) -> None:
     assert mode.fetchall() == [("STATICALLY_LINKED",)]
     sql = compile_view(CONDITION_VIEW, dialect="duckdb", source="src", constants=CONSTANTS)
     assert "INSTALL" not in sql.upper().replace("_INSTALL", "")
+
+
+def test_repeat_deeper_than_unrolled_is_an_error(tmp_path: Path) -> None:
+    """repeat follows 8 levels; a ninth fails the query instead of silently dropping items."""
+    eighth: dict[str, Any] = {"linkId": "8", "item": [{"linkId": "9"}]}
+    item = eighth
+    for level in range(7, 0, -1):
+        item = {"linkId": str(level), "item": [item]}
+    path = tmp_path / "QuestionnaireResponse.ndjson"
+    resource = {"resourceType": "QuestionnaireResponse", "id": "q", "item": [item]}
+    path.write_text(json.dumps(resource))
+    column = {"name": "link", "path": "linkId"}
+    view = {
+        "resource": "QuestionnaireResponse",
+        "select": [{"repeat": ["item"], "column": [column]}],
+    }
+    with pytest.raises(SofError) as err:
+        run_duckdb({"v": view}, [path])
+    assert err.value.code == "sof_repeat_too_deep"
+    del eighth["item"]  # the ninth level removed: eight levels are read in full
+    path.write_text(json.dumps(resource))
+    assert [r["link"] for r in run_duckdb({"v": view}, [path])["v"]] == [
+        str(n) for n in range(1, 9)
+    ]

@@ -427,6 +427,8 @@ class Compiler:
         return text if kind == TEXT else self.d.try_cast(text, kind)
 
     def rows(self, node: Select, ctx: _Ctx) -> _Rows:
+        if node.repeat:
+            return self.repeat_rows(node, ctx)
         if node.for_each is None:
             return self.rows_here(node, ctx)
         fctx = _Ctx(
@@ -442,6 +444,36 @@ class Compiler:
             none = self.null_rows(node, inner)
             sql = f"(CASE WHEN {self.d.size(foci)} = 0 THEN {none} ELSE {sql} END)"
         return _Rows(sql, inner.fields)
+
+    def repeat_rows(self, node: Select, ctx: _Ctx) -> _Rows:
+        """repeat: every element the paths reach, at any depth, in depth-first pre-order."""
+        foci = self.repeat_coll(node, ctx.focus, 1)
+        var, idx = self.fresh(), self.fresh("i")
+        inner = self.rows_here(node, _Ctx(Elem(var), self.d.row_index(idx), node.where))
+        return _Rows(
+            self.d.flatten(self.d.transform(foci, var, inner.sql, index=idx)), inner.fields
+        )
+
+    def repeat_coll(self, node: Select, focus: Value, depth: int) -> str:
+        """The elements under ``focus``; below ``REPEAT_DEPTH`` levels the query fails."""
+        d = self.d
+        at = f"{node.where}.repeat"
+        children = d.concat(
+            [
+                self.coll(self.expr(p, _Ctx(focus, "0", f"{at}[{i}]")))
+                for i, p in enumerate(node.repeat)
+            ]
+        )
+        if depth > REPEAT_DEPTH:
+            message = d.string(
+                f"{at}: elements nested deeper than {REPEAT_DEPTH} levels [sof_repeat_too_deep]"
+            )
+            return (
+                f"(CASE WHEN {d.size(children)} > 0 THEN {d.error(message)} ELSE {d.empty()} END)"
+            )
+        var = self.fresh()
+        below = self.repeat_coll(node, Elem(var), depth + 1)
+        return d.flatten(d.transform(children, var, d.concat([d.array([var]), below])))
 
     def null_rows(self, node: Select, inner: _Rows) -> str:
         """forEachOrNull over nothing: one row of NULLs (a %rowIndex column is 0)."""
@@ -506,6 +538,9 @@ class Compiler:
         )
         return f"coalesce({d.let(value.sql, c, check)}, FALSE)"
 
+
+#: how deep repeat follows its paths (a deeper element fails the query: sof_repeat_too_deep)
+REPEAT_DEPTH = 8
 
 _DUMMY = [("__sof_none", "NULL")]
 

@@ -18,6 +18,7 @@ SOF_ERROR_CODES: dict[str, str] = {
     "sof_bad_constant": "a constant without exactly one value[x], or of an unknown type",
     "sof_undefined_constant": "a %name that is neither a view constant nor passed in",
     "sof_where_not_boolean": "a where path that gives something other than one boolean",
+    "sof_repeat_too_deep": "a repeat found elements nested deeper than the compiler unrolls",
     "sof_not_collection": "a column without collection: true got several values",
     "sof_bad_dialect": "the dialect is not duckdb or spark",
     "sof_engine_error": "the database engine refused the compiled SQL or failed running it",

@@ -21,7 +21,8 @@ _VIEW_KEYS = {
     "constant", "select", "where", "id", "text", "extension", "modifierExtension",
     "implicitRules", "language", "contained", "profile",
 }  # fmt: skip
-_SELECT_KEYS = {"column", "select", "forEach", "forEachOrNull", "unionAll", "extension", "id"}
+_SELECT_KEYS = {"column", "select", "forEach", "forEachOrNull", "repeat", "unionAll", "extension",
+                "id"}  # fmt: skip
 _COLUMN_KEYS = {"name", "path", "type", "collection", "description", "tag", "extension", "id"}
 #: constant value[x] types whose value is a number or boolean in FHIRPath (the rest are text)
 _NUMBER_CONSTANTS = {"valueInteger", "valueDecimal", "valuePositiveInt", "valueUnsignedInt",
@@ -49,6 +50,7 @@ class Select:
     for_each: fhirpath.Node | None
     or_null: bool
     where: str
+    repeat: tuple[fhirpath.Node, ...] = ()
 
     def column_names(self) -> tuple[str, ...]:
         """The node's output columns in the specification's order: own, selects, unionAll."""
@@ -102,8 +104,6 @@ def _string(value: object, where: str) -> str:
 
 def _keys(obj: Mapping[str, Any], allowed: set[str], where: str) -> None:
     for key in obj:
-        if key == "repeat":
-            raise SofError("sof_unsupported", "repeat is not supported", f"{where}.repeat")
         if key not in allowed:
             raise SofError("sof_unknown_field", f"unknown element {key!r}", f"{where}.{key}")
 
@@ -138,8 +138,11 @@ def _column(raw: object, where: str) -> Column:
 def _select(raw: object, where: str) -> Select:
     obj = _obj(raw, where)
     _keys(obj, _SELECT_KEYS, where)
-    if "forEach" in obj and "forEachOrNull" in obj:
-        raise SofError("sof_wrong_type", "forEach and forEachOrNull together", where)
+    if len({"forEach", "forEachOrNull", "repeat"} & set(obj)) > 1:
+        raise SofError("sof_wrong_type", "only one of forEach, forEachOrNull, repeat", where)
+    repeat = tuple(fhirpath.parse(_string(p, at), at) for p, at in _items(obj, "repeat", where))
+    if "repeat" in obj and not repeat:
+        raise SofError("sof_wrong_type", "repeat needs at least one path", f"{where}.repeat")
     for_each = None
     key = "forEach" if "forEach" in obj else "forEachOrNull"
     if key in obj:
@@ -147,7 +150,7 @@ def _select(raw: object, where: str) -> Select:
     columns = tuple(_column(c, at) for c, at in _items(obj, "column", where))
     selects = tuple(_select(s, at) for s, at in _items(obj, "select", where))
     union = tuple(_select(s, at) for s, at in _items(obj, "unionAll", where))
-    node = Select(columns, selects, union, for_each, key == "forEachOrNull", where)
+    node = Select(columns, selects, union, for_each, key == "forEachOrNull", where, repeat)
     _check_union(node)
     return node
 
