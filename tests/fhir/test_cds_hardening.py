@@ -201,6 +201,8 @@ def test_nul_in_hook_instance_names_and_feedback_is_stored(client: Any, keys: Ke
     body["prefetch"]["patient"]["name"][0]["text"] = "Ada\x00Lovelace"
     resp = post(client, keys, PV, body)
     assert resp.status_code == 200, resp.content[:300]
+    link = resp.json()["cards"][0]["links"][0]["url"].removeprefix("http://testserver")
+    assert client.get(link).status_code == 200  # the letter is made on first open
     letter = ConsultationLetter.objects.get()
     assert (letter.hook_instance, letter.patient_name) == ("hook\ufffdone", "Ada\ufffdLovelace")
     fb = feedback_body(card="card\x00", overrideReason={

@@ -278,19 +278,29 @@ class CardConfig:
 
 @dataclass(frozen=True, slots=True)
 class LetterRequest:
-    """What a consultation letter needs, kept by the service for a clearance_required card."""
+    """What a consultation letter needs, for a clearance_required card: the decision, the
+    intake it came from (the record's answers: enough to evaluate it again when the letter is
+    opened) and who asked about whom."""
 
-    decision: dict[str, Any]
-    policy_version: str
+    outcome: Decision
+    intake: Mapping[str, Any]
     service_id: str
     hook_instance: str = ""
     user_id: str = ""
     patient_name: str = ""
     birth_date: str = ""
 
+    @property
+    def decision(self) -> dict[str, Any]:
+        return self.outcome.to_json()
+
+    @property
+    def policy_version(self) -> str:
+        return self.outcome.policy_version
+
 
 class LetterStore(Protocol):
-    """Keeps a letter request and returns the unguessable token that opens it (the web app)."""
+    """Keeps a letter request and returns the unforgeable token that opens it (the web app)."""
 
     def issue(self, letter: LetterRequest) -> str: ...
 

@@ -78,17 +78,17 @@ def gather(request: CdsRequest, make_client: Fetcher = _client) -> dict[str, Any
     return data
 
 
-def _letter(letters: LetterStore | None, decision: Decision, request: CdsRequest,
-            service_id: str, patient: Any) -> str | None:  # fmt: skip
-    """For clearance_required only: keep what the letter needs; its token (else None)."""
+def _letter(letters: LetterStore | None, decision: Decision, facts: EhrFacts,
+            request: CdsRequest, service_id: str, patient: Any) -> str | None:  # fmt: skip
+    """For clearance_required only: hand what the letter needs to the store; its token."""
     if letters is None or decision.level is not Level.CLEARANCE_REQUIRED:
         return None
     name, birth = patient_details(patient)
     user = request.context.get("userId")
     return letters.issue(LetterRequest(
-        decision=decision.to_json(), policy_version=decision.policy_version,
-        service_id=service_id, hook_instance=request.hookInstance,
-        user_id=user if isinstance(user, str) else "", patient_name=name, birth_date=birth,
+        outcome=decision, intake=facts.intake_json(), service_id=service_id,
+        hook_instance=request.hookInstance, user_id=user if isinstance(user, str) else "",
+        patient_name=name, birth_date=birth,
     ))  # fmt: skip
 
 
@@ -118,7 +118,7 @@ def handle(service_id: str, body: Any, *, today: date, config: CardConfig | None
     facts = derive_prefetch(data, at=at, patient_id=patient_id)
     decision = screener.screen_one(facts.intake(), at=at)
     scores = score_findings(facts.findings, facts.finding_sources)
-    token = _letter(letters, decision, request, service_id, data.get("patient"))
+    token = _letter(letters, decision, facts, request, service_id, data.get("patient"))
     card = build_card(decision, facts, scores, config or CardConfig(), patient_id, token)
     response = CdsResponse(cards=[card]).model_dump(exclude_none=True)
     return HookResult(response, facts, decision.level.value)

@@ -9,6 +9,7 @@ stops them all.
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 import signal
@@ -22,7 +23,22 @@ def _serve(sock: socket.socket, threads: int) -> None:
     from django.core.wsgi import get_wsgi_application
     from waitress import serve  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
-    serve(get_wsgi_application(), sockets=[sock], threads=threads, ident="clotsafe-cds")
+    app = get_wsgi_application()
+    _freeze_heap()
+    serve(app, sockets=[sock], threads=threads, ident="clotsafe-cds")
+
+
+def _freeze_heap() -> None:
+    """Move everything alive at start (Django, the code lists, the rules) out of the cyclic
+    garbage collector's reach: a 225 KB prefetch makes ~50,000 objects, and each collection
+    they set off would otherwise walk the whole start-up heap again (~4 ms a call under
+    load). Nothing of a request lives on, so the frozen heap does not grow. The URL patterns
+    are loaded first, so the views and all they import are in the frozen part."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018  (imports the views, the engine, the code lists)
+    gc.collect()
+    gc.freeze()
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -1,0 +1,114 @@
+"""Server CPU of one patient-view call, in process (no HTTP server, no load generator).
+
+    .venv/bin/python benchmarks/cds/profile_call.py [--calls 300] [--profile]
+
+Runs the CDS view through Django's WSGI handler with the standalone settings (SQLite in a temp
+directory, JWT auth ON with an ES384 key made for the run, tokens signed before timing) on the
+225 KB prefetch of the Synthea patient 5aa60e91, and prints the process CPU time per call
+(best of 5 rounds, after a warm-up). ``--profile`` prints the top of a cProfile instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import jwt  # noqa: E402
+from bench_patient_view import ISS, PATIENT, prefetch  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+
+URL = "/cds-services/clotsafe-patient-view"
+
+
+def setup(tmp: Path, key: Any) -> Any:
+    pub = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    issuers = tmp / "issuers.json"
+    issuers.write_text(json.dumps({ISS: {"keys": [{**pub, "kid": "k1", "alg": "ES384"}]}}))
+    os.environ.update({"CLOTSAFE_CDS_ISSUERS": str(issuers),
+                       "CLOTSAFE_CDS_DB": str(tmp / "cds.sqlite3"),
+                       "DJANGO_SETTINGS_MODULE": "clotsafe.web.cds.standalone_settings"})  # fmt: skip
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.core.wsgi import get_wsgi_application
+
+    from clotsafe.web.cds.run import _freeze_heap
+
+    call_command("migrate", interactive=False, verbosity=0)
+    app = get_wsgi_application()
+    _freeze_heap()  # as each server worker does at start
+    return app
+
+
+def environ(body: bytes, token: str) -> dict[str, Any]:
+    return {"REQUEST_METHOD": "POST", "PATH_INFO": URL, "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8765", "HTTP_HOST": "127.0.0.1:8765", "wsgi.url_scheme": "http",
+            "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+            "HTTP_AUTHORIZATION": f"Bearer {token}", "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr, "SCRIPT_NAME": ""}  # fmt: skip
+
+
+def tokens(key: Any, n: int) -> list[str]:
+    now = int(time.time())
+    aud = f"http://127.0.0.1:8765{URL}"
+    return [jwt.encode({"iss": ISS, "aud": aud, "iat": now, "exp": now + 290,
+                        "jti": str(uuid.uuid4())}, key, algorithm="ES384",
+                       headers={"kid": "k1"}) for _ in range(n)]  # fmt: skip
+
+
+def calls(app: Any, body: bytes, toks: list[str]) -> None:
+    for tok in toks:
+        status: list[str] = []
+        out = b"".join(app(environ(body, tok), lambda s, h: status.append(s)))
+        if not status[0].startswith("200") or b'"cards": [{' not in out:
+            raise SystemExit(f"bad answer {status[0]}: {out[:300]!r}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calls", type=int, default=300)
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+    pid, pre = prefetch(json.loads(PATIENT.read_text()))
+    hook = {"hook": "patient-view", "hookInstance": "bench",
+            "context": {"userId": "Practitioner/1", "patientId": pid}, "prefetch": pre}  # fmt: skip
+    body = json.dumps(hook).encode()
+    key = ec.generate_private_key(ec.SECP384R1())
+    with tempfile.TemporaryDirectory() as tmp:
+        app = setup(Path(tmp), key)
+        calls(app, body, tokens(key, 50))
+        if args.profile:
+            prof = cProfile.Profile()
+            toks = tokens(key, args.calls)
+            prof.enable()
+            calls(app, body, toks)
+            prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+            return
+        best = []
+        for _ in range(5):
+            toks = tokens(key, args.calls)
+            t0 = time.process_time()
+            calls(app, body, toks)
+            best.append((time.process_time() - t0) / args.calls * 1000)
+        print(json.dumps({"calls": args.calls, "body_bytes": len(body),
+                          "cpu_ms_per_call_rounds": [round(b, 2) for b in best],
+                          "cpu_ms_per_call_best": round(min(best), 2)}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
