@@ -216,3 +216,54 @@ def test_axe_and_layout_on_the_new_workspace_pages(
     assert page.locator("nav[aria-label=Main]").count() == 1
     check_axe(axe, page)
     ctx.close()
+
+
+def test_journey_retracted_breathlessness_reaches_the_therapist(
+    browser: Any,  # noqa: F811
+    axe: Any,  # noqa: F811
+    desk: Any,
+    live_server: Any,
+    clinic_a: Any,
+    make_client: Any,
+) -> None:
+    """Issue 8 §1.3, the whole journey: on a phone the client answers "Yes" to sudden
+    breathlessness, sees the emergency screen, presses "I pressed the wrong answer", answers
+    "No", finishes and confirms the answers. The therapist's list and screening page say that
+    the red flag changed and what the client was shown, with the client's confirmation, and the
+    screening is not a green Standard until acknowledged. Failed before issue 8: the list showed
+    Standard and the history only "rf_breathless (yes → no)"."""
+    from clotsafe.web.clients.services import create_link
+    from tests.web.test_browser import answer_step_no, settle
+
+    client = make_client(clinic_a, "Jordan Journey")
+    _, token = create_link(client, by=None)
+    phone = new_context(browser, **PHONE)
+    page = phone.new_page()
+    page.goto(f"{live_server.url}/i/{token}/step/rf_lungs/")
+    page.check("input[name=rf_breathless][value=yes]")
+    page.wait_for_url(re.compile(r"/emergency/$"))
+    nav_click(page, "text=I pressed the wrong answer")
+    page.check("input[name=rf_breathless][value=no]")
+    settle(page)
+    for _ in range(30):
+        if "/done/" in page.url:
+            break
+        answer_step_no(page, {})
+        nav_click(page, "button[name=next]")
+    assert "/done/" in page.url
+    page.check("#consent-confirm")
+    page.fill("#consent-name", "Jordan")
+    nav_click(page, "button[name=consent]")
+    phone.close()
+
+    desk.goto(f"{live_server.url}/")
+    row = desk.locator("tr", has_text="Jordan Journey")
+    assert "Red-flag answer changed" in row.inner_text()
+    assert row.locator(".badge.level-standard").count() == 0
+    nav_click(desk, "tr:has-text('Jordan Journey') a:has-text('20')")
+    panel = desk.locator("section.redflag").inner_text()
+    assert "Are you short of breath all of a sudden" in panel and "Call 999 now" in panel
+    assert 'typing "Jordan"' in desk.locator("main").inner_text()
+    check_axe(axe, desk)
+    nav_click(desk, "button:has-text('I have asked about the changed answer')")
+    assert "Standard" in desk.locator(".banner").inner_text()
