@@ -50,9 +50,8 @@ def _slow(page: Any, latency_ms: int) -> None:
     cdp.send("Network.enable")
     cdp.send(
         "Network.emulateNetworkConditions",
-        {"offline": False, "latency": latency_ms, "downloadThroughput": -1,
-         "uploadThroughput": -1},
-    )  # fmt: skip
+        {"offline": False, "latency": latency_ms, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
 
 
 def _answers(link: Any) -> dict[str, Any]:
@@ -76,8 +75,11 @@ def _type_date(page: Any, selector: str, d: date) -> None:
 
 
 def _checked(page: Any, name: str) -> str:
-    return str(page.eval_on_selector_all(
-        f"input[name={name}]", "els => (els.find(e => e.checked) || {value: ''}).value"))  # fmt: skip
+    return str(
+        page.eval_on_selector_all(
+            f"input[name={name}]", "els => (els.find(e => e.checked) || {value: ''}).value"
+        )
+    )
 
 
 @pytest.mark.parametrize("latency", [300, 600])
@@ -103,8 +105,12 @@ def test_rapid_corrections_on_a_slow_network_are_kept(
     page.wait_for_timeout(150)
     page.click("#rf_limb_skin-no")
     _settled(page)
-    want = {"rf_limb_swelling": "yes", "rf_limb_pain": "no", "rf_limb_skin": "no",
-            "rf_hard_vein": "no"}  # fmt: skip
+    want = {
+        "rf_limb_swelling": "yes",
+        "rf_limb_pain": "no",
+        "rf_limb_skin": "no",
+        "rf_hard_vein": "no",
+    }
     assert {q: _checked(page, q) for q in LIMBS} == want
     assert {q: _answers(link).get(q) for q in LIMBS} == want
     page.wait_for_selector("#q-rf_limb_site")  # the follow-up of "Yes" appeared
@@ -122,7 +128,7 @@ def test_same_day_red_flag_is_on_the_urgent_list_before_the_client_goes_on(
 ) -> None:
     """§1.2: "Yes" to swelling, and the client closes the page: the therapist's list shows
     them under Urgent, not as "not screened"."""
-    link, token = intake
+    _, token = intake
     page = phone.new_page()
     page.goto(f"{live_server.url}/i/{token}/step/rf_limbs/")
     page.click("#rf_limb_swelling-yes")
@@ -156,7 +162,10 @@ def test_a_retracted_emergency_red_flag_is_kept_for_the_therapist(
 
     (change,) = red_flag_changes(link)
     assert (change.question_id, change.first_answer, change.changed_to) == (
-        "rf_breathless", "yes", "no")  # fmt: skip
+        "rf_breathless",
+        "yes",
+        "no",
+    )
     assert change.shown is not None and change.shown.value == "emergency"
     assert change.changed_at is not None and change.answered_at < change.changed_at
     assert _answers(link)["rf_breathless"] == "no"
@@ -271,15 +280,20 @@ def test_axe_on_every_intake_page(
 
     clinic_a.units = "us"
     clinic_a.save()
-    link, token = create_link(make_client(clinic_a, "Axe"), by=None)
+    _, token = create_link(make_client(clinic_a, "Axe"), by=None)
     ctx = new_context(browser, locale="en-US", **(PHONE if size == "phone" else DESKTOP))
     page = ctx.new_page()
     base = live_server.url
     page.goto(f"{base}/i/{token}/")
     check_axe(axe, page)
     nav_click(page, "text=Start")
-    follow_ups = {"rf_limbs": "rf_limb_swelling", "clots": "clot_ever", "medicines":
-                  "anticoagulant", "surgery": "surgery_recent", "veins": "varicose"}  # fmt: skip
+    follow_ups = {
+        "rf_limbs": "rf_limb_swelling",
+        "clots": "clot_ever",
+        "medicines": "anticoagulant",
+        "surgery": "surgery_recent",
+        "veins": "varicose",
+    }
     for _ in range(30):
         if "/done/" in page.url:
             break
