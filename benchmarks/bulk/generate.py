@@ -17,12 +17,12 @@ as ``clotsafe bulk export`` writes them, with ``export.json`` and ``manifest.jso
 from __future__ import annotations
 
 import argparse
-import copy
 import gzip
 import random
 import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -46,25 +46,50 @@ PLANT = {"recent_dvt": 0.06, "anticoag_active": 0.05, "anticoag_stopped": 0.05,
 NOISE_PER_PATIENT = 30
 
 
-def templates() -> list[list[dict[str, Any]]]:
-    """The committed Synthea patients, each as its list of resources."""
+SUBJECT = b"__SUBJECT__"
+_UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+#: what a copy rewrites: the subject placeholder, every uuid (the template's ids), every date
+_PATTERN = re.compile(b'"(' + SUBJECT + b')"|(' + _UUID.pattern + rb")|(\d{4}-\d{2}-\d{2})")
+
+
+@dataclass(frozen=True)
+class Template:
+    """One Synthea patient, serialised once: the text every generated copy is rewritten from
+    (subject references as a placeholder), and one regex for its ids, dates and subject."""
+
+    text: bytes
+    patient_id: bytes
+    pattern: re.Pattern[bytes]
+
+
+def templates() -> list[Template]:
+    """The committed Synthea patients, each as a Template."""
     out = []
     for p in sorted(FIXTURES.glob("synthea-*.json")):
-        bundle = orjson.loads(p.read_bytes())
-        out.append([e["resource"] for e in bundle["entry"]])
+        resources = [e["resource"] for e in orjson.loads(p.read_bytes())["entry"]]
+        for r in resources:
+            for key in ("subject", "patient"):
+                if isinstance(r.get(key), dict) and "reference" in r[key]:
+                    r[key] = {"reference": SUBJECT.decode()}
+        ids = {r["id"] for r in resources}
+        assert all(_UUID.fullmatch(i.encode()) for i in ids), "template ids must be uuids"
+        pid = next(r["id"] for r in resources if r["resourceType"] == "Patient").encode()
+        out.append(Template(orjson.dumps(resources), pid, _PATTERN))
     return out
 
 
 class Patient:
     """One generated patient: a template's resources, renamed, shifted and planted on."""
 
-    def __init__(self, rng: random.Random, template: list[dict[str, Any]]) -> None:
+    def __init__(self, rng: random.Random, template: Template) -> None:
         self.rng = rng
         self.pid = self.new_id()
         self.shift = timedelta(days=rng.randint(-300, 20))
         self.urn = rng.random() < PLANT["urn_uuid"]
-        self.ids: dict[str, str] = {}
-        self.resources = [self._renamed(copy.deepcopy(r)) for r in template]
+        self.ids: dict[bytes, bytes] = {template.patient_id: self.pid.encode()}
+        self.resources: list[dict[str, Any]] = orjson.loads(
+            template.pattern.sub(self._sub, template.text)
+        )
         self.medications: list[dict[str, Any]] = []
 
     def new_id(self) -> str:
@@ -73,51 +98,25 @@ class Patient:
     def subject(self) -> dict[str, str]:
         return {"reference": f"urn:uuid:{self.pid}" if self.urn else f"Patient/{self.pid}"}
 
-    def _renamed(self, r: dict[str, Any]) -> dict[str, Any]:
-        old = r.get("id")
-        r["id"] = self.pid if r["resourceType"] == "Patient" else self.new_id()
-        if isinstance(old, str):
-            self.ids[old] = r["id"]
-        return r
+    def _sub(self, m: re.Match[bytes]) -> bytes:
+        if m.group(1):
+            return orjson.dumps(self.subject()["reference"])
+        if m.group(2):
+            old = m.group(2)
+            if old not in self.ids:
+                self.ids[old] = self.new_id().encode()
+            return self.ids[old]
+        return self._moved(m.group(3))
 
-    def finish(self) -> list[dict[str, Any]]:
-        """Rewrite references and dates, after every resource got its id."""
-        for r in self.resources:
-            self._walk(r)
-        return self.resources
-
-    def _walk(self, node: Any) -> Any:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k == "reference" and isinstance(v, str):
-                    node[k] = self._reference(v)
-                elif k in ("subject", "patient") and isinstance(v, dict) and "reference" in v:
-                    node[k] = self.subject()
-                else:
-                    node[k] = self._walk(v)
-            return node
-        if isinstance(node, list):
-            return [self._walk(x) for x in node]
-        if isinstance(node, str) and _DATE.match(node):
-            return self._moved(node)
-        return node
-
-    def _reference(self, ref: str) -> str:
-        target = ref.removeprefix("urn:uuid:").rsplit("/", 1)[-1]
-        new = self.ids.get(target)
-        if new is None:
-            return ref
-        if ref.startswith("urn:uuid:"):
-            return f"urn:uuid:{new}"
-        return f"{ref.rsplit('/', 1)[0]}/{new}"
-
-    def _moved(self, text: str) -> str:
-        y, m, d = (int(x) for x in text[:10].split("-"))
+    def _moved(self, text: bytes) -> bytes:
+        y, mo, d = (int(x) for x in text.split(b"-"))
         try:
-            day = date(y, m, d) + self.shift
+            return (date(y, mo, d) + self.shift).isoformat().encode()
         except ValueError:
             return text
-        return day.isoformat() + text[10:]
+
+    def finish(self) -> list[dict[str, Any]]:
+        return self.resources
 
 
 def _cc(system: str, code: str, display: str) -> dict[str, Any]:

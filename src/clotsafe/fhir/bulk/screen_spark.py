@@ -1,0 +1,186 @@
+"""``bulk screen --engine spark``: the same views on Spark, the same Python stage on the executors.
+
+1. Each file is read with ``spark.read.text`` (gzip by extension; blank lines kept, so that
+   line numbers are physical ones): a row per line with the file's ordinal and its line number
+   (``monotonically_increasing_id`` within the file's partitions, which Spark numbers in file
+   order, turned into a line number with each partition's line count).
+2. Each type's compiled view (``sof.compile_view(..., dialect="spark")``) and the same SQL of
+   ``screen_views`` give ``keep(type, id, patient)``; the kept lines are joined back.
+3. ``groupBy(patient).applyInPandas``: each patient's lines, in export order, go through
+   ``screen_patient.PatientScreener`` (the unchanged reader and engine) on an executor; the
+   driver collects the Outcomes in patient-id order and writes the same files as DuckDB.
+
+On a cluster the export (NDJSON or gzip) must be on storage every executor reads (HDFS, S3,
+a shared mount) and clotsafe installed on every executor (docs/bulk.md, ``spark-submit``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from clotsafe.fhir.bulk.screen_duckdb import InputReport
+from clotsafe.fhir.bulk.screen_patient import Outcome, PatientScreener
+from clotsafe.fhir.bulk.screen_views import (
+    MEDICINE_TYPES,
+    PREFIX_LENGTHS,
+    keep_sql,
+    medication_keep_sql,
+    medicine_refs_sql,
+    views,
+)
+from clotsafe.fhir.bulk.source import ExportFile, PatientGroup, Row
+from clotsafe.fhir.bulk.source_codes import code_rows
+from clotsafe.rules.settings import DEFAULT_SETTINGS, Settings
+
+OUTCOME_SCHEMA = "patient string, line binary, risk binary, info binary"
+_LOW_BITS = (1 << 33) - 1  # monotonically_increasing_id: partition index << 33 | row in it
+
+
+class SparkEngine:
+    """The export's files -> Outcomes in patient-id order, screened on Spark's executors."""
+
+    def __init__(self, files: list[ExportFile], at: date, *,
+                 settings: Settings = DEFAULT_SETTINGS, master: str | None = None,
+                 spark: Any = None) -> None:  # fmt: skip
+        from clotsafe.fhir.sof import spark_session
+
+        # the executors' Python must import clotsafe: this interpreter, unless told otherwise
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        self.spark = spark or spark_session(master or "local[2]", "clotsafe-bulk-screen")
+        self.spark.sparkContext.setLogLevel("ERROR")
+        self.files = files
+        self.at = at
+        self.settings = settings
+        self.report = InputReport()
+        self.types = sorted({f.type for f in files} & set(views()))
+
+    # --- 1: numbered lines -----------------------------------------------------------------------
+    def prepare(self) -> InputReport:
+        spark = self.spark
+        spark.createDataFrame(list(code_rows()), "kind string, system string, code string"
+                              ).createOrReplaceTempView("codes")  # fmt: skip
+        spark.sql(PREFIX_LENGTHS).createOrReplaceTempView("prefix_lengths")
+        for t in self.types:
+            frame = self._lines([f for f in self.files if f.type == t])
+            frame.createOrReplaceTempView(f"lines_{t}")
+            spark.sql(f"SELECT resource FROM lines_{t} WHERE trim(resource) <> ''"
+                      ).createOrReplaceTempView(f"src_{t}")  # fmt: skip
+        self._malformed()
+        self._keep()
+        return self.report
+
+    def _lines(self, files: list[ExportFile]) -> Any:
+        from pyspark.sql import functions as F
+
+        frames = [
+            self.spark.read.text(str(f.path))
+            .select(F.lit(f.ordinal).alias("file"), F.col("value").alias("resource"))
+            .withColumn("seq", F.monotonically_increasing_id())
+            for f in files
+        ]
+        frame = frames[0]
+        for other in frames[1:]:
+            frame = frame.unionByName(other)
+        frame = frame.cache()
+        return self._numbered(frame)
+
+    def _numbered(self, frame: Any) -> Any:
+        """Line numbers from 1 per file: the lines of the file's earlier partitions plus the
+        row's place in its own partition."""
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        part = F.shiftright(F.col("seq"), 33)
+        counts = frame.groupBy("file", part.alias("part")).count()
+        before = F.sum("count").over(Window.partitionBy("file").orderBy("part")) - F.col("count")
+        offsets = counts.select("file", "part", before.alias("before"))
+        numbered = frame.withColumn("part", part).join(F.broadcast(offsets), ["file", "part"])
+        line = F.col("before") + F.col("seq").bitwiseAND(F.lit(_LOW_BITS)) + 1
+        return numbered.select("file", line.cast("long").alias("line"), "resource")
+
+    def _malformed(self) -> None:
+        """Spark's JSON functions read a malformed line as NULL: report each non-blank line
+        that does not parse (checked only where ``resourceType`` does not come out)."""
+        names = {f.ordinal: f.name for f in self.files}
+        if not self.types:
+            return
+        parts = [f"SELECT file, line FROM lines_{t} WHERE trim(resource) <> '' "
+                 "AND get_json_object(resource, '$.resourceType') IS NULL "
+                 "AND try_parse_json(resource) IS NULL" for t in self.types]  # fmt: skip
+        rows = self.spark.sql(" UNION ALL ".join(parts) + " ORDER BY file, line").collect()
+        self.report.malformed += [{"file": names[r["file"]], "line": int(r["line"]),
+                                   "message": "not JSON: the line is skipped"}
+                                  for r in rows]  # fmt: skip
+
+    # --- 2: views and keep ------------------------------------------------------------------------
+    def _view_sql(self, t: str) -> str:
+        from clotsafe.fhir.sof import compile_view
+
+        return compile_view(views()[t], dialect="spark", source=f"src_{t}")
+
+    def _keep(self) -> None:
+        spark = self.spark
+        for t in self.types:
+            spark.sql(self._view_sql(t)).cache().createOrReplaceTempView(f"flat_{t}")
+        parts = [keep_sql(t, f"flat_{t}") for t in self.types if t != "Medication"]
+        meds = [t for t in self.types if t in MEDICINE_TYPES]
+        if "Medication" in self.types and meds:
+            refs = " UNION ".join(medicine_refs_sql(f"flat_{t}") for t in meds)
+            spark.sql(refs).createOrReplaceTempView("med_refs")
+            parts.append(medication_keep_sql("flat_Medication", "med_refs"))
+        keep0 = spark.sql(" UNION ALL ".join(parts)).cache()
+        keep0.createOrReplaceTempView("keep0")
+        spark.sql("SELECT DISTINCT id FROM keep0 WHERE type = 'Patient'"
+                  ).createOrReplaceTempView("patients")  # fmt: skip
+        keep = spark.sql("SELECT * FROM keep0 WHERE patient IN (SELECT id FROM patients)").cache()
+        keep.createOrReplaceTempView("keep")
+        r = self.report
+        r.patients = spark.sql("SELECT count(*) AS n FROM patients").collect()[0]["n"]
+        r.without_patient = keep0.count() - keep.count()
+        kept = spark.sql("SELECT type, count(*) AS n FROM keep GROUP BY type").collect()
+        r.kept = {row["type"]: row["n"] for row in kept}
+
+    # --- 3: the Python stage on the executors ---------------------------------------------------
+    def outcomes(self) -> Iterator[Outcome]:
+        if not self.types:
+            return
+        parts = [f"SELECT '{t}' AS type, file, line, resource FROM lines_{t} "
+                 "WHERE trim(resource) <> ''" for t in self.types]  # fmt: skip
+        joined = self.spark.sql(
+            "SELECT k.patient, l.file, l.line, l.resource FROM ("
+            + " UNION ALL ".join(parts)
+            + ") l JOIN keep k ON k.type = l.type "
+            "AND k.id = get_json_object(l.resource, '$.id')"
+        )
+        screen = _screen_pandas(self.at, [f.name for f in self.files], self.settings)
+        result = joined.groupBy("patient").applyInPandas(screen, OUTCOME_SCHEMA)
+        for row in result.orderBy("patient").toLocalIterator():
+            yield Outcome(f"Patient/{row['patient']}", bytes(row["line"]), bytes(row["risk"]),
+                          bytes(row["info"]))  # fmt: skip
+
+
+def _screen_pandas(at: date, names: list[str], settings: Settings) -> Any:
+    """The function each executor runs on one patient's rows (a pandas DataFrame)."""
+
+    def screen(pdf: Any) -> Any:
+        import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+
+        global _EXECUTOR
+        if _EXECUTOR is None or _EXECUTOR.at != at:
+            _EXECUTOR = PatientScreener(at, names, settings)
+        pdf = pdf.sort_values(["file", "line"])
+        rows = tuple(Row(int(f), int(n), r) for f, n, r in
+                     zip(pdf["file"], pdf["line"], pdf["resource"], strict=True))  # fmt: skip
+        o = _EXECUTOR.one(PatientGroup(str(pdf["patient"].iloc[0]), rows))
+        ref = o.patient.removeprefix("Patient/")
+        return pd.DataFrame({"patient": [ref], "line": [o.line], "risk": [o.risk],
+                             "info": [o.info]})  # fmt: skip
+
+    return screen
+
+
+_EXECUTOR: PatientScreener | None = None
