@@ -42,6 +42,8 @@ class ScreenOptions:
     memory_limit: str = "512MB"
     temp_directory: Path | None = None
     spark_master: str | None = None
+    #: DuckDB's threads (default: one per core)
+    threads: int | None = None
 
 
 @dataclass
@@ -114,7 +116,8 @@ def _duckdb(options: ScreenOptions, files: list[ExportFile], writer: OutputWrite
     from clotsafe.fhir.bulk.screen_duckdb import DuckDbEngine
 
     engine = DuckDbEngine(files, memory_limit=options.memory_limit,
-                          temp_directory=options.temp_directory)  # fmt: skip
+                          temp_directory=options.temp_directory,
+                          threads=options.threads)  # fmt: skip
     try:
         report = engine.prepare()
         for m in report.malformed:

@@ -1,0 +1,153 @@
+"""Bulk screening speed and memory, against a floor measured in the same run.
+
+    .venv/bin/python benchmarks/bulk/generate.py --patients 10000 --out /tmp/bulk-10k
+    .venv/bin/python benchmarks/bulk/bench.py --dir /tmp/bulk-10k [--spark] [--out result.json]
+
+Each measurement runs in its own process (so its peak memory is its own):
+
+* ``floor``: ``orjson.loads`` of every line of every file of the export, one core: what merely
+  parsing the export costs in Python;
+* ``sql-1``, ``sql-2``: DuckDB with 1 and 2 threads: the views, the code-list join and the
+  grouped fetch of the kept lines (everything before the Python stage); resources/s and the
+  ratio to the floor (goal ≥ 1.5);
+* ``e2e-1``: ``bulk screen`` end to end, DuckDB on 1 thread and the Python stage in-process
+  (one core); ``e2e-2``: DuckDB on 2 threads and ``--workers 2``; patients/s (goal ≥ 1,000 per
+  core) and peak memory (the process and its workers; goal ≤ 1 GiB);
+* ``spark`` (with ``--spark``): ``--engine spark`` on ``local[2]``, against ``e2e-2``.
+
+Figures are ratios to numbers measured in the same run, never absolute promises: the machine
+this runs on is shared. Results: benchmarks/bulk/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ON = date(2026, 11, 25)
+
+
+def _peak_mib() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)
+
+
+def floor(directory: Path) -> dict[str, Any]:
+    from clotsafe.fhir.bulk.source import export_files, open_lines
+
+    t = time.perf_counter()
+    n = 0
+    for f in export_files(directory):
+        with open_lines(f) as fh:
+            for line in fh:
+                if line.strip():
+                    orjson.loads(line)
+                    n += 1
+    return {"resources": n, "seconds": time.perf_counter() - t}
+
+
+def sql(directory: Path, threads: int) -> dict[str, Any]:
+    from clotsafe.fhir.bulk.screen_duckdb import DuckDbEngine
+    from clotsafe.fhir.bulk.source import export_files
+
+    t = time.perf_counter()
+    engine = DuckDbEngine(export_files(directory), threads=threads)
+    report = engine.prepare()
+    groups = rows = 0
+    for g in engine.groups():
+        groups += 1
+        rows += len(g.rows)
+    engine.close()
+    return {"seconds": time.perf_counter() - t, "patients": groups, "kept": rows,
+            "kept_by_type": report.kept}  # fmt: skip
+
+
+def e2e(directory: Path, engine: str, workers: int, threads: int | None) -> dict[str, Any]:
+    from clotsafe.fhir.bulk.screen import ScreenOptions, run_screen
+    from clotsafe.fhir.bulk.screen_progress import Progress
+
+    with tempfile.TemporaryDirectory() as out:
+        t = time.perf_counter()
+        options = ScreenOptions(directory, Path(out), ON, engine=engine, workers=workers,
+                                threads=threads)  # fmt: skip
+        result = run_screen(options, Progress())
+        seconds = time.perf_counter() - t
+    return {"seconds": seconds, "patients": result.summary["patients"],
+            "stages": result.seconds}  # fmt: skip
+
+
+def one(kind: str, directory: Path) -> dict[str, Any]:
+    if kind == "floor":
+        out = floor(directory)
+    elif kind.startswith("sql-"):
+        out = sql(directory, int(kind[4:]))
+    elif kind == "e2e-1":
+        out = e2e(directory, "duckdb", 1, 1)
+    elif kind == "e2e-2":
+        out = e2e(directory, "duckdb", 2, 2)
+    else:
+        out = e2e(directory, "spark", 1, None)
+    return {**out, "peak_mib": _peak_mib()}
+
+
+def run(kind: str, directory: Path) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, __file__, "--one", kind, "--dir", str(directory)],
+                          check=True, capture_output=True)  # fmt: skip
+    return dict(orjson.loads(proc.stdout.splitlines()[-1]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dir", type=Path, required=True)
+    ap.add_argument("--spark", action="store_true")
+    ap.add_argument("--one", default=None)
+    ap.add_argument("--out", type=Path, default=None)
+    a = ap.parse_args()
+    if a.one:
+        print(orjson.dumps(one(a.one, a.dir)).decode())
+        return
+    kinds = ["floor", "sql-1", "sql-2", "e2e-1", "e2e-2"] + (["spark"] if a.spark else [])
+    res = {}
+    for kind in kinds:
+        res[kind] = run(kind, a.dir)
+        print(kind, orjson.dumps(res[kind]).decode(), file=sys.stderr, flush=True)
+    fl = res["floor"]
+    n = fl["resources"]
+    summary = {
+        "resources": n,
+        "floor_resources_per_s": round(n / fl["seconds"]),
+        **{f"{k}_resources_per_s": round(n / res[k]["seconds"]) for k in ("sql-1", "sql-2")},
+        **{
+            f"{k}_ratio_to_floor": round(fl["seconds"] / res[k]["seconds"], 2)
+            for k in ("sql-1", "sql-2")
+        },
+        **{
+            f"{k}_patients_per_s": round(res[k]["patients"] / res[k]["seconds"], 1)
+            for k in kinds
+            if k.startswith(("e2e", "spark"))
+        },
+        **{f"{k}_peak_mib": res[k]["peak_mib"] for k in kinds},
+    }
+    if a.spark:
+        summary["spark_seconds_over_duckdb"] = round(
+            res["spark"]["seconds"] / res["e2e-2"]["seconds"], 2
+        )
+    out = {"summary": summary, "runs": res}
+    text = orjson.dumps(out, option=orjson.OPT_INDENT_2).decode()
+    if a.out:
+        a.out.write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
