@@ -47,6 +47,7 @@ import inspect
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from importlib import resources
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -135,6 +136,12 @@ _SITE.update({"lung": (0, 0, 0), "other": (0, 0, 0)})
 _SITE[None] = _SITE["unsure"] = _SITE["legs"]
 
 _YES = frozenset({"yes", "unsure"})
+_N_ANSWERS = len(BY_ID)
+#: the red-flag answers, read in one call (each is a tri answer or None)
+_RED_FLAGS = itemgetter(*PE_SIGNS, "rf_heart_racing", "rf_stroke_signs", *LIMB_SIGNS)
+_BLEED_ANSWERS = ("anticoagulant", "anticoagulant_names", "antiplatelet", "antiplatelet_names",
+                  "rf_unusual_bleeding")  # fmt: skip
+_ALWAYS_GET = itemgetter(*ALWAYS_REQUIRED)
 _Q_ORDER = {qid: i for i, qid in enumerate(BY_ID)}
 _ALWAYS = tuple(ALWAYS_REQUIRED)
 _PREGNANCY = tuple(PREGNANCY_REQUIRED)
@@ -148,6 +155,21 @@ _URGENT = Level.URGENT_REFERRAL.rank
 #: level rank -> referral urgency (POLICY §1)
 _URGENCY = ("none", "none", "before_massage", "same_day", "emergency")
 _CLEARANCE_DAYS = timedelta(days=CLEARANCE_DEFAULT_DAYS)
+
+_dumps = orjson.dumps
+#: Decision.to_json's fixed pieces
+_J_LEVEL = tuple(
+    b'{"policy_version":' + orjson.dumps(POLICY_VERSION) + b',"level":"' + lv.encode() + b'"'
+    for lv in _LEVELS
+)
+_J_COMPLETE = b',"complete":true,"pending_questions":[]'
+_J_INCOMPLETE = b',"complete":false,"pending_questions":'
+_J_URGENCY = {
+    u: b',"referral":{"urgency":"' + u.encode() + b'"},"scores":{"caprini":'
+    for u in ("none", "suggested", "before_massage", "same_day", "emergency")
+}
+_J_ASSUMPTIONS = b',"assumptions":'
+_RANK = itemgetter(0)
 
 #: plan notes of the rules (rules/builtin.py writes them the same)
 _N_DVT = "Do not massage. Do not do Homans' test or any provocation test."
@@ -224,18 +246,22 @@ class _Rule:
     """One rule under one clinic's settings: what its reason and its plan always hold."""
 
     __slots__ = (
+        "default_json",
         "default_level",
         "extra",
         "extra_avoid",
         "extra_caps",
         "extra_minutes",
+        "head",
         "id",
         "level",
         "note",
+        "note_json",
         "policy_choice",
         "rank",
         "sources",
         "summary",
+        "tail",
     )
 
     def __init__(self, info: RuleInfo, settings: Settings) -> None:
@@ -256,6 +282,21 @@ class _Rule:
         self.extra_avoid = _mask(raised.avoid) if raised is not None else 0
         self.extra_minutes = raised.session_minutes_max if raised is not None else None
         self.extra = bool(self.extra_caps or self.extra_avoid or self.extra_minutes is not None)
+        # Reason.to_json as bytes: head (by the reason's level) + answers + assumptions +
+        # policy_note, [cleared_by], default_level, [clearance] + "}"
+        head = {"rule": self.id, "level": "", "summary": self.summary,
+                "sources": list(self.sources), "policy_choice": self.policy_choice,
+                "rule_level": self.level}  # fmt: skip
+        self.head = {
+            lv: orjson.dumps({**head, "level": lv})[:-1] + b',"answers":'
+            for lv in (self.level, "adapt")
+        }
+        self.note_json = b',"policy_note":' + orjson.dumps(self.note) if self.note else b""
+        self.default_json = (
+            b',"default_level":' + orjson.dumps(self.default_level) if self.default_level else b""
+        )
+        #: the rest of a reason without assumptions, cleared_by or clearance, and a comma
+        self.tail = _J_ASSUMPTIONS + b"[]" + self.note_json + self.default_json + b"},"
 
 
 #: an evaluation's running plan: masks of the regions capped at 0..5, then the joint masks,
@@ -278,8 +319,11 @@ class _Plan:
             self.minutes = minutes
 
 
-#: one firing: (the rule, answers read, assumptions, dated events as (path, date or None))
-_Fired = tuple[_Rule, dict[str, Any], list[str], tuple[tuple[str, date | None], ...]]
+#: one firing: (the rule, answers read (or their JSON), assumptions, dated events as
+#: (path, date or None))
+_Fired = tuple[_Rule, Any, list[str], tuple[tuple[str, date | None], ...]]
+#: one reason: (its level rank, the rule, answers, assumptions, cleared_by, clearance)
+_Ranked = tuple[int, _Rule, Any, list[str], dict[str, Any] | None, dict[str, Any] | None]
 
 #: at most this many distinct plans / score summaries are memoised (then they start again)
 CACHE_SIZE = 4096
@@ -298,6 +342,9 @@ class FastEvaluator:
 
     __slots__ = (
         "_caprini",
+        "_extras",
+        "_iso",
+        "_j_settings",
         "_plans",
         "_restrictions",
         "_rules",
@@ -316,34 +363,41 @@ class FastEvaluator:
         self.w = settings.windows
         self._rules = {rid: _Rule(info, settings) for rid, info in _INFO.items()}
         self._restrictions = self._rules[RESTRICTIONS]
-        self._plans: dict[tuple[Any, ...], tuple[dict[str, Any], orjson.Fragment]] = {}
-        self._caprini: dict[int, tuple[ScoreResult, dict[str, Any], orjson.Fragment]] = {}
+        self._extras = any(r.extra for r in self._rules.values())
+        self._j_settings = b'","settings":' + orjson.dumps(settings.name)
+        self._plans: dict[tuple[Any, ...], tuple[dict[str, Any], bytes]] = {}
+        self._caprini: dict[int, tuple[ScoreResult, dict[str, Any], bytes, bytes]] = {}
+        self._iso: dict[date, bytes] = {}
         self.fast = 0
         self.fallback = 0
 
     def decide(self, intake: Intake, at: date | None = None) -> dict[str, Any] | None:
         """The decision JSON (a dict) of ``intake`` screened on ``at`` (default: its
         ``screened_on``), or None: screen it with ``evaluate``."""
-        if not self.enabled:
+        out: dict[str, Any] | None = self._decide(intake, at, False) if self.enabled else None
+        if out is None:
             self.fallback += 1
-            return None
-        self.fast += 1
-        return self._decide(intake, at, False)
+        else:
+            self.fast += 1
+        return out
 
     def decide_json(self, intake: Intake, at: date | None = None) -> bytes | None:
-        """``orjson.dumps`` of :meth:`decide`, built with the plan and score pre-serialised."""
-        if not self.enabled:
+        """``orjson.dumps`` of :meth:`decide`, written from pre-serialised pieces, or None."""
+        out: bytes | None = self._decide(intake, at, True) if self.enabled else None
+        if out is None:
             self.fallback += 1
-            return None
-        self.fast += 1
-        return orjson.dumps(self._decide(intake, at, True))
+        else:
+            self.fast += 1
+        return out
 
     # --- the rules ------------------------------------------------------------------------
 
-    def _decide(self, intake: Intake, at: date | None, as_json: bool) -> dict[str, Any]:
+    def _decide(self, intake: Intake, at: date | None, as_json: bool) -> Any:
+        """The decision as a dict (``as_json`` False) or as JSON bytes."""
         on = at or intake.screened_on
         d = intake.answers.as_mapping()
-        g = d.get
+        if len(d) != _N_ANSWERS:
+            return None  # not the validated model's full dict: the reference reads it
         w = self.w
         R = self._rules
         p = _Plan()
@@ -351,49 +405,21 @@ class FastEvaluator:
         fired: list[_Fired] = []
         no: tuple[tuple[str, date | None], ...] = ()
 
-        # 3.1 red flags
-        pe = [q for q in PE_SIGNS if g(q) in _YES]
-        if pe:
-            fired.append((R["RF-PE"], {q: g(q) for q in pe}, [], no))
-        limb = [q for q in LIMB_SIGNS if g(q) in _YES]
-        hr = g("rf_heart_racing") in _YES
-        if hr and limb:
-            a = {"rf_heart_racing": g("rf_heart_racing")}
-            a.update({q: g(q) for q in limb})
-            if g("rf_limb_site") is not None:
-                a["rf_limb_site"] = g("rf_limb_site")
-            fired.append((R["RF-PE-HR"], a, [], no))
-        if g("rf_stroke_signs") in _YES:
-            fired.append((R["RF-STROKE"], {"rf_stroke_signs": g("rf_stroke_signs")}, [], no))
-        if hr and not limb:
-            fired.append((R["RF-HR"], {"rf_heart_racing": g("rf_heart_racing")}, [], no))
-        if limb:
-            a = {q: g(q) for q in limb}
-            if g("rf_limb_site") is not None:
-                a["rf_limb_site"] = g("rf_limb_site")
-            fired.append((R["RF-DVT"], a, [], no))
-            p.notes.append(_N_DVT)
-        anticoag = g("anticoagulant") in _YES or bool(g("anticoagulant_names"))
-        antiplatelet = g("antiplatelet") in _YES or bool(g("antiplatelet_names"))
-        if (anticoag or antiplatelet) and g("rf_unusual_bleeding") in _YES:
-            a = _used(
-                d,
-                (
-                    "anticoagulant",
-                    "anticoagulant_names",
-                    "antiplatelet",
-                    "antiplatelet_names",
-                    "rf_unusual_bleeding",
-                ),
-            )
+        # 3.1 red flags (one test for the common case: none is yes or unsure)
+        if not _YES.isdisjoint(_RED_FLAGS(d)):
+            self._red_flags(d, fired, p)
+        anticoag = d["anticoagulant"] in _YES or bool(d["anticoagulant_names"])
+        antiplatelet = d["antiplatelet"] in _YES or bool(d["antiplatelet_names"])
+        if (anticoag or antiplatelet) and d["rf_unusual_bleeding"] in _YES:
+            a = _used(d, _BLEED_ANSWERS)
             fired.append((R["RF-BLEED"], a, [], no))
 
         # 3.2 known clots
-        clots = g("clots")
+        clots = d["clots"]
         if clots:
-            self._clots(clots, on, g, fired, p)
-        if g("ivc_filter") in _YES:
-            placed = g("ivc_filter_placed_on")
+            self._clots(clots, on, d, fired, p)
+        if d["ivc_filter"] in _YES:
+            placed = d["ivc_filter_placed_on"]
             a = _used(d, ("ivc_filter", "ivc_filter_placed_on"))
             event = (("answers.ivc_filter_placed_on", placed),)
             if placed is None or (on - placed).days <= w.ivc_filter_recent_days:
@@ -406,15 +432,15 @@ class FastEvaluator:
             else:
                 fired.append((R["IVC-FILTER"], a, [], event))
                 caps[_IVC_LEGS] |= _LEGS
-        if g("thrombophilia") in _YES:
+        if d["thrombophilia"] in _YES:
             a = _used(d, ("thrombophilia", "thrombophilia_markers"))
             fired.append((R["THROMBOPHILIA"], a, [], no))
             caps[_THROMB_LEGS] |= _LEGS
-        if g("pts") in _YES:
-            self._pts(clots or (), g, fired, p)
+        if d["pts"] in _YES:
+            self._pts(clots or (), d, fired, p)
 
         # 3.3 medicines and blood counts
-        named = g("antiplatelet_names")
+        named = d["antiplatelet_names"]
         anticoag_fires = anticoag or (named is not None and len(set(named)) >= 2)
         if anticoag_fires:
             a = _used(d, ("anticoagulant", "anticoagulant_names", "antiplatelet_names"))
@@ -425,26 +451,26 @@ class FastEvaluator:
             a = _used(d, ("antiplatelet", "antiplatelet_names"))
             fired.append((R["MED-ANTIPLATELET"], a, [], no))
             caps[_ANTIPLATELET_ALL] |= _EVERYWHERE
-        count = g("platelet_count")
-        if g("platelets_low") in _YES if count is None else float(count) < w.platelets_low_below:
+        count = d["platelet_count"]
+        if d["platelets_low"] in _YES if count is None else float(count) < w.platelets_low_below:
             a = _used(d, ("platelets_low", "platelet_count"))
             fired.append((R["PLATELETS-LOW"], a, [], no))
             caps[_PLATELETS_ALL] |= _EVERYWHERE
 
         # 3.4 recent events and risk factors
-        if g("surgery_recent") in _YES:
+        if d["surgery_recent"] in _YES:
             self._surgery(d, on, fired, p)
-        if g("leg_injury") in _YES:
+        if d["leg_injury"] in _YES:
             self._leg_injury(d, on, fired, p)
-        if g("bed_rest") in _YES or g("bed_rest_medical") in _YES:
+        if d["bed_rest"] in _YES or d["bed_rest_medical"] in _YES:
             fired.append((R["BEDREST"], _used(d, ("bed_rest", "bed_rest_medical")), [], no))
             caps[_BEDREST_LEGS] |= _LEGS
-        if g("long_travel") in _YES:
-            fired.append((R["TRAVEL"], {"long_travel": g("long_travel")}, [], no))
+        if d["long_travel"] in _YES:
+            fired.append((R["TRAVEL"], {"long_travel": d["long_travel"]}, [], no))
             caps[_TRAVEL_LEGS] |= _LEGS
             p.notes.append(_N_TRAVEL)
-        if g("pregnant") in _YES:
-            weeks = g("pregnancy_weeks")
+        if d["pregnant"] in _YES:
+            weeks = d["pregnancy_weeks"]
             notes = []
             if weeks is None:
                 semi = w.pregnancy_semi_reclining_week
@@ -455,16 +481,16 @@ class FastEvaluator:
                 p.position = max(p.position, _SIDE_LYING)
             fired.append((R["PREGNANCY"], _used(d, ("pregnant", "pregnancy_weeks")), notes, no))
             caps[_PREGNANCY_LEGS] |= _LEGS
-        if g("gave_birth") in _YES:
+        if d["gave_birth"] in _YES:
             self._postpartum(d, on, fired, p)
-        if g("cancer_active") in _YES:
-            fired.append((R["CANCER"], {"cancer_active": g("cancer_active")}, [], no))
+        if d["cancer_active"] in _YES:
+            fired.append((R["CANCER"], {"cancer_active": d["cancer_active"]}, [], no))
             caps[_CANCER_LEGS] |= _LEGS
             p.notes.append(_N_CANCER)
-        if g("varicose") in _YES:
+        if d["varicose"] in _YES:
             self._varicose(d, fired, p)
-        if g("lymphedema") in _YES:
-            site = g("lymphedema_site")
+        if d["lymphedema"] in _YES:
+            site = d["lymphedema_site"]
             notes = []
             if site:
                 m = _names_mask(_NAME, site)
@@ -477,17 +503,45 @@ class FastEvaluator:
         score = caprini_from_intake(intake.answers, on)
         lower = score.lower
         if lower >= w.caprini_highest_min:
-            fired.append((R["CAPRINI-HIGHEST"], self._caprini_answers(score), [], no))
+            fired.append((R["CAPRINI-HIGHEST"], self._caprini_answers(score, as_json), [], no))
             caps[_CH5_LEGS] |= _LEGS
             p.notes.append(_N_CAPRINI)
             p.suggested = True
         elif lower >= w.caprini_high_min:
-            fired.append((R["CAPRINI-HIGH"], self._caprini_answers(score), [], no))
+            fired.append((R["CAPRINI-HIGH"], self._caprini_answers(score, as_json), [], no))
             caps[_CH3_LEGS] |= _LEGS
 
         return self._assemble(intake, on, d, fired, p, score, as_json)
 
-    def _clots(self, clots: list[Any], on: date, g: Any, fired: list[_Fired], p: _Plan) -> None:
+    def _red_flags(self, d: Mapping[str, Any], fired: list[_Fired], p: _Plan) -> None:
+        """RF-PE, RF-PE-HR, RF-STROKE, RF-HR, RF-DVT."""
+        R = self._rules
+        pe = [q for q in PE_SIGNS if d[q] in _YES]
+        if pe:
+            fired.append((R["RF-PE"], {q: d[q] for q in pe}, [], ()))
+        limb = [q for q in LIMB_SIGNS if d[q] in _YES]
+        hr = d["rf_heart_racing"] in _YES
+        site = d["rf_limb_site"]
+        if hr and limb:
+            a = {"rf_heart_racing": d["rf_heart_racing"]}
+            a.update({q: d[q] for q in limb})
+            if site is not None:
+                a["rf_limb_site"] = site
+            fired.append((R["RF-PE-HR"], a, [], ()))
+        if d["rf_stroke_signs"] in _YES:
+            fired.append((R["RF-STROKE"], {"rf_stroke_signs": d["rf_stroke_signs"]}, [], ()))
+        if hr and not limb:
+            fired.append((R["RF-HR"], {"rf_heart_racing": d["rf_heart_racing"]}, [], ()))
+        if limb:
+            a = {q: d[q] for q in limb}
+            if site is not None:
+                a["rf_limb_site"] = site
+            fired.append((R["RF-DVT"], a, [], ()))
+            p.notes.append(_N_DVT)
+
+    def _clots(
+        self, clots: list[Any], on: date, d: Mapping[str, Any], fired: list[_Fired], p: _Plan
+    ) -> None:
         """CLOT-ACTIVE and CLOT-HISTORY: each record normalised as registry._normalise."""
         w = self.w
         caps = p.caps
@@ -551,7 +605,7 @@ class FastEvaluator:
                 if regions:
                     caps[_CH_LIMB] |= limbs | regions
                     p.gentle |= limbs
-        clot_ever = g("clot_ever")
+        clot_ever = d["clot_ever"]
         for rid, group, events, fires in (
             ("CLOT-ACTIVE", active, a_events, a_all),
             ("CLOT-HISTORY", history, h_events, h_all),
@@ -570,9 +624,11 @@ class FastEvaluator:
         if h_all:
             caps[_CH_ALL] |= _EVERYWHERE
 
-    def _pts(self, clots: Iterable[Any], g: Any, fired: list[_Fired], p: _Plan) -> None:
+    def _pts(
+        self, clots: Iterable[Any], d: Mapping[str, Any], fired: list[_Fired], p: _Plan
+    ) -> None:
         """PTS: the limbs of every recorded limb clot (both legs when none)."""
-        answers: dict[str, Any] = {"pts": g("pts")}
+        answers: dict[str, Any] = {"pts": d["pts"]}
         limbs = 0
         for i, c in enumerate(clots):
             site = c.site
@@ -591,12 +647,12 @@ class FastEvaluator:
     def _surgery(self, d: Mapping[str, Any], on: date, fired: list[_Fired], p: _Plan) -> None:
         """SURG-EARLY, SURG-MINOR, SURG-LATE."""
         w = self.w
-        kind = d.get("surgery_kind")
+        kind = d["surgery_kind"]
         notes = []
         if kind is None or kind == "unsure":
             notes.append(f"surgery_kind {kind or 'missing'}: counted as major")
             kind = "major"
-        when = d.get("surgery_on")
+        when = d["surgery_on"]
         days = None if when is None else (on - when).days
         if days is None:
             notes.append(f"surgery_on missing: counted as within {w.surgery_early_days} days")
@@ -611,7 +667,7 @@ class FastEvaluator:
             return
         legs, site_cap = _SURG[rid]
         p.caps[legs] |= _LEGS
-        site = d.get("surgery_site")
+        site = d["surgery_site"]
         if site:
             m = _names_mask(_NAME, site)
             p.caps[0] |= m
@@ -625,18 +681,18 @@ class FastEvaluator:
         """LEG-INJURY-EARLY and LEG-INJURY-LATE."""
         w = self.w
         notes = []
-        ongoing_answer = d.get("leg_injury_ongoing")
+        ongoing_answer = d["leg_injury_ongoing"]
         ongoing = ongoing_answer is None or ongoing_answer in _YES
         if ongoing_answer is None:
             notes.append("leg_injury_ongoing missing: counted as ongoing")
-        when = d.get("leg_injury_on")
+        when = d["leg_injury_on"]
         days = None if when is None else (on - when).days
         if days is None:
             notes.append(f"leg_injury_on missing: counted as within {w.leg_injury_early_days} days")
         early = ongoing or days is None or days <= w.leg_injury_early_days
         if not early and days is not None and days > w.leg_injury_late_days:
             return
-        site = d.get("leg_injury_site")
+        site = d["leg_injury_site"]
         hurt = _names_mask(_LEGS_OF, site) if site else 0
         if not hurt:
             notes.append(
@@ -657,14 +713,14 @@ class FastEvaluator:
     def _postpartum(self, d: Mapping[str, Any], on: date, fired: list[_Fired], p: _Plan) -> None:
         """POSTPARTUM-EARLY and POSTPARTUM-LATE."""
         w = self.w
-        born = d.get("birth_on")
+        born = d["birth_on"]
         days = None if born is None else (on - born).days
         if days is None or days <= w.postpartum_early_days:
             notes = []
             if days is None:
                 notes.append(f"birth_on missing: counted as within {w.postpartum_early_days} days")
             p.caps[_PPE_LEGS] |= _LEGS
-            cesarean = d.get("cesarean")
+            cesarean = d["cesarean"]
             if cesarean is None or cesarean in _YES:
                 if cesarean is None:
                     notes.append("cesarean missing: counted as yes")
@@ -679,8 +735,8 @@ class FastEvaluator:
 
     def _varicose(self, d: Mapping[str, Any], fired: list[_Fired], p: _Plan) -> None:
         """VARICOSE-MARKED and VARICOSE-MILD."""
-        severity = d.get("varicose_severity")
-        site = d.get("varicose_site")
+        severity = d["varicose_severity"]
+        site = d["varicose_site"]
         notes = []
         if severity == "marked":
             rid = "VARICOSE-MARKED"
@@ -704,11 +760,15 @@ class FastEvaluator:
         answers = _used(d, ("varicose", "varicose_severity", "varicose_site"))
         fired.append((self._rules[rid], answers, notes, ()))
 
-    def _caprini_answers(self, score: ScoreResult) -> dict[str, Any]:
-        return dict(self._score(score)[1])
+    def _caprini_answers(self, score: ScoreResult, as_json: bool) -> Any:
+        """The CAPRINI-* answers: a fresh dict, or their JSON (the same for every intake with
+        this score result)."""
+        entry = self._score(score)
+        return entry[3] if as_json else dict(entry[1])
 
-    def _score(self, score: ScoreResult) -> tuple[ScoreResult, dict[str, Any], orjson.Fragment]:
-        """(score, its CAPRINI-* answers, its summary JSON), once per memoised result."""
+    def _score(self, score: ScoreResult) -> tuple[ScoreResult, dict[str, Any], bytes, bytes]:
+        """(score, its CAPRINI-* answers, its summary JSON, the answers' JSON), once per
+        memoised result."""
         hit = self._caprini.get(id(score))
         if hit is not None and hit[0] is score:
             return hit
@@ -717,7 +777,7 @@ class FastEvaluator:
             "caprini_upper": _whole(score.upper),
         }
         answers.update({i.id: "present" for i in score.items if i.present})
-        entry = (score, answers, orjson.Fragment(orjson.dumps(score.summary())))
+        entry = (score, answers, orjson.dumps(score.summary()), orjson.dumps(answers))
         if len(self._caprini) >= CACHE_SIZE:
             self._caprini.clear()
         self._caprini[id(score)] = entry
@@ -734,53 +794,122 @@ class FastEvaluator:
         p: _Plan,
         score: ScoreResult,
         as_json: bool,
-    ) -> dict[str, Any]:
-        caps = p.caps
-        for rule, _, _, _ in fired:
-            if rule.extra:
-                for cap, m in rule.extra_caps:
-                    caps[cap] |= m
-                caps[0] |= rule.extra_avoid
-                p.at_most(rule.extra_minutes)
-        valid: list[tuple[Clearance, date]] = []
+    ) -> Any:
+        """Clinic extras, clearances (POLICY §5, §8.4–§8.7), reasons in order, the decision."""
+        if self._extras:
+            _apply_extras(fired, p)
+        ranked: list[_Ranked]
         expired: list[dict[str, Any]] = []
         unapplied: list[dict[str, Any]] = []
         if intake.clearances:
-            valid, expired = self._validity(intake.clearances, on)
-        ranked: list[tuple[int, dict[str, Any]]] = []
-        for rule, answers, notes, events in fired:
-            cleared_by = None
-            if valid and rule.rank >= _CLEARANCE:
-                cleared_by = _cover(rule, events, valid, unapplied)
-            ranked.append(
-                (_ADAPT if cleared_by else rule.rank, _reason(rule, answers, notes, cleared_by))
-            )
-        for c, until in valid:
-            if c.pressure_max or c.avoid or c.notes:
-                ranked.append((self._restrictions.rank, self._restriction(c, until, p)))
-        ranked.sort(key=_first, reverse=True)  # stable: POLICY order within a level
+            ranked, expired = self._clear(intake.clearances, on, fired, p, unapplied)
+        else:
+            ranked = [(rule.rank, rule, a, n, None, None) for rule, a, n, _ in fired]
+        if len(ranked) > 1:
+            ranked.sort(key=_RANK, reverse=True)  # stable: POLICY order within a level
         rank = ranked[0][0] if ranked else 0
         urgency = _URGENCY[rank]
         if urgency == "none" and p.suggested:
             urgency = "suggested"
+        pending = _pending(d)
+        plan = self._plan(p, rank >= _URGENT, bool(ranked), as_json)
+        if as_json:
+            return self._json(on, rank, pending, ranked, plan, urgency, score, expired, unapplied)
         out: dict[str, Any] = {
             "policy_version": POLICY_VERSION,
             "level": _LEVELS[rank],
-            "complete": True,
-            "pending_questions": _pending(d),
-            "reasons": [r for _, r in ranked],
-            "plan": self._plan(p, rank >= _URGENT, bool(ranked), as_json),
+            "complete": not pending,
+            "pending_questions": pending,
+            "reasons": [_reason(*r[1:]) for r in ranked],
+            "plan": plan,
             "referral": {"urgency": urgency},
-            "scores": {"caprini": self._score(score)[2] if as_json else score.summary()},
+            "scores": {"caprini": score.summary()},
             "screened_on": on.isoformat(),
             "settings": self.settings.name,
         }
-        out["complete"] = not out["pending_questions"]
         if expired:
             out["expired_clearances"] = expired
         if unapplied:
             out["unapplied_clearances"] = unapplied
         return out
+
+    def _json(
+        self,
+        on: date,
+        rank: int,
+        pending: list[str],
+        ranked: list[_Ranked],
+        plan: bytes,
+        urgency: str,
+        score: ScoreResult,
+        expired: list[dict[str, Any]],
+        unapplied: list[dict[str, Any]],
+    ) -> bytes:
+        """Decision.to_json as bytes, from the pre-serialised pieces (one join)."""
+        out = [
+            _J_LEVEL[rank],
+            _J_COMPLETE if not pending else _J_INCOMPLETE + _dumps(pending),
+            b',"reasons":[',
+        ]
+        add = out.append
+        for _, rule, answers, notes, cleared_by, clearance in ranked:
+            add(rule.head["adapt" if cleared_by else rule.level])
+            add(answers if type(answers) is bytes else _dumps(answers))
+            if notes or cleared_by is not None or clearance is not None:
+                add(_J_ASSUMPTIONS + (_dumps(notes) if notes else b"[]") + rule.note_json)
+                if cleared_by is not None:
+                    add(b',"cleared_by":' + _dumps(cleared_by))
+                add(rule.default_json)
+                if clearance is not None:
+                    add(b',"clearance":' + _dumps(clearance))
+                add(b"},")
+            else:
+                add(rule.tail)
+        if ranked:
+            out[-1] = out[-1][:-1]  # no comma after the last reason
+        out += (
+            b'],"plan":',
+            plan,
+            _J_URGENCY[urgency],
+            self._score(score)[2],
+            b'},"screened_on":"',
+            self._iso.get(on) or self._iso_of(on),
+            self._j_settings,
+        )
+        if expired:
+            add(b',"expired_clearances":' + _dumps(expired))
+        if unapplied:
+            add(b',"unapplied_clearances":' + _dumps(unapplied))
+        add(b"}")
+        return b"".join(out)
+
+    def _iso_of(self, on: date) -> bytes:
+        if len(self._iso) >= CACHE_SIZE:
+            self._iso.clear()
+        iso = self._iso[on] = on.isoformat().encode()
+        return iso
+
+    def _clear(
+        self,
+        clearances: tuple[Clearance, ...],
+        on: date,
+        fired: list[_Fired],
+        p: _Plan,
+        unapplied: list[dict[str, Any]],
+    ) -> tuple[list[_Ranked], list[dict[str, Any]]]:
+        """The reasons with their clearances (engine._reason, _cover, _restrictions_reason)."""
+        valid, expired = self._validity(clearances, on)
+        ranked: list[_Ranked] = []
+        for rule, answers, notes, events in fired:
+            cleared_by = None
+            if valid and rule.rank >= _CLEARANCE:
+                cleared_by = _cover(rule, events, valid, unapplied)
+            rank = _ADAPT if cleared_by else rule.rank
+            ranked.append((rank, rule, answers, notes, cleared_by, None))
+        for c, until in valid:
+            if c.pressure_max or c.avoid or c.notes:
+                ranked.append(self._restriction(c, until, p))
+        return ranked, expired
 
     def _validity(
         self, clearances: tuple[Clearance, ...], on: date
@@ -798,7 +927,7 @@ class FastEvaluator:
                 expired.append(_clearance_json(c, until))
         return valid, expired
 
-    def _restriction(self, c: Clearance, until: date, p: _Plan) -> dict[str, Any]:
+    def _restriction(self, c: Clearance, until: date, p: _Plan) -> _Ranked:
         """POLICY §8.6: the reason CLEARANCE-RESTRICTIONS, and the clinician's plan."""
         for region, cap in c.pressure_max.items():
             p.caps[cap] |= _BIT[region]
@@ -813,9 +942,8 @@ class FastEvaluator:
             "avoid": sorted(c.avoid),
             "notes": c.notes,
         }
-        r = _reason(rule, {"restrictions": restrictions}, [], None)
-        r["clearance"] = _clearance_json(c, until)
-        return r
+        answers = {"restrictions": restrictions}
+        return (rule.rank, rule, answers, [], None, _clearance_json(c, until))
 
     def _plan(self, p: _Plan, no_massage: bool, rescreen: bool, as_json: bool) -> Any:
         """plan.combine (or no_massage_plan) as JSON, memoised per distinct plan."""
@@ -849,15 +977,11 @@ class FastEvaluator:
         }
 
 
-def _first(item: tuple[int, Any]) -> int:
-    return item[0]
-
-
 def _used(d: Mapping[str, Any], qids: tuple[str, ...]) -> dict[str, Any]:
     """Ctx.used: the answers given, dates as ISO text."""
     out = {}
     for q in qids:
-        v = d.get(q)
+        v = d[q]
         if v is not None:
             out[q] = v.isoformat() if isinstance(v, date) else v
     return out
@@ -879,8 +1003,9 @@ def _reason(
     answers: dict[str, Any],
     notes: list[str],
     cleared_by: dict[str, Any] | None,
+    clearance: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """Reason.to_json of one firing."""
+    """Reason.to_json of one firing (or of a clearance's restrictions)."""
     r: dict[str, Any] = {
         "rule": rule.id,
         "level": "adapt" if cleared_by else rule.level,
@@ -897,7 +1022,20 @@ def _reason(
         r["cleared_by"] = cleared_by
     if rule.default_level is not None:
         r["default_level"] = rule.default_level
+    if clearance is not None:
+        r["clearance"] = clearance
     return r
+
+
+def _apply_extras(fired: list[_Fired], p: _Plan) -> None:
+    """engine._with_settings: a clinic's extra caps, avoided regions and session limit."""
+    caps = p.caps
+    for rule, _, _, _ in fired:
+        if rule.extra:
+            for cap, m in rule.extra_caps:
+                caps[cap] |= m
+            caps[0] |= rule.extra_avoid
+            p.at_most(rule.extra_minutes)
 
 
 def _cover(
@@ -953,28 +1091,25 @@ def _clearance_json(c: Clearance, until: date) -> dict[str, Any]:
 
 def _pending(d: Mapping[str, Any]) -> list[str]:
     """engine.pending_questions, as a list."""
-    g = d.get
-    missing = [q for q in _ALWAYS if g(q) is None]
-    if g("rf_unusual_bleeding") is None and (
-        g("anticoagulant") in _YES
-        or g("antiplatelet") in _YES
-        or g("anticoagulant_names")
-        or g("antiplatelet_names")
+    missing = [q for q in _ALWAYS if d[q] is None] if None in _ALWAYS_GET(d) else []
+    if d["rf_unusual_bleeding"] is None and (
+        d["anticoagulant"] in _YES
+        or d["antiplatelet"] in _YES
+        or d["anticoagulant_names"]
+        or d["antiplatelet_names"]
     ):
         missing.append("rf_unusual_bleeding")
-    if g("clot_ever") in _YES and not g("clots"):
+    if d["clot_ever"] in _YES and not d["clots"]:
         missing.append("clots")
-    age = g("age")
-    if not (g("sex") == "male" or (age is not None and (age < 12 or age > 55))):
-        missing.extend(q for q in _PREGNANCY if g(q) is None)
+    age = d["age"]
+    if not (d["sex"] == "male" or (age is not None and (age < 12 or age > 55))):
+        missing.extend(q for q in _PREGNANCY if d[q] is None)
     if len(missing) > 1:
         missing.sort(key=_Q_ORDER.__getitem__)
     return missing
 
 
-def _plan_json(
-    p: _Plan, no_massage: bool, rescreen: bool
-) -> tuple[dict[str, Any], orjson.Fragment]:
+def _plan_json(p: _Plan, no_massage: bool, rescreen: bool) -> tuple[dict[str, Any], bytes]:
     """Plan.to_json of plan.combine (or no_massage_plan) of the running plan."""
     pressure: dict[str, int] = {}
     zero = 0
@@ -1000,4 +1135,4 @@ def _plan_json(
         "rescreen_each_visit": rescreen or no_massage,
         "notes": list(p.notes),
     }
-    return t, orjson.Fragment(orjson.dumps(t))
+    return t, orjson.dumps(t)
