@@ -265,3 +265,31 @@ def test_the_client_confirms_the_answers_with_a_typed_name(client: Any, link: An
     assert consent is not None and consent.name == "Pat Doe"
     assert consent.statement == "These are my own answers. They are true as far as I know."
     assert "You confirmed your answers." in client.get(url).content.decode()
+
+
+def test_dates_given_as_about_how_long_ago_are_marked_for_the_therapist(
+    client: Any, link: Any
+) -> None:
+    lnk, token = link
+    client.post(
+        _save(token, "surgery"),
+        {"surgery_recent": "yes", "surgery_on-ago": "months", "shown": "surgery_recent,surgery_on"},
+    )
+    client.post(
+        _save(token, "clots"),
+        {
+            "clot_ever": "yes",
+            "clots-count": "2",
+            "clots-0-diagnosed_on": days_ago(9),
+            "clots-0-kind": "pe",
+            "clots-1-kind": "dvt",
+            "clots-1-diagnosed_on-ago": "year",
+            "shown": "clot_ever,clots",
+        },
+    )
+    lnk.refresh_from_db()
+    assert lnk.answers["clots"][1]["diagnosed_on"] == days_ago(182)
+    assert history.approximate_dates(lnk) == {
+        ("surgery_on",): "1 to 3 months ago",
+        ("clots", 1, "diagnosed_on"): "6 to 12 months ago",
+    }

@@ -6,6 +6,7 @@ other medicines). Plain frozen values; the models stay inside the intake app.
 - :func:`clients_with_red_flag_changes`: which of these clients have one (for the client list).
 - :func:`consent_for`: the client's confirmation that the answers are theirs and true.
 - :func:`other_medicines`: what the client typed beside "Another one".
+- :func:`approximate_dates`: dates the client gave as "about how long ago".
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from datetime import datetime
 
 from clotsafe.domain.types import Level
 from clotsafe.web.clients.models import IntakeLink
-from clotsafe.web.intake.models import Consent, OtherMedicine, RedFlagReport
+from clotsafe.web.intake.models import Consent, DraftState, OtherMedicine, RedFlagReport
+from clotsafe.web.texts import client_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +96,21 @@ def other_medicines(link: IntakeLink) -> dict[str, str]:
         for m in OtherMedicine.objects.filter(link=link).order_by("question_id")
         if m.text and "other" in (chosen.get(m.question_id) or [])
     }
+
+
+def approximate_dates(link: IntakeLink) -> dict[tuple[str | int, ...], str]:
+    """The stored dates the client gave as "about how long ago" rather than as a day, by answer
+    path (``("surgery_on",)``, ``("clots", 0, "diagnosed_on")``), with the choice in the
+    client's words. The stored date is the most recent day of that range."""
+    state = DraftState.objects.filter(link=link).first()
+    if state is None:
+        return {}
+    words = client_text()["ago"]
+    out: dict[tuple[str | int, ...], str] = {
+        (qid,): words[choice] for qid, choice in state.approx.items() if qid in link.answers
+    }
+    records = [r for r in state.clot_drafts.get("rows", []) if r.get("kind")]
+    for i, row in enumerate(records):
+        if row.get("diagnosed_on-ago") and not row.get("diagnosed_on"):
+            out[("clots", i, "diagnosed_on")] = words[row["diagnosed_on-ago"]]
+    return out
