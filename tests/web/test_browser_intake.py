@@ -82,13 +82,13 @@ def _checked(page: Any, name: str) -> str:
     )
 
 
-@pytest.mark.parametrize(("latency", "gap"), [(300, 200), (600, 400)])
+@pytest.mark.parametrize(("latency", "gap"), [(450, 200), (600, 400)])
 def test_rapid_corrections_on_a_slow_network_are_kept(
     phone: Any, live_server: Any, intake: Any, latency: int, gap: int
 ) -> None:
     """§1.1: "No" then "Yes" 200–400 ms later on "Is one leg or one arm swollen?", and taps on
     the other questions while the saves are on their way: every last tap stays, on the screen
-    and on the server, with 300 and 600 ms latency."""
+    and on the server, with 450 and 600 ms latency."""
     link, token = intake
     page = phone.new_page()
     page.goto(f"{live_server.url}/i/{token}/step/rf_limbs/")
