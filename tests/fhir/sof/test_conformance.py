@@ -5,10 +5,12 @@ the specification says, the same on the laptop engine and the cluster engine —
 clot history, anticoagulants and events reach the engine unchanged whichever engine ran.
 
 Every ``shareable`` test of every file runs on both engines unless it uses a feature listed in
-``UNCLAIMED`` (skipped with the reason). Rows are compared order-insensitively; ``expectColumns``
-is checked in order; ``expectError`` must raise :class:`SofError`. The tests live outside the
-repository (``../shared/sql-on-fhir``, or ``$CLOTSAFE_SOF_TESTS``); without them, this module is
-skipped. Spark needs Java; without it the Spark half is skipped (fixture in conftest.py).
+``UNCLAIMED`` (skipped with the reason). DuckDB runs each view through ``run_duckdb``; Spark
+runs each file's row-giving views as one job (and each error test through ``run_spark``). Rows
+are compared order-insensitively; ``expectColumns`` is checked in order; ``expectError`` must
+raise :class:`SofError`. The tests live outside the repository (``../shared/sql-on-fhir``, or
+``$CLOTSAFE_SOF_TESTS``); without them, this module is skipped. Spark needs Java; without it
+the Spark half is skipped (fixture in conftest.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from typing import Any
 
 import pytest
 
-from clotsafe.fhir.sof import SofError, run_duckdb, run_spark, view_columns
+from clotsafe.fhir.sof import (
+    SofError,
+    compile_view,
+    run_duckdb,
+    run_spark,
+    spark_source,
+    view_columns,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 SPEC = Path(os.environ.get("CLOTSAFE_SOF_TESTS", ROOT.parent / "shared" / "sql-on-fhir"))
@@ -99,6 +108,45 @@ def _run(engine: str, view: dict[str, Any], path: Path, request: pytest.FixtureR
     return run_spark({"v": view}, [path], request.getfixturevalue("spark"))["v"]
 
 
+@pytest.fixture(scope="module")
+def spark_batches() -> dict[str, dict[int, list[dict[str, Any]]] | None]:
+    """Per spec file, the rows of its row-giving tests from ONE Spark job (a UNION ALL of the
+    compiled views, each row as JSON), so the Spark half costs one job per file, not per test."""
+    return {}
+
+
+def _spark_batch(file: str, path: Path, spark: Any) -> dict[int, list[dict[str, Any]]]:
+    tests = json.loads((SPEC / file).read_text())["tests"]
+    source = spark_source(spark, [path], "__sof_conformance")
+    parts = []
+    for i, test in enumerate(tests):
+        if "expectError" in test or _skip_reason(test):
+            continue
+        sql = compile_view(test["view"], dialect="spark", source=source)
+        parts.append(
+            f"SELECT {i} AS t, to_json(struct(*), map('ignoreNullFields', 'false')) AS row "
+            f"FROM ({sql}) AS q{i}"
+        )
+    out: dict[int, list[dict[str, Any]]] = {}
+    for t, row in spark.sql(" UNION ALL ".join(parts)).collect() if parts else []:
+        out.setdefault(t, []).append(json.loads(row))
+    return out
+
+
+def _rows(
+    engine: str, file: str, index: int, path: Path, request: pytest.FixtureRequest
+) -> list[dict[str, Any]]:
+    """The test's rows: DuckDB view by view (run_duckdb); Spark from the file's batch."""
+    view = json.loads((SPEC / file).read_text())["tests"][index]["view"]
+    if engine == "duckdb":
+        rows: list[dict[str, Any]] = _run(engine, view, path, request)
+        return rows
+    batches = request.getfixturevalue("spark_batches")
+    if file not in batches:
+        batches[file] = _spark_batch(file, path, request.getfixturevalue("spark"))
+    return batches[file].get(index, [])
+
+
 @pytest.mark.parametrize(("file", "index", "engine"), _cases())
 def test_conformance(
     file: str, index: int, engine: str, ndjson: dict[str, Path], request: pytest.FixtureRequest
@@ -110,7 +158,7 @@ def test_conformance(
         with pytest.raises(SofError):
             _run(engine, view, ndjson[file], request)
         return
-    rows = _run(engine, view, ndjson[file], request)
+    rows = _rows(engine, file, index, ndjson[file], request)
     if "expectColumns" in test:
         assert view_columns(view) == test["expectColumns"]
         assert all(list(r) == test["expectColumns"] for r in rows)

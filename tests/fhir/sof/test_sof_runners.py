@@ -42,7 +42,7 @@ CONDITIONS = [
     {"resourceType": "Condition", "id": "c3", "subject": {"reference": "Group/g1"},
      "code": {"coding": [{"system": "http://snomed.info/sct", "code": "128053003"}]}},
 ]  # fmt: skip
-CONDITION_VIEW = {
+CONDITION_VIEW: dict[str, Any] = {
     "resource": "Condition",
     "select": [
         {"column": [
@@ -67,7 +67,7 @@ EXPECTED = [
     {"id": "c3", "patient": None, "onset": None, "onset_start": None, "active": False,
      "code": "128053003", "system": "http://snomed.info/sct"},
 ]  # fmt: skip
-PATIENT_VIEW = {
+PATIENT_VIEW: dict[str, Any] = {
     "resource": "Patient",
     "select": [{"column": [
         {"name": "id", "path": "id"},

@@ -72,6 +72,10 @@ class _Rows:
     fields: tuple[tuple[str, str, bool], ...]
 
 
+#: a column for rows_here: name, SQL, kind, collection
+_Col = tuple[str, str, str, bool]
+
+
 @dataclass
 class Compiler:
     """One compilation: the dialect, the constants, the prefetched fields, fresh names."""
@@ -151,6 +155,9 @@ class Compiler:
             return self.d.try_cast(self.d.text(value.sql), BOOL)
         if value.single:
             return self.d.try_cast(self.d.text(self.d.first(value.sql)), BOOL)
+        if value.raw is not None:
+            one = self.d.try_cast(self.d.raw_first_text(value.raw), BOOL)
+            return f"(CASE WHEN {self.d.raw_many(value.raw)} THEN NULL ELSE {one} END)"
         c = self.fresh("c")
         first = self.d.try_cast(self.d.text(self.d.first(c)), BOOL)
         return self.d.let(value.sql, c, f"(CASE WHEN {self.d.size(c)} = 1 THEN {first} END)")
@@ -258,7 +265,9 @@ class Compiler:
                 f"(CASE WHEN {ln} IS NOT NULL AND {rn} IS NOT NULL THEN {ln} {sql_op} {rn} "
                 f"ELSE {lt} {sql_op} {rt} END)"
             )
-        many = " OR ".join(f"{self.d.size(var)} > 1" for _sql, var in binds)
+        checks = [f"{self.d.size(var)} > 1" for _sql, var in binds]
+        checks += [self.d.raw_many(v.raw) for v in (left, right) if isinstance(v, Coll) and v.raw]
+        many = " OR ".join(checks)
         if many:
             verdict = {"=": "FALSE", "!=": "TRUE"}.get(op, "NULL")
             sql = f"(CASE WHEN {many} THEN {verdict} ELSE {sql} END)"
@@ -268,7 +277,7 @@ class Compiler:
 
     def bound(self, value: Value, binds: list[tuple[str, str]]) -> Value:
         """A collection that may hold several elements, bound to a variable (evaluated once)."""
-        if isinstance(value, Coll) and not value.single:
+        if isinstance(value, Coll) and not value.single and value.raw is None:
             var = self.fresh("c")
             binds.append((value.sql, var))
             return Coll(var)
@@ -320,12 +329,16 @@ class Compiler:
             base = self.filtered(base, node.args[0], ctx)
         if isinstance(base, Root | Elem):
             return Scalar("TRUE", BOOL)
+        if isinstance(base, Coll) and base.raw is not None:
+            return Scalar(self.d.raw_exists(base.raw), BOOL)
         return Scalar(f"({self.d.size(self.coll(base))} > 0)", BOOL)
 
     def fn_empty(self, node: fp.Call, ctx: _Ctx) -> Value:
         base = self.base(node, ctx)
         if isinstance(base, Root | Elem):
             return Scalar("FALSE", BOOL)
+        if isinstance(base, Coll) and base.raw is not None:
+            return Scalar(f"(NOT {self.d.raw_exists(base.raw)})", BOOL)
         return Scalar(f"({self.d.size(self.coll(base))} = 0)", BOOL)
 
     def fn_count(self, node: fp.Call, ctx: _Ctx) -> Value:
@@ -488,26 +501,52 @@ class Compiler:
         return self.d.array([nulls])
 
     def rows_here(self, node: Select, ctx: _Ctx) -> _Rows:
-        if not node.columns and not node.union and len(node.selects) == 1:
-            return self.rows(node.selects[0], ctx)
-        own = [(c.name, self.column(c, ctx)) for c in node.columns]
-        fields = [(c.name, FHIR_TYPES.get(c.type or "", TEXT), c.collection) for c in node.columns]
-        parts = [self.rows(s, ctx) for s in node.selects]
-        if node.union:
-            parts.append(self.union(node, ctx))
-        for part in parts:
-            fields.extend(part.fields)
-        vars_ = [self.fresh("r") for _ in parts]
-        picked = list(own)
-        for var, part in zip(vars_, parts, strict=True):
-            picked.extend((n, self.d.field(var, n)) for n, _k, _c in part.fields)
-        sql = self.d.struct(picked or _DUMMY)
+        """The node's rows for one focus: its columns (computed once, outside any lambda) times
+        each row array (nested forEach/repeat selects, the unionAll)."""
+        pieces = self.pieces(node, ctx)
+        cols = [p for p in pieces if not isinstance(p, _Rows)]
+        parts = [(self.fresh("r"), p) for p in pieces if isinstance(p, _Rows)]
         if not parts:
-            return _Rows(self.d.array([sql]), tuple(fields))
-        sql = self.d.transform(parts[-1].sql, vars_[-1], sql)
-        for var, part in zip(reversed(vars_[:-1]), reversed(parts[:-1]), strict=True):
+            struct = self.d.struct([(n, sql) for n, sql, _k, _c in cols] or _DUMMY)
+            return _Rows(self.d.array([struct]), tuple((n, k, c) for n, _s, k, c in cols))
+        if len(pieces) == 1:
+            return parts[0][1]
+        own = self.fresh("o")
+        names = iter(var for var, _p in parts)
+        picked: list[tuple[str, str]] = []
+        fields: list[tuple[str, str, bool]] = []
+        for piece in pieces:
+            if isinstance(piece, _Rows):
+                var = next(names)
+                picked.extend((n, self.d.field(var, n)) for n, _k, _c in piece.fields)
+                fields.extend(piece.fields)
+            else:
+                picked.append((piece[0], self.d.field(own, piece[0])))
+                fields.append((piece[0], piece[2], piece[3]))
+        sql = self.d.struct(picked)
+        sql = self.d.transform(parts[-1][1].sql, parts[-1][0], sql)
+        for var, part in reversed(parts[:-1]):
             sql = self.d.flatten(self.d.transform(part.sql, var, sql))
+        if cols:
+            struct = self.d.struct([(n, sql_) for n, sql_, _k, _c in cols])
+            sql = self.d.flatten(self.d.transform(self.d.array([struct]), own, sql))
         return _Rows(sql, tuple(fields))
+
+    def pieces(self, node: Select, ctx: _Ctx) -> list[_Rows | _Col]:
+        """Columns (name, SQL, kind, collection) and row arrays in output order; a nested select
+        without forEach/repeat gives one row per focus, so its pieces are taken in directly."""
+        out: list[_Rows | _Col] = [
+            (c.name, self.column(c, ctx), FHIR_TYPES.get(c.type or "", TEXT), c.collection)
+            for c in node.columns
+        ]
+        for sub in node.selects:
+            if sub.for_each is None and not sub.repeat:
+                out.extend(self.pieces(sub, ctx))
+            else:
+                out.append(self.rows(sub, ctx))
+        if node.union:
+            out.append(self.union(node, ctx))
+        return out
 
     def union(self, node: Select, ctx: _Ctx) -> _Rows:
         branches = [self.rows(b, ctx) for b in node.union]

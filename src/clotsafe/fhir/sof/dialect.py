@@ -58,6 +58,10 @@ class Dialect:
         """True when a JSON value is an array of more than one element."""
         raise NotImplementedError
 
+    def raw_exists(self, value: str) -> str:
+        """True when a JSON value (or SQL NULL) is a non-empty collection."""
+        raise NotImplementedError
+
     def empty(self) -> str:
         raise NotImplementedError
 
@@ -182,6 +186,12 @@ class DuckDB(Dialect):
     def raw_many(self, value: str) -> str:
         return f"coalesce(json_array_length({value}) > 1, FALSE)"
 
+    def raw_exists(self, value: str) -> str:
+        return (
+            f"(CASE coalesce(json_type({value}), 'NULL') WHEN 'NULL' THEN FALSE "
+            f"WHEN 'ARRAY' THEN json_array_length({value}) > 0 ELSE TRUE END)"
+        )
+
     def empty(self) -> str:
         return "CAST([] AS JSON[])"
 
@@ -289,6 +299,9 @@ class Spark(Dialect):
             f"(substr({value}, 1, 1) = '[' AND "
             f"coalesce(size(from_json({value}, 'array<string>')) > 1, FALSE))"
         )
+
+    def raw_exists(self, value: str) -> str:
+        return f"coalesce({value} <> '[]', FALSE)"
 
     def empty(self) -> str:
         return "CAST(array() AS ARRAY<STRING>)"
