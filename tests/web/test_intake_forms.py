@@ -293,3 +293,27 @@ def test_dates_given_as_about_how_long_ago_are_marked_for_the_therapist(
         ("surgery_on",): "1 to 3 months ago",
         ("clots", 1, "diagnosed_on"): "6 to 12 months ago",
     }
+
+
+@pytest.mark.parametrize("step", ["rf_lungs", "surgery"])
+def test_each_save_and_each_next_evaluates_the_engine_once(
+    client: Any, link: Any, monkeypatch: Any, step: str
+) -> None:
+    """§3: one evaluation per request (a red flag that records a screening adds the
+    screening's own evaluation, with the client's clearances)."""
+    from clotsafe.web import engine
+
+    calls: list[int] = []
+    real = engine.run
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(engine, "run", counted)
+    _, token = link
+    qid = "rf_faint" if step == "rf_lungs" else "surgery_recent"
+    client.post(_save(token, step), {qid: "no"})
+    assert len(calls) == 1
+    client.post(_step(token, step), {qid: "no", "shown": qid})
+    assert len(calls) == 2

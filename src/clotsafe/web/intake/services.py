@@ -157,11 +157,6 @@ def _evaluated(link: IntakeLink, errors: dict[forms.Path, str], today: date) -> 
     return saved
 
 
-def level_now(link: IntakeLink) -> str:
-    """The level the answers so far lead to (nothing is stored)."""
-    return evaluate(link)[0]
-
-
 def fired_rules(link: IntakeLink) -> frozenset[str]:
     return evaluate(link)[1]
 
@@ -222,12 +217,6 @@ def record_red_flag(link: IntakeLink, saved: Saved) -> None:
     log(link.client.clinic, None, "submit", link, actor=ACTOR,
         detail=f"{saved.level} red flag reported for client {link.client_id} "
                "(intake not finished)")  # fmt: skip
-
-
-def record_emergency(link: IntakeLink) -> None:
-    level, rules = evaluate(link)
-    if level == Level.EMERGENCY.value:
-        record_red_flag(link, Saved(link, {}, level, rules))
 
 
 # --- sending --------------------------------------------------------------------------------
