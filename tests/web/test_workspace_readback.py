@@ -79,3 +79,14 @@ def test_screening_page_links_to_the_read_back(web: Any, clinic_a: Any, make_cli
     s = c.latest_screening
     page = web.get(reverse("screening_detail", args=[s.pk])).content.decode()
     assert reverse("screening_answers", args=[s.pk]) in page
+
+
+def test_a_new_clot_is_marked_as_changed(web: Any, clinic_a: Any, make_client: Any) -> None:
+    c = make_client(clinic_a, "Sam", COMPLETE_NO)
+    s = services.record(c, dvt_answers(), kind=Screening.Kind.INTAKE, by=None)
+    page = web.get(reverse("screening_answers", args=[s.pk])).content.decode()
+    changed = re.findall(r'<div class="answer changed"><dt>(.*?)</dt>', page)
+    assert "Clot 1" in changed
+    assert "was: not reported" in page
+    assert page.count("<h2") == page.count("</h2>")
+    assert "<h3>Blood clots</h3>" not in page  # the section heading is not repeated

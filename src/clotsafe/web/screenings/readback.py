@@ -68,6 +68,8 @@ def answer_words(qid: str, value: Any, extra: Mapping[str, str] | None = None) -
         return NOT_ANSWERED
     if BY_ID[qid].type == "clots":
         return f"{len(value)} clot{'s' if len(value) != 1 else ''}"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     text = present.value_words(qid, value)
     if extra and qid in extra:
         text += f" (typed: {extra[qid]})"
@@ -112,8 +114,8 @@ def _page_lines(qids: tuple[str, ...], answers: Mapping[str, Any],
         if not BY_ID[qid].enabled(answers):
             continue  # not asked: its trigger was not answered yes
         if BY_ID[qid].type == "clots":
-            old = before.get(qid) if before is not None else None
-            lines += _clot_lines(answers.get(qid) or [], old if before is not None else None)
+            old = (before.get(qid) or []) if before is not None else None
+            lines += _clot_lines(answers.get(qid) or [], old)
         else:
             lines.append(_line(qid, answers, before, extra))
     return lines
@@ -133,6 +135,8 @@ def read_back(answers: Mapping[str, Any], before: Mapping[str, Any] | None = Non
         section = BY_ID[step.questions[0]].section
         pages = groups.setdefault(section, [])
         title = str(titles.get(step.key, ""))
+        if title == SECTION_TITLES[section]:
+            title = ""  # the section's heading already says it
         if pages and pages[-1].title == title:  # two pages of one heading read as one
             pages[-1] = Page(title, pages[-1].lines + tuple(lines))
         else:
