@@ -772,12 +772,13 @@ class FastEvaluator:
         hit = self._caprini.get(id(score))
         if hit is not None and hit[0] is score:
             return hit
+        present = [i for i in score.items if i.present]
         answers: dict[str, Any] = {
             "caprini_lower": _whole(score.lower),
             "caprini_upper": _whole(score.upper),
         }
-        answers.update({i.id: "present" for i in score.items if i.present})
-        entry = (score, answers, orjson.dumps(score.summary()), orjson.dumps(answers))
+        answers.update({i.id: "present" for i in present})
+        entry = (score, answers, _summary_json(score, present), _dumps(answers))
         if len(self._caprini) >= CACHE_SIZE:
             self._caprini.clear()
         self._caprini[id(score)] = entry
@@ -946,20 +947,21 @@ class FastEvaluator:
         return (rule.rank, rule, answers, [], None, _clearance_json(c, until))
 
     def _plan(self, p: _Plan, no_massage: bool, rescreen: bool, as_json: bool) -> Any:
-        """plan.combine (or no_massage_plan) as JSON, memoised per distinct plan."""
-        key = (
-            *p.caps[:5],
-            p.gentle,
-            p.no_joint,
-            p.position,
-            p.minutes,
-            tuple(p.notes),
-            no_massage,
-            rescreen,
-        )
+        """plan.combine (or no_massage_plan) as JSON, memoised per distinct plan: the key holds
+        the regions capped at ≤ 0, ≤ 1, … ≤ 4 (none for the no-massage plan)."""
+        caps = p.caps
+        if no_massage:
+            c = (-1, -1, -1, -1, -1)
+        else:
+            c0 = caps[0]
+            c1 = c0 | caps[1]
+            c2 = c1 | caps[2]
+            c3 = c2 | caps[3]
+            c = (c0, c1, c2, c3, c3 | caps[4])
+        key = (c, p.gentle, p.no_joint, p.position, p.minutes, tuple(p.notes), rescreen)
         hit = self._plans.get(key)
         if hit is None:
-            hit = self._plans[key] = _plan_json(p, no_massage, rescreen)
+            hit = self._plans[key] = _plan_json(c, p, no_massage, rescreen)
             if len(self._plans) > CACHE_SIZE:
                 self._plans.clear()
         t = hit[0]
@@ -1089,6 +1091,40 @@ def _clearance_json(c: Clearance, until: date) -> dict[str, Any]:
     }
 
 
+def _summary_json(score: ScoreResult, present: list[Any]) -> bytes:
+    """``orjson.dumps(score.summary())``, with each item's JSON written once per item result
+    (the calculator shares its item results between scores)."""
+    items = []
+    for i in present:
+        hit = _ITEMS.get(id(i))
+        if hit is None or hit[0] is not i:
+            if len(_ITEMS) >= CACHE_SIZE:
+                _ITEMS.clear()
+            hit = _ITEMS[id(i)] = (i, _dumps({"id": i.id, "points": _num(i.awarded)}))
+        items.append(hit[1])
+    summary = {
+        "version": score.version,
+        "band_scheme": score.band_scheme,
+        "lower": _num(score.lower),
+        "upper": _num(score.upper),
+        "band": score.band,
+        "band_upper": score.band_upper,
+        "items": orjson.Fragment(b"[" + b",".join(items) + b"]"),
+        "unknown": score.unknown,
+        "not_assessed": score.not_assessed,
+    }
+    return _dumps(summary)
+
+
+#: item result id -> (the item result, its JSON in a summary)
+_ITEMS: dict[int, tuple[Any, bytes]] = {}
+
+
+def _num(x: float) -> float | int:
+    """calculators.base._num."""
+    return int(x) if float(x).is_integer() else x
+
+
 def _pending(d: Mapping[str, Any]) -> list[str]:
     """engine.pending_questions, as a list."""
     missing = [q for q in _ALWAYS if d[q] is None] if None in _ALWAYS_GET(d) else []
@@ -1109,22 +1145,31 @@ def _pending(d: Mapping[str, Any]) -> list[str]:
     return missing
 
 
-def _plan_json(p: _Plan, no_massage: bool, rescreen: bool) -> tuple[dict[str, Any], bytes]:
-    """Plan.to_json of plan.combine (or no_massage_plan) of the running plan."""
-    pressure: dict[str, int] = {}
-    zero = 0
-    for r, bit in _BIT.items():
-        cap = _MAX
-        for k in range(5):
-            if p.caps[k] & bit:
-                cap = k
-                break
-        pressure[r] = cap
-        if cap == 0:
-            zero |= bit
+def _plan_json(
+    c: tuple[int, int, int, int, int], p: _Plan, no_massage: bool, rescreen: bool
+) -> tuple[dict[str, Any], bytes]:
+    """Plan.to_json of plan.combine (or no_massage_plan) of the running plan; ``c``: the
+    regions capped at ≤ 0 … ≤ 4."""
     if no_massage:
         pressure = dict.fromkeys(REGIONS, 0)
         zero = _EVERYWHERE
+    else:
+        c0, c1, c2, c3, c4 = c
+        pressure = {
+            r: 0
+            if b & c0
+            else 1
+            if b & c1
+            else 2
+            if b & c2
+            else 3
+            if b & c3
+            else 4
+            if b & c4
+            else 5
+            for r, b in _BIT.items()
+        }
+        zero = c0
     t = {
         "pressure_max": pressure,
         "avoid": _regions_list(zero),
