@@ -127,6 +127,23 @@ def test_several_values_without_collection_is_an_error(
     assert err.value.code == "sof_not_collection"
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_in_with_several_values_is_an_error(
+    engine: str, export: dict[str, list[Path]], request: pytest.FixtureRequest
+) -> None:
+    """``code.coding.code in %codes`` must not test only the first coding (c1's clot code is its
+    second): the query fails and says to use where(...).exists()."""
+    view = {"resource": "Condition", "select": [{"column": [{"name": "id", "path": "id"}]}],
+            "where": [{"path": "code.coding.code in %clot_codes"}]}  # fmt: skip
+    with pytest.raises(SofError) as err:
+        if engine == "duckdb":
+            run_duckdb({"v": view}, export, constants={"clot_codes": ("I82.401",)})
+        else:
+            spark = request.getfixturevalue("spark")
+            run_spark({"v": view}, export, spark, constants={"clot_codes": ("I82.401",)})
+    assert err.value.code == "sof_not_single"
+
+
 def test_one_list_of_files_for_every_view(export: dict[str, list[Path]]) -> None:
     """A plain list of files works too: each view keeps its own resource type."""
     files = export["Patient"] + export["Condition"]

@@ -10,6 +10,7 @@ for each element of its forEach; the query explodes the top node's array once pe
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -213,6 +214,8 @@ class Compiler:
 
     def binary(self, node: fp.Binary, ctx: _Ctx) -> Value:
         op = node.op
+        if op == "in":
+            return self.member_of(self.expr(node.left, ctx), node.right, ctx)
         left = self.expr(node.left, ctx)
         right = self.expr(node.right, ctx)
         if op in ("and", "or", "xor", "implies"):
@@ -234,16 +237,30 @@ class Compiler:
             )
         if op == "|":
             return Coll(self.d.concat([self.coll(left), self.coll(right)]))
-        if op == "in" and isinstance(right, Coll | Scalar):
-            return self.member_of(left, right)
         raise SofError("sof_unsupported", f"the operator {op!r} is not supported", ctx.where)
 
-    def member_of(self, left: Value, right: Coll | Scalar) -> Scalar:
-        var = self.fresh()
+    def member_of(self, left: Value, right: fp.Node, ctx: _Ctx) -> Scalar:
+        """``x in list``: NULL when x is empty; x must be one value (else the query fails)."""
         d = self.d
-        texts = d.transform(self.coll(right), var, d.text(var))
+        binds: list[tuple[str, str]] = []
+        left = self.bound(left, binds)
         needle = self.text(left)
-        sql = f"(CASE WHEN {needle} IS NULL THEN NULL ELSE {self.contains(texts, needle)} END)"
+        listed = self.constants.get(right.name) if isinstance(right, fp.Constant) else None
+        if isinstance(listed, tuple):
+            texts = [v if isinstance(v, str) else json.dumps(v) for v in listed]
+            found = f"{needle} IN ({', '.join(map(d.string, texts))})" if texts else "FALSE"
+        else:
+            var = self.fresh()
+            coll = self.coll(self.expr(right, ctx))
+            found = self.contains(d.transform(coll, var, d.text(var)), needle)
+        checks = [f"{d.size(var)} > 1" for _sql, var in binds]
+        if isinstance(left, Coll) and left.raw is not None:
+            checks.append(d.raw_many(left.raw))
+        message = d.string(f"{ctx.where}: the left of 'in' has several values [sof_not_single]")
+        many = f"WHEN {' OR '.join(checks)} THEN {d.error(message)} " if checks else ""
+        sql = f"(CASE {many}WHEN {needle} IS NULL THEN NULL ELSE {found} END)"
+        for value, var in reversed(binds):
+            sql = d.let(value, var, sql)
         return Scalar(sql, BOOL)
 
     def contains(self, texts: str, needle: str) -> str:

@@ -19,6 +19,7 @@ SOF_ERROR_CODES: dict[str, str] = {
     "sof_undefined_constant": "a %name that is neither a view constant nor passed in",
     "sof_where_not_boolean": "a where path that gives something other than one boolean",
     "sof_repeat_too_deep": "a repeat found elements nested deeper than the compiler unrolls",
+    "sof_not_single": "the left of `in` has several values (write where(x in %list).exists())",
     "sof_not_collection": "a column without collection: true got several values",
     "sof_bad_dialect": "the dialect is not duckdb or spark",
     "sof_engine_error": "the database engine refused the compiled SQL or failed running it",
