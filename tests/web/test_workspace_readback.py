@@ -90,3 +90,11 @@ def test_a_new_clot_is_marked_as_changed(web: Any, clinic_a: Any, make_client: A
     assert "was: not reported" in page
     assert page.count("<h2") == page.count("</h2>")
     assert "<h3>Blood clots</h3>" not in page  # the section heading is not repeated
+
+
+def test_height_and_weight_read_back_in_both_units(
+    web: Any, clinic_a: Any, make_client: Any
+) -> None:
+    c = make_client(clinic_a, "Sam", {**COMPLETE_NO, "height_cm": 170.0, "weight_kg": 70})
+    page = web.get(reverse("screening_answers", args=[c.latest_screening.pk])).content.decode()
+    assert "170 cm (5 ft 7 in)" in page and "70 kg (154 lb)" in page

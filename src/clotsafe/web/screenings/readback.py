@@ -30,6 +30,19 @@ SECTION_TITLES: dict[Section, str] = {
 NOT_ANSWERED = "Not answered"
 
 
+def _feet(cm: float) -> str:
+    inches = round(cm / 2.54)
+    return f"cm ({inches // 12} ft {inches % 12} in)"
+
+
+def _pounds(kg: float) -> str:
+    return f"kg ({round(kg / 0.45359237)} lb)"
+
+
+#: height and weight are stored metric; the read-back gives US units beside them
+US_UNITS = {"height_cm": _feet, "weight_kg": _pounds}
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     question: str
@@ -71,6 +84,8 @@ def answer_words(qid: str, value: Any, extra: Mapping[str, str] | None = None) -
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = present.value_words(qid, value)
+    if qid in US_UNITS and isinstance(value, int | float):
+        text = f"{text} {US_UNITS[qid](value)}"
     if extra and qid in extra:
         text += f" (typed: {extra[qid]})"
     return text
