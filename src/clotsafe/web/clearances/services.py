@@ -58,4 +58,3 @@ def record(client: Client, data: dict[str, Any], *, by: User) -> tuple[Clearance
     screening = screenings.record(client, answers, kind=Screening.Kind.CLEARANCE, by=by,
                                   based_on=latest)  # fmt: skip
     return clearance, screening
-
