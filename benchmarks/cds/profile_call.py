@@ -37,9 +37,9 @@ def setup(tmp: Path, key: Any) -> Any:
     pub = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
     issuers = tmp / "issuers.json"
     issuers.write_text(json.dumps({ISS: {"keys": [{**pub, "kid": "k1", "alg": "ES384"}]}}))
-    os.environ.update({"CLOTSAFE_CDS_ISSUERS": str(issuers),
-                       "CLOTSAFE_CDS_DB": str(tmp / "cds.sqlite3"),
-                       "DJANGO_SETTINGS_MODULE": "clotsafe.web.cds.standalone_settings"})  # fmt: skip
+    settings = "clotsafe.web.cds.standalone_settings"
+    os.environ.update({"CLOTSAFE_CDS_ISSUERS": str(issuers), "DJANGO_SETTINGS_MODULE": settings,
+                       "CLOTSAFE_CDS_DB": str(tmp / "cds.sqlite3")})  # fmt: skip
     import django
 
     django.setup()
@@ -71,8 +71,9 @@ def tokens(key: Any, n: int) -> list[str]:
 
 
 def calls(app: Any, body: bytes, toks: list[str]) -> None:
+    status: list[str] = []
     for tok in toks:
-        status: list[str] = []
+        status.clear()
         out = b"".join(app(environ(body, tok), lambda s, h: status.append(s)))
         if not status[0].startswith("200") or b'"cards": [{' not in out:
             raise SystemExit(f"bad answer {status[0]}: {out[:300]!r}")

@@ -31,8 +31,10 @@ from clotsafe.fhir.cds import (
     screening_date,
 )
 from clotsafe.fhir.client import FhirClient
+from clotsafe.fhir.codes import CodeLists, canonical_system, code_lists
 from clotsafe.fhir.ehr import EhrFacts, derive_prefetch
 from clotsafe.fhir.errors import FhirInputError, PrefetchMissing, problem
+from clotsafe.fhir.resources import codings
 from clotsafe.fhir.scores import score_findings
 from clotsafe.rules.screener import Screener
 
@@ -78,6 +80,42 @@ def gather(request: CdsRequest, make_client: Fetcher = _client) -> dict[str, Any
     return data
 
 
+def unread_conditions_dropped(data: dict[str, Any], patient_id: str) -> dict[str, Any]:
+    """The prefetch with the Conditions the reader would pass over left out before it starts.
+
+    A Synthea record holds ~170 Conditions, most of them findings clotsafe does not read. One
+    whose codes all come from known systems and none is on the code lists is neither read nor
+    warned about (fhir/ehr.py), so it is dropped here -- but only when its subject names this
+    patient plainly (``Patient/<id>`` or ``urn:uuid:<id>``, which the reader's subject check
+    always accepts), so a resource about another patient still stops the call. Its entry
+    becomes ``{}`` (an entry without a resource, skipped), so the paths of the others stay the
+    same. The facts read are identical (tests/fhir/test_fhir_cds_speed.py)."""
+    bundle = data.get("conditions")
+    if not isinstance(bundle, dict) or not isinstance(bundle.get("entry"), list):
+        return data
+    entries = bundle["entry"]
+    lists = code_lists()
+    own = {f"Patient/{patient_id}", f"urn:uuid:{patient_id}"}
+    kept = [{} if _unread_condition(e, lists, own) else e for e in entries]
+    return {**data, "conditions": {**bundle, "entry": kept}}
+
+
+def _unread_condition(entry: Any, lists: CodeLists, own: set[str]) -> bool:
+    res = entry.get("resource") if isinstance(entry, dict) else None
+    if not isinstance(res, dict) or res.get("resourceType") != "Condition" or "patient" in res:
+        return False
+    subject = res.get("subject")
+    target = subject.get("reference") if isinstance(subject, dict) else None
+    if not (isinstance(target, str) and target in own):
+        return False
+    seen = False
+    for system, code, _i in codings(res.get("code")):
+        if canonical_system(system) is None or lists.condition(system, code) is not None:
+            return False
+        seen = True
+    return seen
+
+
 def _letter(letters: LetterStore | None, decision: Decision, facts: EhrFacts,
             request: CdsRequest, service_id: str, patient: Any) -> str | None:  # fmt: skip
     """For clearance_required only: hand what the letter needs to the store; its token."""
@@ -114,7 +152,7 @@ def handle(service_id: str, body: Any, *, today: date, config: CardConfig | None
     if service.hook == "order-select" and not is_massage_order(request):
         return HookResult(CdsResponse(cards=[]).model_dump(exclude_none=True), None)
     at = screening_date(request, today)
-    data = gather(request, make_client)
+    data = unread_conditions_dropped(gather(request, make_client), patient_id)
     facts = derive_prefetch(data, at=at, patient_id=patient_id)
     decision = screener.screen_one(facts.intake(), at=at)
     scores = score_findings(facts.findings, facts.finding_sources)
