@@ -43,8 +43,8 @@ def units(link: IntakeLink) -> str:
 
 
 def state_of(link: IntakeLink) -> DraftState:
-    state, _ = DraftState.objects.get_or_create(link=link)
-    return state
+    """The link's draft state (not stored until a save writes it: a page view writes nothing)."""
+    return DraftState.objects.filter(link=link).first() or DraftState(link=link)
 
 
 def draft(link: IntakeLink, errors: dict[forms.Path, str] | None = None,
