@@ -111,7 +111,9 @@ class Compiler:
             return Coll(d.to_coll(raw), raw=raw)
         if isinstance(base, Coll):
             var = self.fresh()
-            return Coll(d.flatten(d.transform(base.sql, var, d.to_coll(d.get(var, name)))))
+            sql = d.flatten(d.transform(base.sql, var, d.to_coll(d.get(var, name))))
+            deeper = None if base.raw is None else d.raw_nav(base.raw, name, sql)
+            return Coll(sql, raw=deeper)
         raise SofError("sof_unsupported", f"cannot read {name!r} of a computed value", where)
 
     def coll(self, value: Value) -> str:
@@ -469,11 +471,15 @@ class Compiler:
         foci = self.coll(self.expr(node.for_each, fctx))
         var, idx = self.fresh(), self.fresh("i")
         inner = self.rows_here(node, _Ctx(Elem(var), self.d.row_index(idx), node.where))
-        sql = self.d.flatten(self.d.transform(foci, var, inner.sql, index=idx))
-        if node.or_null:
-            none = self.null_rows(node, inner)
-            sql = f"(CASE WHEN {self.d.size(foci)} = 0 THEN {none} ELSE {sql} END)"
-        return _Rows(sql, inner.fields)
+        if not node.or_null:
+            return _Rows(
+                self.d.flatten(self.d.transform(foci, var, inner.sql, index=idx)), inner.fields
+            )
+        bound = self.fresh("f")
+        sql = self.d.flatten(self.d.transform(bound, var, inner.sql, index=idx))
+        none = self.null_rows(node, inner)
+        sql = f"(CASE WHEN {self.d.size(bound)} = 0 THEN {none} ELSE {sql} END)"
+        return _Rows(self.d.let(foci, bound, sql), inner.fields)
 
     def repeat_rows(self, node: Select, ctx: _Ctx) -> _Rows:
         """repeat: every element the paths reach, at any depth, in depth-first pre-order."""

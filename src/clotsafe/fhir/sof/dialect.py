@@ -62,6 +62,11 @@ class Dialect:
         """True when a JSON value (or SQL NULL) is a non-empty collection."""
         raise NotImplementedError
 
+    def raw_nav(self, value: str, field: str, coll: str) -> str | None:
+        """A JSON value whose collection is ``field`` of the JSON value ``value`` (``coll`` is
+        that collection, built the general way), or None when the dialect has no cheap one."""
+        return None
+
     def empty(self) -> str:
         raise NotImplementedError
 
@@ -185,6 +190,13 @@ class DuckDB(Dialect):
 
     def raw_many(self, value: str) -> str:
         return f"coalesce(json_array_length({value}) > 1, FALSE)"
+
+    def raw_nav(self, value: str, field: str, coll: str) -> str | None:
+        # an object (FHIR's usual case) is read directly; an array takes the general way
+        return (
+            f"(CASE WHEN json_type({value}) = 'ARRAY' THEN to_json({coll}) "
+            f"ELSE {self.get(value, field)} END)"
+        )
 
     def raw_exists(self, value: str) -> str:
         return (
