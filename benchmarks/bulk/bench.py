@@ -15,6 +15,9 @@ Each measurement runs in its own process (so its peak memory is its own):
   core) and peak memory (the process and its workers; goal ≤ 1 GiB);
 * ``spark`` (with ``--spark``): ``--engine spark`` on ``local[2]``, against ``e2e-2``.
 
+Each run reports its wall time and its CPU time (every thread, and the workers): on a shared
+machine the CPU-time ratios are the ones to read.
+
 Figures are ratios to numbers measured in the same run, never absolute promises: the machine
 this runs on is shared. Results: benchmarks/bulk/README.md.
 """
@@ -34,6 +37,14 @@ from typing import Any
 import orjson
 
 ON = date(2026, 11, 25)
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process (every thread) and its finished children (the workers): on a
+    shared machine the fair measure of work done, beside the wall time."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _peak_mib() -> float:
@@ -87,6 +98,7 @@ def e2e(directory: Path, engine: str, workers: int, threads: int | None) -> dict
 
 
 def one(kind: str, directory: Path) -> dict[str, Any]:
+    start = _cpu_seconds()
     if kind == "floor":
         out = floor(directory)
     elif kind.startswith("sql-"):
@@ -97,7 +109,7 @@ def one(kind: str, directory: Path) -> dict[str, Any]:
         out = e2e(directory, "duckdb", 2, 2)
     else:
         out = e2e(directory, "spark", 1, None)
-    return {**out, "peak_mib": _peak_mib()}
+    return {**out, "cpu_seconds": round(_cpu_seconds() - start, 3), "peak_mib": _peak_mib()}
 
 
 def run(kind: str, directory: Path) -> dict[str, Any]:
@@ -137,6 +149,16 @@ def main() -> None:
             if k.startswith(("e2e", "spark"))
         },
         **{f"{k}_peak_mib": res[k]["peak_mib"] for k in kinds},
+        "floor_cpu_resources_per_s": round(n / fl["cpu_seconds"]),
+        **{
+            f"{k}_cpu_ratio_to_floor": round(fl["cpu_seconds"] / res[k]["cpu_seconds"], 2)
+            for k in ("sql-1", "sql-2")
+        },
+        **{
+            f"{k}_patients_per_cpu_s": round(res[k]["patients"] / res[k]["cpu_seconds"], 1)
+            for k in kinds
+            if k.startswith(("e2e", "spark"))
+        },
     }
     if a.spark:
         summary["spark_seconds_over_duckdb"] = round(
