@@ -29,7 +29,7 @@ from tests.rules.test_vignettes import settings_of
 from tests.strategies import CLEARABLE_RULES, intakes
 
 from clotsafe.domain.fastintake import FastParser
-from clotsafe.domain.intake import Intake, parse_intake, parse_intake_json
+from clotsafe.domain.intake import Answers, Intake, parse_intake, parse_intake_json
 from clotsafe.domain.questions import CLOT_KINDS, CLOT_TREATMENTS, QUESTIONS, Question
 from clotsafe.domain.regions import GROUPS, REGIONS
 from clotsafe.knowledge import clearable_rules
@@ -386,3 +386,14 @@ def test_each_decision_is_a_fresh_object() -> None:
         r["sources"].append("x")
         r["answers"]["x"] = 1
     assert fast.decide(intake) == reference(intake, DEFAULT_SETTINGS)
+
+
+def test_answers_in_another_shape_fall_back() -> None:
+    """Answers over anything but a validated model's full dict (every question id, missing
+    ones as None) are the reference's to read (counted)."""
+    partial = Answers.__new__(Answers)
+    partial._d = {"rf_breathless": "yes"}
+    intake = Intake(ON, partial)
+    fast = fastrules.FastEvaluator(DEFAULT_SETTINGS)
+    assert fast.decide(intake) is None and fast.decide_json(intake) is None
+    assert (fast.fast, fast.fallback) == (0, 2)
