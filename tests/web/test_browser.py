@@ -53,12 +53,25 @@ ARGS = [
 PASSWORD = "correct-horse-battery"
 
 
+#: one Playwright and one Chromium for the whole session, however many test modules import
+#: this fixture (each importing module registers its own copy of it; a second sync Playwright
+#: in the same thread fails with "Sync API inside the asyncio loop")
+_SHARED: dict[str, Any] = {"users": 0}
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    if not _SHARED["users"]:
+        _SHARED["playwright"] = playwright_api.sync_playwright().start()
+        _SHARED["browser"] = _SHARED["playwright"].chromium.launch(
+            executable_path=str(CHROMIUM), args=ARGS
+        )
+    _SHARED["users"] += 1
+    yield _SHARED["browser"]
+    _SHARED["users"] -= 1
+    if not _SHARED["users"]:
+        _SHARED.pop("browser").close()
+        _SHARED.pop("playwright").stop()
 
 
 @pytest.fixture(scope="session")
