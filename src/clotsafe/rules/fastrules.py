@@ -1,43 +1,56 @@
 """A compiled rule evaluator for batches: the decision JSON of ``evaluate``, without its objects.
 
-``FastEvaluator(settings).decide(intake, at)`` returns exactly
-``evaluate(intake, at=at, settings=settings).to_json()`` (every key, list order and message),
-or ``None`` when the caller must use the reference; ``decide_json(intake, at)`` returns the
-same decision as bytes, exactly ``orjson.dumps(evaluate(...).to_json())``. The reference
-(``rules/engine.py`` running the rule functions of ``rules/builtin.py`` through
+Use::
+
+    fast = FastEvaluator(settings)          # once per clinic settings (precomputes)
+    out = fast.decide_json(intake, at)      # bytes, or None: use the reference
+    if out is None:
+        out = orjson.dumps(evaluate(intake, at=at, settings=settings).to_json())
+
+``decide(intake, at)`` returns exactly ``evaluate(intake, at=at, settings=settings).to_json()``
+(every key, list order and message; a fresh dict the caller may keep or change);
+``decide_json(intake, at)`` returns exactly ``orjson.dumps(evaluate(...).to_json())``. Both
+return ``None`` when the caller must use the reference, and count ``fast`` / ``fallback``.
+The reference (``rules/engine.py`` running the rule functions of ``rules/builtin.py`` through
 ``rules/registry.py`` and combining ``rules/plan.py``'s parts) stays the definition; this
 module is the same policy compiled by hand:
 
 * everything that depends only on the clinic settings is computed once per evaluator: the
   windows, each rule's level after clinic settings (and ``default_level``), its summary and
-  policy note with the numbers in force (``engine.rule_texts``), its extra caps as bit masks;
+  policy note with the numbers in force (``engine.rule_texts``), its extra caps as bit masks,
+  and the constant parts of its reason's JSON;
 * the 21 body regions are bits of an int: a plan is six masks (regions capped at 0 … 5), the
   joint limits are two masks, so combining rules is ``|=``; region names, groups, distal
   closures and limbs are looked up in tables built at import from ``domain/regions.py``;
 * rules are straight-line tests on the validated model's answer dict, with no ``Ctx``,
   ``Firing``, ``PlanPart``, ``Reason`` or ``Decision`` objects; the plan's JSON is memoised per
-  distinct plan, the Caprini summary per (memoised) score result, as ``rules/fastjson.py`` does;
+  distinct plan (by its cumulative cap masks), the Caprini summary and CAPRINI-* answers per
+  (memoised) score result, each Caprini item's JSON per shared item result;
+* ``decide_json`` writes the decision as one ``b"".join`` of pre-serialised pieces;
 * POLICY 1.1 is covered in full: clearance validity (§8.5), cover only of events the
   clinician was told of (§8.4, ``unapplied_clearances``), clinic-raised levels (§8.7),
   ``CLEARANCE-RESTRICTIONS`` (§8.6), contradictory clot records (§8.2, §8.3), the no-massage
   plan, pending questions, Caprini (``caprini_from_intake``, the engine's own) and referral.
 
-What it does not cover (``decide`` returns None, the caller screens with ``evaluate``): an
-evaluator given a rule registry other than the built-in one, and every intake while the
-reference sources have changed since this module was written (see below).
+What falls back (``None``, counted in ``fallback``; the caller screens with ``evaluate``):
+an evaluator given a rule registry other than the built-in one; every intake while the
+reference sources differ from the ones this module mirrors (below); and answers that are not
+a validated model's full dict (``Answers`` over anything else; never the case for intakes from
+``parse_intake_json`` or ``FastParser``). On the golden vignettes and 20,000 random intakes
+(tests/rules/test_fastrules.py) nothing falls back.
 
-Why one long function: ``_decide`` is a hand-compiled version of 31 small rule functions; a
-call per rule and a part object per firing were most of the reference's cost. Each block says
-which rule (POLICY §3) it is, in POLICY order, so it reads against ``rules/builtin.py``.
+Why long functions: ``_decide`` and its helpers are a hand-compiled version of 31 small rule
+functions; a call per rule and a part object per firing were most of the reference's cost.
+Each block says which rule (POLICY §3) it is, in POLICY order, so it reads against
+``rules/builtin.py``.
 
-The guard: this module mirrors engine.py, builtin.py, registry.py, plan.py, rules.toml and the
-``to_json`` methods of the decision. At import it compares a hash of their text with
-:data:`MIRRORED`; when anyone changes them, every evaluator switches itself off (``decide``
-returns None: the reference decides) and tests/rules/test_fastrules.py fails, saying that this
-module must be brought up to date.
+The guard: this module mirrors engine.py, builtin.py, registry.py, plan.py, rules.toml and
+``Decision.to_json``, ``Reason.to_json``, ``Plan.to_json``, ``ScoreResult.summary``. At import
+it compares a hash of their text with :data:`MIRRORED`; when anyone changes them, every
+evaluator switches itself off (every intake goes to the reference) and
+tests/rules/test_fastrules.py fails, saying that this module must be brought up to date.
 
-Figures (``taskset -c 0 .venv/bin/python benchmarks/bench_fastrules.py``, one core, best of 5
-rounds, 20,000 intakes of ``benchmarks/gen_intakes.py``), see the end of this docstring.
+FIGURES
 """
 
 from __future__ import annotations
@@ -322,6 +335,8 @@ class _Plan:
 #: one firing: (the rule, answers read (or their JSON), assumptions, dated events as
 #: (path, date or None))
 _Fired = tuple[_Rule, Any, list[str], tuple[tuple[str, date | None], ...]]
+#: a Caprini result: (it, its CAPRINI-* answers, its summary JSON, the answers' JSON)
+_Score = tuple[ScoreResult, dict[str, Any], bytes, bytes]
 #: one reason: (its level rank, the rule, answers, assumptions, cleared_by, clearance)
 _Ranked = tuple[int, _Rule, Any, list[str], dict[str, Any] | None, dict[str, Any] | None]
 
@@ -366,7 +381,7 @@ class FastEvaluator:
         self._extras = any(r.extra for r in self._rules.values())
         self._j_settings = b'","settings":' + orjson.dumps(settings.name)
         self._plans: dict[tuple[Any, ...], tuple[dict[str, Any], bytes]] = {}
-        self._caprini: dict[int, tuple[ScoreResult, dict[str, Any], bytes, bytes]] = {}
+        self._caprini: dict[int, _Score] = {}
         self._iso: dict[date, bytes] = {}
         self.fast = 0
         self.fallback = 0
@@ -500,15 +515,15 @@ class FastEvaluator:
             fired.append((R["LYMPHEDEMA"], _used(d, ("lymphedema", "lymphedema_site")), notes, no))
             caps[_LYMPH_SITE] |= m
             p.notes.append(_N_LYMPH)
-        score = caprini_from_intake(intake.answers, on)
-        lower = score.lower
+        score = self._score(caprini_from_intake(intake.answers, on))
+        lower = score[0].lower
         if lower >= w.caprini_highest_min:
-            fired.append((R["CAPRINI-HIGHEST"], self._caprini_answers(score, as_json), [], no))
+            fired.append((R["CAPRINI-HIGHEST"], score[3] if as_json else dict(score[1]), [], no))
             caps[_CH5_LEGS] |= _LEGS
             p.notes.append(_N_CAPRINI)
             p.suggested = True
         elif lower >= w.caprini_high_min:
-            fired.append((R["CAPRINI-HIGH"], self._caprini_answers(score, as_json), [], no))
+            fired.append((R["CAPRINI-HIGH"], score[3] if as_json else dict(score[1]), [], no))
             caps[_CH3_LEGS] |= _LEGS
 
         return self._assemble(intake, on, d, fired, p, score, as_json)
@@ -760,13 +775,7 @@ class FastEvaluator:
         answers = _used(d, ("varicose", "varicose_severity", "varicose_site"))
         fired.append((self._rules[rid], answers, notes, ()))
 
-    def _caprini_answers(self, score: ScoreResult, as_json: bool) -> Any:
-        """The CAPRINI-* answers: a fresh dict, or their JSON (the same for every intake with
-        this score result)."""
-        entry = self._score(score)
-        return entry[3] if as_json else dict(entry[1])
-
-    def _score(self, score: ScoreResult) -> tuple[ScoreResult, dict[str, Any], bytes, bytes]:
+    def _score(self, score: ScoreResult) -> _Score:
         """(score, its CAPRINI-* answers, its summary JSON, the answers' JSON), once per
         memoised result."""
         hit = self._caprini.get(id(score))
@@ -793,7 +802,7 @@ class FastEvaluator:
         d: Mapping[str, Any],
         fired: list[_Fired],
         p: _Plan,
-        score: ScoreResult,
+        score: _Score,
         as_json: bool,
     ) -> Any:
         """Clinic extras, clearances (POLICY §5, §8.4–§8.7), reasons in order, the decision."""
@@ -824,7 +833,7 @@ class FastEvaluator:
             "reasons": [_reason(*r[1:]) for r in ranked],
             "plan": plan,
             "referral": {"urgency": urgency},
-            "scores": {"caprini": score.summary()},
+            "scores": {"caprini": score[0].summary()},
             "screened_on": on.isoformat(),
             "settings": self.settings.name,
         }
@@ -842,7 +851,7 @@ class FastEvaluator:
         ranked: list[_Ranked],
         plan: bytes,
         urgency: str,
-        score: ScoreResult,
+        score: _Score,
         expired: list[dict[str, Any]],
         unapplied: list[dict[str, Any]],
     ) -> bytes:
@@ -872,7 +881,7 @@ class FastEvaluator:
             b'],"plan":',
             plan,
             _J_URGENCY[urgency],
-            self._score(score)[2],
+            score[2],
             b'},"screened_on":"',
             self._iso.get(on) or self._iso_of(on),
             self._j_settings,
