@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from clotsafe.fhir.sof import fhirpath as fp
-from clotsafe.fhir.sof.dialect import BOOL, FHIR_TYPES, INT, NUM, TEXT, Dialect
+from clotsafe.fhir.sof.dialect import BOOL, FHIR_TYPES, NUM, TEXT, Dialect
 from clotsafe.fhir.sof.errors import SofError
 from clotsafe.fhir.sof.view import Column, ConstantValue, Select, View
 
@@ -648,4 +648,4 @@ def compile_parsed(view: View, d: Dialect, source: str,
     return d.query(names, rows.sql, source, comp.prefetch, conds)
 
 
-__all__ = ["INT", "compile_parsed"]
+__all__ = ["Compiler", "compile_parsed"]
