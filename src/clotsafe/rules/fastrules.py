@@ -50,7 +50,28 @@ it compares a hash of their text with :data:`MIRRORED`; when anyone changes them
 evaluator switches itself off (every intake goes to the reference) and
 tests/rules/test_fastrules.py fails, saying that this module must be brought up to date.
 
-FIGURES
+Figures (2026-11-30, ``taskset -c 0 .venv/bin/python benchmarks/bench_fastrules.py 20000 3``:
+one core, CPU time, best of 3 interleaved rounds over 20,000 intakes of gen_intakes.py, on a
+machine shared with other work at load average 13–15 on 2 cores, so only the ratios to the
+floor measured in the same run mean much):
+
+==============================================  ===========  ==========  =======
+stage (per intake)                              µs/intake    intakes/s   × floor
+==============================================  ===========  ==========  =======
+floor: orjson loads(line) + dumps(decision)        16.2         61,888     1.0
+reference: dumps(evaluate().to_json())            262.4          3,811    16.2
+fast: ``decide_json``                              94.1         10,624     5.8
+fast dict: dumps(``decide``)                      108.8          9,193     6.7
+line today: FastParser + evaluate + dumper        289.3          3,456    17.9
+line fast: FastParser + ``decide_json``           114.7          8,716     7.1
+==============================================  ===========  ==========  =======
+
+The evaluator is 2.8× the reference (evaluate + to_json + dumps) and a whole line 2.5× today's
+fast path. About a quarter of ``decide_json`` is ``caprini_from_intake`` (≈ 24–28 µs here: on
+gen_intakes.py's answers its memo of 4,096 results misses for 16,201 of 20,000 intakes) and
+another ≈ 6 µs the summary JSON of each new result; the rules, plan and decision JSON are the
+rest. The same module compiled with mypyc (an experiment, not shipped: see the report of
+issue 7) ran ``decide_json`` about 1.4× faster.
 """
 
 from __future__ import annotations
