@@ -107,11 +107,10 @@ class Compiler:
             raw = self.root_field(name)
             return Coll(d.to_coll(raw), raw=raw)
         if isinstance(base, Elem):
-            raw = d.get(base.sql, name)
-            return Coll(d.to_coll(raw), raw=raw)
+            return Coll(d.field_coll(base.sql, name), raw=d.get(base.sql, name))
         if isinstance(base, Coll):
             var = self.fresh()
-            sql = d.flatten(d.transform(base.sql, var, d.to_coll(d.get(var, name))))
+            sql = d.flatten(d.transform(base.sql, var, d.field_coll(var, name)))
             deeper = None if base.raw is None else d.raw_nav(base.raw, name, sql)
             return Coll(sql, raw=deeper)
         raise SofError("sof_unsupported", f"cannot read {name!r} of a computed value", where)

@@ -50,6 +50,10 @@ class Dialect:
         """A JSON value (array, element or NULL) as a collection."""
         raise NotImplementedError
 
+    def field_coll(self, elem: str, field: str) -> str:
+        """``field`` of one element as a collection."""
+        return self.to_coll(self.get(elem, field))
+
     def raw_first_text(self, value: str) -> str:
         """The text of a JSON value, or of its first element when it is an array."""
         raise NotImplementedError
@@ -174,6 +178,15 @@ class DuckDB(Dialect):
 
     def get(self, elem: str, field: str) -> str:
         return f"json_extract({elem}, {self.string('$.' + field)})"
+
+    def field_coll(self, elem: str, field: str) -> str:
+        # json_type/json_extract with a path: the field is never re-serialised as a whole
+        path, items = self.string("$." + field), self.string("$." + field + "[*]")
+        return (
+            f"(CASE coalesce(json_type({elem}, {path}), 'NULL') WHEN 'NULL' THEN {self.empty()} "
+            f"WHEN 'ARRAY' THEN list_filter(json_extract({elem}, {items}), "
+            f"lambda __z: json_type(__z) <> 'NULL') ELSE [json_extract({elem}, {path})] END)"
+        )
 
     def to_coll(self, value: str) -> str:
         return (
