@@ -638,13 +638,30 @@ _ARITY: dict[str, tuple[int, ...]] = {
 
 def compile_parsed(view: View, d: Dialect, source: str,
                    constants: Mapping[str, ConstantValue]) -> str:  # fmt: skip
-    """The SQL of a validated view (see :func:`clotsafe.fhir.sof.compile_view`)."""
+    """The SQL of a validated view (see :func:`clotsafe.fhir.sof.compile_view`).
+
+    The top node's columns are plain select items and at most one row array is exploded beside
+    them; with several row arrays, their product is built first (``Compiler.rows``).
+    """
     comp = Compiler(d, view.resource, {**view.constants, **constants})
-    rows = comp.rows(view.root, _Ctx(Root(), "0", ""))
+    ctx = _Ctx(Root(), "0", "")
+    pieces = comp.pieces(view.root, ctx)
+    if sum(isinstance(p, _Rows) for p in pieces) > 1:
+        pieces = [comp.rows(view.root, ctx)]
+    inner: list[str] = []
+    outer: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, _Rows):
+            inner.append(d.explode(piece.sql))
+            outer.extend(
+                f"__sof_u.__sof_r.{d.ident(n)} AS {d.ident(n)}" for n, _k, _c in piece.fields
+            )
+        else:
+            inner.append(f"{piece[1]} AS {d.ident(piece[0])}")
+            outer.append(f"__sof_u.{d.ident(piece[0])} AS {d.ident(piece[0])}")
     conds = [f"{d.text(d.prefetched(0))} = {d.string(view.resource)}"]
     conds.extend(comp.where(node, at) for node, at in view.where)
-    names = [n for n, _k, _c in rows.fields]
-    return d.query(names, rows.sql, source, comp.prefetch, conds)
+    return d.query(inner, outer, source, comp.prefetch, conds)
 
 
 __all__ = ["Compiler", "compile_parsed"]

@@ -154,9 +154,23 @@ class Dialect:
     def field(self, struct: str, name: str) -> str:
         return f"{struct}.{self.ident(name)}"
 
-    def query(self, columns: list[str], rows: str, source: str, prefetch: list[str],
+    def query(self, inner: list[str], outer: list[str], source: str, prefetch: list[str],
               where: list[str]) -> str:  # fmt: skip
-        """The whole SELECT: prefetch the resource's top-level fields, filter, explode rows."""
+        """The whole SELECT: the resource's top-level fields read once (``prefetch``), rows
+        kept by ``where``, the ``inner`` select items (columns, at most one explode), then the
+        ``outer`` ones (the view's columns in order, from ``__sof_u``)."""
+        return (
+            f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM "
+            f"{self.prefetch_from(source, prefetch)} AS __sof_p "
+            f"WHERE {' AND '.join(where)}) AS __sof_u"
+        )
+
+    def prefetch_from(self, source: str, prefetch: list[str]) -> str:
+        """A subquery: ``resource`` and its prefetched top-level fields."""
+        raise NotImplementedError
+
+    def explode(self, rows: str) -> str:
+        """A select item: one output row per element of an array of row structs."""
         raise NotImplementedError
 
     def prefetched(self, index: int) -> str:
@@ -278,16 +292,12 @@ class DuckDB(Dialect):
     def prefetched(self, index: int) -> str:
         return f"__sof_p.__sof_f[{index + 1}]"
 
-    def query(self, columns: list[str], rows: str, source: str, prefetch: list[str],
-              where: list[str]) -> str:  # fmt: skip
+    def prefetch_from(self, source: str, prefetch: list[str]) -> str:
         paths = ", ".join(self.string("$." + f) for f in prefetch)
-        cols = ", ".join(f"__sof_u.__sof_r.{self.ident(c)} AS {self.ident(c)}" for c in columns)
-        cond = " AND ".join(where)
-        return (
-            f"SELECT {cols} FROM (SELECT unnest({rows}) AS __sof_r FROM "
-            f"(SELECT resource, json_extract(resource, [{paths}]) AS __sof_f FROM {source}) "
-            f"AS __sof_p WHERE {cond}) AS __sof_u"
-        )
+        return f"(SELECT resource, json_extract(resource, [{paths}]) AS __sof_f FROM {source})"
+
+    def explode(self, rows: str) -> str:
+        return f"unnest({rows}) AS __sof_r"
 
 
 class Spark(Dialect):
@@ -394,18 +404,16 @@ class Spark(Dialect):
     def prefetched(self, index: int) -> str:
         return f"__sof_p.__sof_f{index}"
 
-    def query(self, columns: list[str], rows: str, source: str, prefetch: list[str],
-              where: list[str]) -> str:  # fmt: skip
+    def prefetch_from(self, source: str, prefetch: list[str]) -> str:
         names = ", ".join(self.string(f) for f in prefetch)
         aliases = ", ".join(f"__sof_f{i}" for i in range(len(prefetch)))
-        cols = ", ".join(f"__sof_u.__sof_r.{self.ident(c)} AS {self.ident(c)}" for c in columns)
-        cond = " AND ".join(where)
         return (
-            f"SELECT {cols} FROM (SELECT explode({rows}) AS __sof_r FROM "
             f"(SELECT resource, {aliases} FROM {source} "
-            f"LATERAL VIEW json_tuple(resource, {names}) __sof_t AS {aliases}) "
-            f"AS __sof_p WHERE {cond}) AS __sof_u"
+            f"LATERAL VIEW json_tuple(resource, {names}) __sof_t AS {aliases})"
         )
+
+    def explode(self, rows: str) -> str:
+        return f"explode({rows}) AS __sof_r"
 
 
 DIALECTS: dict[str, Dialect] = {"duckdb": DuckDB(), "spark": Spark()}
