@@ -71,6 +71,13 @@ class _Rows:
 
     sql: str
     fields: tuple[tuple[str, str, bool], ...]
+    struct: str | None = None  # set when the array is exactly [struct]: one row per focus
+
+    def per_focus(self, d: Dialect, coll: str, var: str, index: str) -> str:
+        """These rows for each element of ``coll`` (one struct each when there is one row)."""
+        if self.struct is not None:
+            return d.transform(coll, var, self.struct, index=index)
+        return d.flatten(d.transform(coll, var, self.sql, index=index))
 
 
 #: a column for rows_here: name, SQL, kind, collection
@@ -471,11 +478,9 @@ class Compiler:
         var, idx = self.fresh(), self.fresh("i")
         inner = self.rows_here(node, _Ctx(Elem(var), self.d.row_index(idx), node.where))
         if not node.or_null:
-            return _Rows(
-                self.d.flatten(self.d.transform(foci, var, inner.sql, index=idx)), inner.fields
-            )
+            return _Rows(inner.per_focus(self.d, foci, var, idx), inner.fields)
         bound = self.fresh("f")
-        sql = self.d.flatten(self.d.transform(bound, var, inner.sql, index=idx))
+        sql = inner.per_focus(self.d, bound, var, idx)
         none = self.null_rows(node, inner)
         sql = f"(CASE WHEN {self.d.size(bound)} = 0 THEN {none} ELSE {sql} END)"
         return _Rows(self.d.let(foci, bound, sql), inner.fields)
@@ -485,9 +490,7 @@ class Compiler:
         foci = self.repeat_coll(node, ctx.focus, 1)
         var, idx = self.fresh(), self.fresh("i")
         inner = self.rows_here(node, _Ctx(Elem(var), self.d.row_index(idx), node.where))
-        return _Rows(
-            self.d.flatten(self.d.transform(foci, var, inner.sql, index=idx)), inner.fields
-        )
+        return _Rows(inner.per_focus(self.d, foci, var, idx), inner.fields)
 
     def repeat_coll(self, node: Select, focus: Value, depth: int) -> str:
         """The elements under ``focus``; below ``REPEAT_DEPTH`` levels the query fails."""
@@ -530,7 +533,8 @@ class Compiler:
         parts = [(self.fresh("r"), p) for p in pieces if isinstance(p, _Rows)]
         if not parts:
             struct = self.d.struct([(n, sql) for n, sql, _k, _c in cols] or _DUMMY)
-            return _Rows(self.d.array([struct]), tuple((n, k, c) for n, _s, k, c in cols))
+            only = tuple((n, k, c) for n, _s, k, c in cols)
+            return _Rows(self.d.array([struct]), only, struct=struct)
         if len(pieces) == 1:
             return parts[0][1]
         own = self.fresh("o")
