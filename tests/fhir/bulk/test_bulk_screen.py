@@ -198,3 +198,18 @@ def test_two_workers_write_what_one_writes(tmp_path: Path) -> None:
     bulk_screen(directory, tmp_path / "o2", "--workers", "2")
     for name in ("decisions.ndjson", "worklist.csv", "risk-assessments.ndjson", "levels.html"):
         assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
+
+
+def test_a_fetch_in_several_patient_ranges_writes_what_one_fetch_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large exports are fetched in patient-id ranges (bounded memory): the same outputs."""
+    from clotsafe.fhir.bulk import screen_duckdb
+
+    directory = tmp_path / "export"
+    generator().generate(directory, 60, seed=13)
+    bulk_screen(directory, tmp_path / "o1")
+    monkeypatch.setattr(screen_duckdb, "CHUNK_ROWS", 50)
+    bulk_screen(directory, tmp_path / "o2")
+    for name in ("decisions.ndjson", "worklist.csv", "risk-assessments.ndjson"):
+        assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()

@@ -35,6 +35,8 @@ from clotsafe.fhir.bulk.source_codes import code_rows
 
 DEFAULT_MEMORY_LIMIT = "512MB"
 FETCH_ROWS = 20_000
+#: kept resources per sorted fetch (about 1 KB each: ~100 MB of text to sort)
+CHUNK_ROWS = 100_000
 #: the longest line (one resource) read: 16 MiB; DuckDB's buffers are sized from it, and a
 #: gzip file's would not fit the memory limit with a larger one
 MAX_LINE = 16 << 20
@@ -93,6 +95,7 @@ class DuckDbEngine:
         self.report = InputReport()
         self.types = sorted({f.type for f in files} & set(views()))
         self.checked: set[str] = set()
+        self.chunk_rows = CHUNK_ROWS
 
     def close(self) -> None:
         self.con.close()
@@ -186,12 +189,33 @@ class DuckDbEngine:
         sql = (
             "SELECT k.patient, l.file, l.line, l.resource FROM ("
             + " UNION ALL ".join(parts)
-            + ") l JOIN keep k ON k.type = l.type "
-            "AND k.id = json_extract_string(l.resource, '$.id') "
+            + ") l JOIN (SELECT * FROM keep WHERE patient >= ? AND patient <= ?) k "
+            "ON k.type = l.type AND k.id = json_extract_string(l.resource, '$.id') "
             "ORDER BY k.patient, l.file, l.line"
         )
-        cur = self.con.execute(sql)
-        yield from _grouped(cur)
+        for lo, hi in self.ranges():
+            yield from _grouped(self.con.execute(sql, [lo, hi]))
+
+    def ranges(self) -> list[tuple[str, str]]:
+        """Patient-id ranges of at most ``chunk_rows`` kept resources each: one sorted fetch
+        per range, so the sort of the resources' text fits the memory limit (at 10,000
+        patients a single fetch did not: DuckDB did not spill it). Each range reads the files
+        once more; a small export is one range."""
+        rows = self.con.execute(
+            "SELECT patient, count(*) FROM keep GROUP BY patient ORDER BY patient"
+        ).fetchall()
+        out: list[tuple[str, str]] = []
+        start: str | None = None
+        size = 0
+        for patient, n in rows:
+            start = patient if start is None else start
+            size += n
+            if size >= self.chunk_rows:
+                out.append((start, patient))
+                start, size = None, 0
+        if start is not None:
+            out.append((start, rows[-1][0]))
+        return out
 
 
 def _grouped(cur: Any) -> Iterator[PatientGroup]:
