@@ -37,9 +37,9 @@ DEFAULT_MEMORY_LIMIT = "512MB"
 FETCH_ROWS = 20_000
 #: kept resources per sorted fetch (about 1 KB each: ~100 MB of text to sort)
 CHUNK_ROWS = 100_000
-#: the longest line (one resource) read: 16 MiB; DuckDB's buffers are sized from it, and a
+#: the longest line (one resource) read: 4 MiB; DuckDB's buffers are sized from it, and a
 #: gzip file's would not fit the memory limit with a larger one
-MAX_LINE = 16 << 20
+MAX_LINE = 4 << 20
 
 
 @dataclass
