@@ -272,8 +272,13 @@ class Run:
     seen: set[str] = field(default_factory=set)
 
 
+#: random intakes compared here (tests/rules/test_fastpath.py runs 20,000 through the whole
+#: batch line; this sample adds the dict form and four clinics at half the suite's time)
+N_RANDOM = 10_000
+
+
 @cache
-def random_run(n: int = 20_000, seed: int = 20261130) -> Run:
+def random_run(n: int = N_RANDOM, seed: int = 20261130) -> Run:
     """Screen ``n`` fixed-seed random intakes with the reference and the fast evaluator (as a
     dict and as bytes; from the reference parser's intake and from the fast parser's)."""
     rng = random.Random(seed)
@@ -311,11 +316,11 @@ def _record(seen: set[str], d: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("name", ALL_SETTINGS)
-def test_20000_random_intakes_are_identical(name: str) -> None:
-    """20,000 random intakes (8,000 under POLICY's settings, 4,000 under each test clinic):
+def test_random_intakes_are_identical(name: str) -> None:
+    """10,000 random intakes (4,000 under POLICY's settings, 2,000 under each test clinic):
     every decision equal to the reference's, as a dict and as bytes."""
     run = random_run()
-    assert run.intakes[name] >= 4000
+    assert run.intakes[name] >= N_RANDOM // 5
     bad = run.differ.get(name, [])
     assert not bad, f"{len(bad)} intakes differ under {name}, first: {bad[0]!r}"
 
@@ -323,8 +328,8 @@ def test_20000_random_intakes_are_identical(name: str) -> None:
 def test_no_random_intake_falls_back() -> None:
     """With the built-in rules and an up-to-date mirror, nothing goes to the reference."""
     run = random_run()
-    assert sum(run.intakes.values()) == 20_000
-    assert run.fallback == 0 and run.fast >= 2 * 20_000
+    assert sum(run.intakes.values()) == N_RANDOM
+    assert run.fallback == 0 and run.fast >= 2 * N_RANDOM
 
 
 def test_the_random_intakes_reach_every_case() -> None:
