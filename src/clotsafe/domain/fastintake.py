@@ -49,7 +49,7 @@ from clotsafe.domain.questions import (
     QUESTIONS,
     Question,
 )
-from clotsafe.domain.regions import GROUPS, REGION_OR_GROUP, expand
+from clotsafe.domain.regions import REGION_OR_GROUP, expand, expand_caps
 
 _REGION = Literal[tuple(sorted(REGION_OR_GROUP))]  # type: ignore[valid-type]
 _SITE = Literal[tuple(sorted(REGION_OR_GROUP | set(CLOT_SITE_EXTRA)))]  # type: ignore[valid-type]
@@ -181,7 +181,7 @@ class FastParser:
                 return None
             r = c.restrictions or _NO_RESTRICTIONS
             out.append(Clearance(frozenset(c.rules), c.clinician, c.date, c.valid_until,
-                                 _expand_caps(r.pressure_max or {}), expand(r.avoid or ()),
+                                 expand_caps(r.pressure_max or {}), expand(r.avoid or ()),
                                  r.notes or ""))  # fmt: skip
         return tuple(out)
 
@@ -225,12 +225,3 @@ def _future(values: dict[str, Any], on: dt.date) -> bool:
         if d is not None and d > on:
             return True
     return any(c.diagnosed_on is not None and c.diagnosed_on > on for c in values["clots"] or ())
-
-
-def _expand_caps(caps: Mapping[str, int]) -> dict[str, int]:
-    """Groups expanded; the lower cap wins (as intake._expand_caps)."""
-    out: dict[str, int] = {}
-    for name, cap in caps.items():
-        for r in GROUPS.get(name, (name,)):
-            out[r] = min(cap, out.get(r, cap))
-    return out

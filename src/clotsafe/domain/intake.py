@@ -27,7 +27,7 @@ from clotsafe.domain.questions import (
     QUESTIONS,
     Question,
 )
-from clotsafe.domain.regions import GROUPS, REGION_OR_GROUP, expand
+from clotsafe.domain.regions import REGION_OR_GROUP, expand, expand_caps
 from clotsafe.domain.types import Tri
 
 IsoDate = date
@@ -369,22 +369,13 @@ def _build(model: IntakeModel) -> Intake:
             clinician=c.clinician,
             date=c.date,
             valid_until=c.valid_until,
-            pressure_max=_expand_caps(c.restrictions.pressure_max),
+            pressure_max=expand_caps(c.restrictions.pressure_max),
             avoid=expand(c.restrictions.avoid),
             notes=c.restrictions.notes,
         )
         for c in model.clearances
     )
     return Intake(model.screened_on, Answers(model.answers), clearances)
-
-
-def _expand_caps(caps: Mapping[str, int]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    # groups first, single regions override... no: the stricter (lower) always wins
-    for name, cap in caps.items():
-        for r in GROUPS.get(name, (name,)):
-            out[r] = min(cap, out.get(r, cap))
-    return out
 
 
 def _impossible_dates(intake: Intake) -> list[FieldError]:

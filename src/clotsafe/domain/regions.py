@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 REGIONS: tuple[str, ...] = (
     "head",
@@ -96,3 +96,13 @@ def sort_regions(regions: Iterable[str]) -> list[str]:
     if not s:
         return []
     return [r for r in REGIONS if r in s]
+
+
+def expand_caps(caps: Mapping[str, int]) -> dict[str, int]:
+    """Caps by region or group -> caps by region; where a region is named twice (itself and
+    in a group), the lower cap wins (a cap only ever goes down)."""
+    out: dict[str, int] = {}
+    for name, cap in caps.items():
+        for r in GROUPS.get(name, (name,)):
+            out[r] = min(cap, out.get(r, cap))
+    return out

@@ -10,7 +10,8 @@ from typing import Any
 from clotsafe.fhir.ehr import derive
 from clotsafe.fhir.errors import FhirInputError, problem
 from clotsafe.fhir.questionnaire import questionnaire
-from clotsafe.fhir.response import find_response, read_response
+from clotsafe.fhir.response import read_response
+from clotsafe.fhir.sources import holds_response
 
 __all__ = ["FhirInputError", "intake_from_fhir", "questionnaire_json"]
 
@@ -18,14 +19,6 @@ __all__ = ["FhirInputError", "intake_from_fhir", "questionnaire_json"]
 def questionnaire_json() -> dict[str, Any]:
     """The intake Questionnaire (FHIR R4 JSON)."""
     return questionnaire()
-
-
-def _holds_response(obj: Any) -> bool:
-    try:
-        find_response(obj)
-    except FhirInputError:
-        return False
-    return True
 
 
 def intake_from_fhir(obj: Any, at: date | None = None) -> dict[str, Any]:
@@ -36,7 +29,7 @@ def intake_from_fhir(obj: Any, at: date | None = None) -> dict[str, Any]:
     data needs it (time windows count back from it). Raises :class:`FhirInputError`; each of
     its ``.errors`` has ``field`` = the path into the resource (``item[3].answer[0].valueCoding``).
     """
-    if _holds_response(obj):
+    if holds_response(obj):
         return read_response(obj, at=at).intake.to_json()
     if at is None:
         raise FhirInputError(

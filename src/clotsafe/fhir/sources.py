@@ -54,7 +54,7 @@ def ehr_source(
 
 def fhir_source(obj: Any, at: date | None = None) -> Iterator[SourceItem]:
     """A QuestionnaireResponse when ``obj`` holds one, else EHR data (which needs ``at``)."""
-    if _holds_response(obj):
+    if holds_response(obj):
         yield from questionnaire_response_source(obj, at)
     elif at is None:
         err = problem("", "missing_date", "EHR data needs the screening date: time windows "
@@ -64,7 +64,8 @@ def fhir_source(obj: Any, at: date | None = None) -> Iterator[SourceItem]:
         yield from ehr_source(obj, at)
 
 
-def _holds_response(obj: Any) -> bool:
+def holds_response(obj: Any) -> bool:
+    """Whether ``obj`` is, or holds, a QuestionnaireResponse (else it is EHR data)."""
     try:
         find_response(obj)
     except FhirInputError:
