@@ -240,10 +240,12 @@ def test_journey_retracted_breathlessness_reaches_the_therapist(
     phone = new_context(browser, **PHONE)
     page = phone.new_page()
     page.goto(f"{live_server.url}/i/{token}/step/rf_lungs/")
-    page.check("input[name=rf_breathless][value=yes]")
+    # click, not check: "yes" leaves the page for the emergency screen at once, so the radio
+    # is never seen checked (Playwright's check() would wait for that)
+    page.click("#rf_breathless-yes")
     page.wait_for_url(re.compile(r"/emergency/$"))
     nav_click(page, "text=I pressed the wrong answer")
-    page.check("input[name=rf_breathless][value=no]")
+    page.click("#rf_breathless-no")
     settle(page)
     for _ in range(30):
         if "/done/" in page.url:
