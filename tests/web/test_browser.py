@@ -42,6 +42,7 @@ PHONE = {
     "has_touch": True,
     "device_scale_factor": 2,
 }
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 ARGS = [
     "--headless",
     "--no-sandbox",

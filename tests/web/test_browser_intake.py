@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from clotsafe.domain.questions import LIMB_SIGNS
 from tests.web.test_browser import (  # noqa: F401  (browser and axe are fixtures)
+    DESKTOP,
     PHONE,
     axe,
     browser,
@@ -27,8 +29,7 @@ from tests.web.test_browser import (  # noqa: F401  (browser and axe are fixture
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-LIMBS = ("rf_limb_swelling", "rf_limb_pain", "rf_limb_skin", "rf_hard_vein")
+LIMBS = LIMB_SIGNS
 
 
 @pytest.fixture

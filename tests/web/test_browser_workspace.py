@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from clotsafe.domain.regions import REGIONS
 from tests.web.conftest import COMPLETE_NO, dvt_answers
 from tests.web.test_browser import (  # noqa: F401  (browser, axe: session fixtures)
+    DESKTOP,
     PHONE,
     axe,
     browser,
@@ -27,7 +28,6 @@ from tests.web.test_browser import (  # noqa: F401  (browser, axe: session fixtu
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 
 def _pdf_text(body: bytes) -> str:
