@@ -276,3 +276,10 @@ def fhir_questionnaire() -> None:
 from clotsafe.cli_bulk import bulk  # noqa: E402  (last: it imports only click until `bulk export` runs)
 
 main.add_command(bulk)
+
+from clotsafe.cli_api import api_token  # noqa: E402  (imports only click)
+from clotsafe.cli_backup import backup, restore  # noqa: E402  (imports only click)
+
+main.add_command(api_token)
+main.add_command(backup)
+main.add_command(restore)

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.urls import URLPattern, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from clotsafe.web.audit.models import AppendOnlyError, AuditEvent
 from clotsafe.web.clients.models import IntakeLink
 from clotsafe.web.clients.services import create_link, find_link, token_hash
 from clotsafe.web.clinics.models import Membership
+from tests.web import isolation_accounts, isolation_rights
 from tests.web.conftest import COMPLETE_NO, dvt_answers
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,8 @@ ID_URLS = {
     "screening_acknowledge": ("post", lambda o: [o["screening"].pk]),
     "letter_pdf": ("get", lambda o: [o["screening"].pk]),
     "team_active": ("post", lambda o: [o["membership"].pk]),
+    **isolation_accounts.ID_URLS,
+    **isolation_rights.ID_URLS,
 }
 PUBLIC = {
     "login",
@@ -47,23 +50,48 @@ PUBLIC = {
     "intake_emergency",
     "intake_urgent",
     "intake_done",
+    *isolation_accounts.PUBLIC,
+    *isolation_rights.PUBLIC,
 }
+#: mounted apps with their own guards: the JSON API (tests/web/test_api_isolation.py), the
+#: operator's Django admin (superusers only) and the CDS service (JWT, tests/fhir)
+OWN_GUARDS = ("api/v1/", "admin/")
+OWN_GUARD_MODULES = ("clotsafe.web.cds.urls",)
+
+
+def _own_guard(resolver: URLResolver) -> bool:
+    module = getattr(resolver.urlconf_name, "__name__", resolver.urlconf_name)
+    return str(resolver.pattern) in OWN_GUARDS or module in OWN_GUARD_MODULES
 
 
 def _patterns() -> list[URLPattern]:
-    return [p for p in get_resolver().url_patterns if isinstance(p, URLPattern)]
+    """Every named URL of the therapist pages, through includes (not the API and admin)."""
+    found: list[URLPattern] = []
+
+    def walk(patterns: list[Any]) -> None:
+        for p in patterns:
+            if isinstance(p, URLPattern):
+                found.append(p)
+            elif isinstance(p, URLResolver) and not _own_guard(p):
+                walk(p.url_patterns)
+
+    walk(get_resolver().url_patterns)
+    return found
 
 
 def _objects(clinic: Any, make_client: Any, make_member: Any, name: str) -> dict[str, Any]:
     client = make_client(clinic, "Other clinic's client", dvt_answers())
     link, _ = create_link(client, by=None)
     member = make_member(clinic, f"lead_{name}", role="lead")
-    return {
+    objects = {
         "client": client,
         "link": link,
         "screening": client.latest_screening,
         "membership": Membership.objects.get(user=member),
     }
+    for extra in (isolation_accounts, isolation_rights):
+        objects.update(extra.extra_objects(clinic, objects))
+    return objects
 
 
 def test_every_url_with_an_id_is_in_the_cross_clinic_test() -> None:

@@ -65,6 +65,7 @@ ALLOWED_HOSTS = [
 HTTPS = _env_flag("CLOTSAFE_HTTPS")
 
 INSTALLED_APPS = [
+    "django.contrib.admin",  # for the operator only: scoped and audited (docs/operations.md)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -73,12 +74,16 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "clotsafe.web.clinics",
     "clotsafe.web.clients",
     "clotsafe.web.screenings",
     "clotsafe.web.clearances",
     "clotsafe.web.audit",
     "clotsafe.web.intake",
+    "clotsafe.web.accounts",
+    "clotsafe.web.api",
 ]
 
 
@@ -98,12 +103,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clotsafe.web.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
+    "clotsafe.web.audit.middleware.AuditViewMiddleware",
 ]
 
 ROOT_URLCONF = "clotsafe.web.urls"
@@ -234,7 +241,9 @@ EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # no intake token (or any other secret in a URL) ever reaches a log line
+    "filters": {"redact": {"()": "clotsafe.web.logfilters.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "loggers": {"django": {"handlers": ["console"], "level": "WARNING"},
                 "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }  # fmt: skip

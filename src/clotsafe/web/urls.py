@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
@@ -43,6 +44,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i/<str:token>/emergency/", intake.emergency, name="intake_emergency"),
     path("i/<str:token>/urgent/", intake.urgent, name="intake_urgent"),
     path("i/<str:token>/done/", intake.done, name="intake_done"),
+    path("", include("clotsafe.web.accounts.urls")),
+    path("api/v1/", include("clotsafe.web.api.urls")),
+    path("admin/", admin.site.urls),
 ]  # fmt: skip
 
 handler403 = "clotsafe.web.clinics.views.forbidden"

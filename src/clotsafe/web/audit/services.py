@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.http import HttpRequest
 
 from clotsafe.web.audit.models import AuditEvent
 from clotsafe.web.clinics.models import Clinic
@@ -17,8 +18,11 @@ CSV_HEADER = ("at", "clinic", "actor", "action", "target_type", "target_id", "de
 
 def log(clinic: Clinic | None, user: AbstractBaseUser | AnonymousUser | None, action: str,
         target: Any = None, *, target_type: str = "", detail: str = "",
-        actor: str = "") -> AuditEvent:  # fmt: skip
-    """Record one event. ``target`` is a model instance (its class name and pk are kept)."""
+        actor: str = "", request: HttpRequest | None = None) -> AuditEvent:  # fmt: skip
+    """Record one event. ``target`` is a model instance (its class name and pk are kept).
+
+    ``request``, when given, supplies the client's address and user agent.
+    """
     real_user: Any = user if user is not None and user.is_authenticated else None
     if target is not None:
         target_type = target_type or type(target).__name__.lower()
