@@ -38,7 +38,8 @@ def data_dir() -> Path:
     else:
         xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         path = Path(xdg) / "clotsafe"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)  # the database, its WAL and the secret key live here: owner only
     return path
 
 
