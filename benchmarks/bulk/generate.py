@@ -21,7 +21,7 @@ import gzip
 import random
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -50,16 +50,30 @@ SUBJECT = b"__SUBJECT__"
 _UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 #: what a copy rewrites: the subject placeholder, every uuid (the template's ids), every date
 _PATTERN = re.compile(b'"(' + SUBJECT + b')"|(' + _UUID.pattern + rb")|(\d{4}-\d{2}-\d{2})")
+#: the kinds of the pieces a template line is cut into
+TEXT, SUBJ, UID, DAY = range(4)
 
 
 @dataclass(frozen=True)
 class Template:
-    """One Synthea patient, serialised once: the text every generated copy is rewritten from
-    (subject references as a placeholder), and one regex for its ids, dates and subject."""
+    """One Synthea patient, cut once into pieces so that a copy is a join, not a parse: each
+    resource's line as (kind, bytes) pieces — literal text, the subject reference, an id, a
+    date — and its resourceType. Only planted changes that need the structure parse a line."""
 
-    text: bytes
+    lines: list[tuple[str, list[tuple[int, bytes]]]]
     patient_id: bytes
-    pattern: re.Pattern[bytes]
+
+
+def _pieces(text: bytes) -> list[tuple[int, bytes]]:
+    out: list[tuple[int, bytes]] = []
+    at = 0
+    for m in _PATTERN.finditer(text):
+        out.append((TEXT, text[at : m.start()]))
+        kind = SUBJ if m.group(1) else UID if m.group(2) else DAY
+        out.append((kind, m.group(0) if kind != SUBJ else b""))
+        at = m.end()
+    out.append((TEXT, text[at:]))
+    return [(k, b) for k, b in out if b or k == SUBJ]
 
 
 def templates() -> list[Template]:
@@ -74,12 +88,16 @@ def templates() -> list[Template]:
         ids = {r["id"] for r in resources}
         assert all(_UUID.fullmatch(i.encode()) for i in ids), "template ids must be uuids"
         pid = next(r["id"] for r in resources if r["resourceType"] == "Patient").encode()
-        out.append(Template(orjson.dumps(resources), pid, _PATTERN))
+        lines = [(r["resourceType"], _pieces(orjson.dumps(r))) for r in resources]
+        out.append(Template(lines, pid))
     return out
 
 
 class Patient:
-    """One generated patient: a template's resources, renamed, shifted and planted on."""
+    """One generated patient: a template's resources, renamed, shifted and planted on.
+
+    ``lines`` holds (resourceType, serialised line) for the template's resources and
+    ``resources`` the planted ones (dicts, serialised at the end)."""
 
     def __init__(self, rng: random.Random, template: Template) -> None:
         self.rng = rng
@@ -87,9 +105,10 @@ class Patient:
         self.shift = timedelta(days=rng.randint(-300, 20))
         self.urn = rng.random() < PLANT["urn_uuid"]
         self.ids: dict[bytes, bytes] = {template.patient_id: self.pid.encode()}
-        self.resources: list[dict[str, Any]] = orjson.loads(
-            template.pattern.sub(self._sub, template.text)
-        )
+        self.days: dict[bytes, bytes] = {}
+        ref = orjson.dumps(self.subject()["reference"])
+        self.lines = [(kind, self._line(pieces, ref)) for kind, pieces in template.lines]
+        self.resources: list[dict[str, Any]] = []
         self.medications: list[dict[str, Any]] = []
 
     def new_id(self) -> str:
@@ -98,15 +117,24 @@ class Patient:
     def subject(self) -> dict[str, str]:
         return {"reference": f"urn:uuid:{self.pid}" if self.urn else f"Patient/{self.pid}"}
 
-    def _sub(self, m: re.Match[bytes]) -> bytes:
-        if m.group(1):
-            return orjson.dumps(self.subject()["reference"])
-        if m.group(2):
-            old = m.group(2)
-            if old not in self.ids:
-                self.ids[old] = self.new_id().encode()
-            return self.ids[old]
-        return self._moved(m.group(3))
+    def _line(self, pieces: list[tuple[int, bytes]], ref: bytes) -> bytes:
+        out = []
+        for kind, text in pieces:
+            if kind == TEXT:
+                out.append(text)
+            elif kind == SUBJ:
+                out.append(ref)
+            elif kind == UID:
+                new = self.ids.get(text)
+                if new is None:
+                    new = self.ids[text] = self.new_id().encode()
+                out.append(new)
+            else:
+                day = self.days.get(text)
+                if day is None:
+                    day = self.days[text] = self._moved(text)
+                out.append(day)
+        return b"".join(out)
 
     def _moved(self, text: bytes) -> bytes:
         y, mo, d = (int(x) for x in text.split(b"-"))
@@ -115,8 +143,17 @@ class Patient:
         except ValueError:
             return text
 
-    def finish(self) -> list[dict[str, Any]]:
-        return self.resources
+    def edit(self, kind: str, change: Callable[[dict[str, Any]], None]) -> None:
+        """Apply ``change`` to every template resource of ``kind`` (parsed, then re-serialised)."""
+        for i, (k, line) in enumerate(self.lines):
+            if k == kind:
+                r = orjson.loads(line)
+                change(r)
+                self.lines[i] = (k, orjson.dumps(r))
+
+    def finish(self) -> list[tuple[str, bytes]]:
+        """(resourceType, line) of every resource of the patient, planted ones last."""
+        return self.lines + [(r["resourceType"], orjson.dumps(r)) for r in self.resources]
 
 
 def _cc(system: str, code: str, display: str) -> dict[str, Any]:
@@ -179,22 +216,28 @@ def plant(p: Patient) -> None:
 
 
 def _partial_dates(p: Patient) -> None:
-    for r in p.resources:
-        if r["resourceType"] == "Patient" and isinstance(r.get("birthDate"), str):
+    def birth(r: dict[str, Any]) -> None:
+        if isinstance(r.get("birthDate"), str):
             r["birthDate"] = r["birthDate"][:4]
-        onset = r.get("onsetDateTime")
-        if r["resourceType"] == "Condition" and isinstance(onset, str) and p.rng.random() < 0.5:
+
+    def onset(r: dict[str, Any]) -> None:
+        if isinstance(r.get("onsetDateTime"), str) and p.rng.random() < 0.5:
             r["onsetDateTime"] = r["onsetDateTime"][: p.rng.choice((4, 7))]
+
+    p.edit("Patient", birth)
+    p.edit("Condition", onset)
 
 
 def _med_reference(p: Patient) -> None:
-    for r in p.resources:
+    def by_reference(r: dict[str, Any]) -> None:
         concept = r.get("medicationCodeableConcept")
-        if r["resourceType"] == "MedicationRequest" and concept is not None:
+        if concept is not None:
             mid = p.new_id()
             p.medications.append({"resourceType": "Medication", "id": mid, "code": concept})
             del r["medicationCodeableConcept"]
             r["medicationReference"] = {"reference": f"Medication/{mid}"}
+
+    p.edit("MedicationRequest", by_reference)
 
 
 def _noise(p: Patient) -> dict[str, Any]:
@@ -206,8 +249,9 @@ def _noise(p: Patient) -> dict[str, Any]:
                               "system": "http://unitsofmeasure.org", "code": "mg/dL"}}  # fmt: skip
 
 
-def patients(n: int, seed: int) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
-    """(resources, Medications) of each of ``n`` patients, reproducibly from ``seed``."""
+def patients(n: int, seed: int) -> Iterator[tuple[list[tuple[str, bytes]], list[dict[str, Any]]]]:
+    """((resourceType, line) of the resources, Medications) of each of ``n`` patients,
+    reproducibly from ``seed``."""
     rng = random.Random(seed)
     temps = templates()
     for _ in range(n):
@@ -224,13 +268,12 @@ class Writer:
         self.files: dict[str, tuple[IO[bytes], int, int]] = {}
         self.done: list[tuple[str, str, int]] = []
 
-    def write(self, r: dict[str, Any]) -> None:
-        kind = r["resourceType"]
+    def write(self, kind: str, line: bytes) -> None:
         f, part, lines = self.files.get(kind) or self._open(kind, 1)
         if lines >= self.part_lines:
             self._close(kind)
             f, part, lines = self._open(kind, part + 1)
-        f.write(orjson.dumps(r) + b"\n")
+        f.write(line + b"\n")
         self.files[kind] = (f, part, lines + 1)
 
     def _open(self, kind: str, part: int) -> tuple[IO[bytes], int, int]:
@@ -256,11 +299,11 @@ def generate(out: Path, n: int, seed: int = 20261130, *, gz: bool = False,
     """Write the export into ``out``; returns resources per type."""
     out.mkdir(parents=True, exist_ok=True)
     w = Writer(out, gz, part_lines)
-    for resources, meds in patients(n, seed):
-        for r in resources:
-            w.write(r)
+    for lines, meds in patients(n, seed):
+        for kind, line in lines:
+            w.write(kind, line)
         for m in meds:
-            w.write(m)
+            w.write("Medication", orjson.dumps(m))
     files = w.close()
     _manifest(out, files)
     counts: dict[str, int] = {}
