@@ -10,6 +10,9 @@ Environment (all optional; docs/web.md):
   CLOTSAFE_HTTPS           "1" behind TLS: secure cookies, HSTS, redirect to https
   CLOTSAFE_SESSION_IDLE_MINUTES   idle session expiry (default 30)
   CLOTSAFE_INTAKE_LINK_DAYS       intake link lifetime (default 14)
+  CLOTSAFE_TRUSTED_PROXIES        reverse proxies in front of the app that add X-Forwarded-For
+                                  (default 0; docs/accounts.md)
+  CLOTSAFE_PASSWORD_RESET_MINUTES how long a password reset link works (default 60)
 """
 
 from __future__ import annotations
@@ -173,13 +176,24 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# django-axes: lock a username+address pair out after repeated failures
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("CLOTSAFE_PASSWORD_RESET_MINUTES", "60")) * 60
+
+# The client's address: behind CLOTSAFE_TRUSTED_PROXIES reverse proxies (default 0: none), the
+# address the outermost trusted proxy saw, from X-Forwarded-For (docs/accounts.md).
+TRUSTED_PROXIES = int(os.environ.get("CLOTSAFE_TRUSTED_PROXIES", "0"))
+
+# django-axes: 5 failures lock one username from one address (never the user everywhere), and
+# 30 failures from one address across any usernames lock that address (password spraying).
 AXES_FAILURE_LIMIT = 5
+LOCKOUT_ADDRESS_FAILURE_LIMIT = 30
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "clotsafe.web.accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "clotsafe.web.accounts.clientip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "clotsafe/locked_out.html"
 AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "clotsafe"
 
 # --- security headers ---------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
