@@ -7,13 +7,28 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from axes.helpers import get_client_ip_address
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 
 from clotsafe.web.audit.models import AuditEvent
 from clotsafe.web.clinics.models import Clinic
 
-CSV_HEADER = ("at", "clinic", "actor", "action", "target_type", "target_id", "detail")
+CSV_HEADER = ("at", "clinic", "actor", "action", "target_type", "target_id", "detail",
+              "ip_address", "user_agent")  # fmt: skip
+#: a spreadsheet reads a cell starting with one of these as a formula (OWASP: CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+USER_AGENT_MAX = 300
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address as django-axes sees it (the same proxy settings for both)."""
+    address = get_client_ip_address(request)
+    return str(address) if address else None
+
+
+def user_agent(request: HttpRequest) -> str:
+    return str(request.META.get("HTTP_USER_AGENT", ""))[:USER_AGENT_MAX]
 
 
 def log(clinic: Clinic | None, user: AbstractBaseUser | AnonymousUser | None, action: str,
@@ -28,12 +43,15 @@ def log(clinic: Clinic | None, user: AbstractBaseUser | AnonymousUser | None, ac
         target_type = target_type or type(target).__name__.lower()
     return AuditEvent.objects.create(
         clinic=clinic,
+        clinic_name=clinic.name if clinic else "",
         user=real_user,
-        actor=actor or (real_user.get_username() if real_user else "anonymous"),
+        actor=(actor or (real_user.get_username() if real_user else "anonymous"))[:200],
         action=action,
-        target_type=target_type,
-        target_id=str(getattr(target, "pk", "") or ""),
+        target_type=target_type[:50],
+        target_id=str(getattr(target, "pk", "") or "")[:50],
         detail=detail[:500],
+        ip_address=client_ip(request) if request is not None else None,
+        user_agent=user_agent(request) if request is not None else "",
     )
 
 
@@ -45,9 +63,16 @@ def export_rows(clinic: Clinic) -> Iterator[str]:
     yield _take(buf)
     events = AuditEvent.objects.filter(clinic=clinic).order_by("at", "id").iterator()
     for e in events:
-        writer.writerow((e.at.isoformat(), clinic.name, e.actor, e.action, e.target_type,
-                         e.target_id, e.detail))  # fmt: skip
+        row = (e.at.isoformat(), clinic.name, e.actor, e.action, e.target_type, e.target_id,
+               e.detail, e.ip_address or "", e.user_agent)  # fmt: skip
+        writer.writerow([csv_cell(str(v)) for v in row])
         yield _take(buf)
+
+
+def csv_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: OWASP's advice for CSV injection, a leading single
+    quote before a cell that starts like a formula (the quote is visible, nothing runs)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def _take(buf: io.StringIO) -> str:
