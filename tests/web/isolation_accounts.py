@@ -9,8 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-ID_URLS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Any]]]] = {}
-PUBLIC: set[str] = set()
+ID_URLS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Any]]]] = {
+    "team_unlock": ("post", lambda o: [o["membership"].pk]),
+    "team_password": ("post", lambda o: [o["membership"].pk]),
+}
+#: the password reset pages are for people who cannot log in
+PUBLIC: set[str] = {
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
 
 
 def extra_objects(clinic: Any, objects: dict[str, Any]) -> dict[str, Any]:

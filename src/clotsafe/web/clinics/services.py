@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clotsafe.domain.errors import FieldError
 from clotsafe.knowledge import rules as rule_info
@@ -13,6 +14,7 @@ from clotsafe.knowledge import windows as window_info
 from clotsafe.render import present
 from clotsafe.rules.settings import DEFAULT_SETTINGS
 from clotsafe.web import engine
+from clotsafe.web.accounts import lockout
 from clotsafe.web.audit.services import log
 from clotsafe.web.clinics.models import Clinic, Membership
 
@@ -25,13 +27,25 @@ def membership_of(user: User) -> Membership | None:
 
 @transaction.atomic
 def add_member(clinic: Clinic, username: str, password: str, *, role: str = "therapist",
-               full_name: str = "", by: User | None = None) -> Membership:  # fmt: skip
+               full_name: str = "", email: str = "",
+               by: User | None = None) -> Membership:  # fmt: skip
     first, _, last = full_name.partition(" ")
-    user = User.objects.create_user(username=username, password=password,
+    user = User.objects.create_user(username=username, password=password, email=email,
                                     first_name=first, last_name=last)  # fmt: skip
     membership = Membership.objects.create(user=user, clinic=clinic, role=role)
     log(clinic, by, "create", membership, detail=f"added {role} {username}")
     return membership
+
+
+def team_rows(clinic: Clinic) -> list[dict[str, Any]]:
+    """The team page's table: each member, locked out or not, with two-factor or not."""
+    members = list(Membership.objects.filter(clinic=clinic).select_related("user")
+                   .order_by("user__username"))  # fmt: skip
+    locked = lockout.locked_usernames(m.user.get_username() for m in members)
+    with_2fa = set(TOTPDevice.objects.filter(user__membership__clinic=clinic, confirmed=True)
+                   .values_list("user_id", flat=True))  # fmt: skip
+    return [{"m": m, "locked": m.user.get_username() in locked, "two_factor": m.user_id in with_2fa}
+            for m in members]  # fmt: skip
 
 
 def set_active(membership: Membership, active: bool, *, by: User) -> None:

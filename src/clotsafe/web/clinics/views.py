@@ -22,10 +22,12 @@ def team(request: ClinicRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         services.add_member(request.clinic, d["username"], d["password"], role=d["role"],
-                            full_name=d["full_name"], by=request.user)  # fmt: skip
+                            full_name=d["full_name"], email=d["email"],
+                            by=request.user)  # fmt: skip
+        messages.success(request, f"Added {d['username']}.")
         return redirect("team")
-    members = Membership.objects.filter(clinic=request.clinic).select_related("user")
-    return render(request, "clotsafe/team.html", {"form": form, "members": members})
+    return render(request, "clotsafe/team.html",
+                  {"form": form, "rows": services.team_rows(request.clinic)})  # fmt: skip
 
 
 @lead_view

@@ -1,0 +1,83 @@
+"""Forms of the account pages: Django's password forms with plain labels, e-mail, codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.models import User
+
+from clotsafe.web.accounts import services
+
+PASSWORD_HINT = "At least 10 characters. Not like your username or name, not a common password."
+
+
+class _PlainPasswordLabels:
+    """Django's password fields, labelled and explained in plain words (no HTML help)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, forms.Field] = self.fields  # type: ignore[attr-defined]
+        fields["new_password1"].label = "New password"
+        fields["new_password1"].help_text = PASSWORD_HINT
+        fields["new_password2"].label = "New password again"
+        if "old_password" in fields:
+            fields["old_password"].label = "Current password"
+
+
+class NewPasswordForm(_PlainPasswordLabels, auth_forms.SetPasswordForm):  # type: ignore[misc]
+    """Set a password from a reset link (Django validates it against this user)."""
+
+
+class ChangePasswordForm(_PlainPasswordLabels, auth_forms.PasswordChangeForm):  # type: ignore[misc]
+    """Change one's own password (Django validates it against this user)."""
+
+
+class ResetRequestForm(auth_forms.PasswordResetForm):
+    """Ask for a reset link. The page afterwards is the same whether or not an account has
+    this address; Django sends only to active accounts with that address."""
+
+    email = forms.EmailField(label="E-mail", max_length=254,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))  # fmt: skip
+
+    def send_mail(self, subject_template_name: str, email_template_name: str,
+                  context: dict[str, Any], from_email: str | None, to_email: str,
+                  html_email_template_name: str | None = None) -> None:  # fmt: skip
+        super().send_mail(subject_template_name, email_template_name, context, from_email,
+                          to_email, html_email_template_name)  # fmt: skip
+        services.reset_mail_sent(context["user"], None)
+
+
+class EmailForm(forms.Form):
+    """The address password reset links go to; the current password confirms the change."""
+
+    email = forms.EmailField(label="E-mail for password resets", max_length=254, required=False,
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))  # fmt: skip
+    password = forms.CharField(label="Current password", strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete":
+                                                                 "current-password"}))  # fmt: skip
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("This is not your current password.")
+        return password
+
+
+class CodeForm(forms.Form):
+    """A six-digit code from the authenticator app."""
+
+    code = forms.CharField(label="Code from your authenticator app", max_length=12,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code",
+                                                         "inputmode": "numeric"}))  # fmt: skip
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not (code.isascii() and code.isdigit() and len(code) == 6):
+            raise forms.ValidationError("Enter the 6 digits the app shows.")
+        return code
