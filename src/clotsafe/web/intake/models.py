@@ -31,6 +31,8 @@ class DraftState(models.Model):
     clot_drafts: models.JSONField[Any] = models.JSONField(default=dict, blank=True)
     #: date field key -> the "about how long ago" choice the stored date was computed from
     approx: models.JSONField[Any] = models.JSONField(default=dict, blank=True)
+    #: when the client first opened the link (that first view is audited)
+    opened_at = models.DateTimeField(null=True, blank=True)
 
 
 class RedFlagReport(models.Model):

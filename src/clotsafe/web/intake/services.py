@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from clotsafe.domain.errors import IntakeError
@@ -63,6 +64,8 @@ class Saved:
     errors: dict[forms.Path, str] = field(default_factory=dict)
     level: str = ""
     rules: frozenset[str] = frozenset()
+    #: the link was sent, revoked or expired before this save got its lock: nothing was saved
+    closed: bool = False
 
 
 def _seq(data: Any, qid: str) -> int | None:
@@ -86,6 +89,8 @@ def save(link_pk: int, qids: Sequence[str], data: Any, *, require: bool, today: 
 @transaction.atomic
 def _save(link_pk: int, qids: Sequence[str], data: Any, *, require: bool, today: date) -> Saved:
     link = IntakeLink.objects.select_for_update().select_related("client__clinic").get(pk=link_pk)
+    if not link.is_open:  # sent (or closed) by another request since this one looked
+        return Saved(link, closed=True)
     state = DraftState.objects.select_for_update().get_or_create(link=link)[0]
     before = dict(link.answers)
     answers = dict(before)
@@ -223,26 +228,42 @@ def record_red_flag(link: IntakeLink, saved: Saved) -> None:
 
 
 @transaction.atomic
-def submit(link: IntakeLink) -> Screening:
-    link = IntakeLink.objects.select_for_update().get(pk=link.pk)
+def submit(link: IntakeLink, request: HttpRequest | None = None) -> Screening | None:
+    """Send the answers as the client's screening, once: the link is locked and re-read, so
+    the same link sent many times at once (a double tap, a retry) makes exactly one screening.
+    Returns None when it was already sent (or closed) by then."""
+    link = IntakeLink.objects.select_for_update().select_related("client__clinic").get(pk=link.pk)
+    if not link.is_open:
+        return None
     screening = screenings.record(link.client, link.answers, kind=Screening.Kind.INTAKE, by=None,
                                   actor=ACTOR)  # fmt: skip
     link.submitted_at = timezone.now()
     link.save(update_fields=["submitted_at"])
-    log(link.client.clinic, None, "submit", link, actor=ACTOR,
+    log(link.client.clinic, None, "submit", link, actor=ACTOR, request=request,
         detail=f"intake submitted for client {link.client_id}")  # fmt: skip
     return screening
+
+
+def opened(link: IntakeLink, request: HttpRequest) -> None:
+    """The client opened the link: the first time is audited (with the request's address and
+    browser), later views are not (every step would flood the log)."""
+    state = DraftState.objects.get_or_create(link=link)[0]
+    first = DraftState.objects.filter(pk=state.pk, opened_at=None).update(opened_at=timezone.now())
+    if first:
+        log(link.client.clinic, None, "view", link, actor=ACTOR, request=request,
+            detail=f"intake link opened by client {link.client_id}")  # fmt: skip
 
 
 def submitted_screening(link: IntakeLink) -> Screening | None:
     return _recorded(link)
 
 
-def confirm(link: IntakeLink, name: str, statement: str) -> Consent:
+def confirm(link: IntakeLink, name: str, statement: str,
+            request: HttpRequest | None = None) -> Consent:  # fmt: skip
     """The client confirms the answers are theirs and true (typed name, time); once."""
     consent, _ = Consent.objects.get_or_create(
         link=link, defaults={"name": name[:200], "statement": statement,
                              "confirmed_at": timezone.now()})  # fmt: skip
-    log(link.client.clinic, None, "submit", link, actor=ACTOR,
+    log(link.client.clinic, None, "submit", link, actor=ACTOR, request=request,
         detail=f"client {link.client_id} confirmed the answers")  # fmt: skip
     return consent

@@ -9,6 +9,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clotsafe.domain.types import Level
@@ -25,11 +26,30 @@ def _words(link: IntakeLink) -> dict[str, Any]:
     return {"t": texts.client_text(), "number": clinic.emergency_number, "clinic": clinic.name}
 
 
+def _state(link: IntakeLink | None) -> str:
+    """The link's state for the client's pages: a sent link's pages (its end page, its
+    emergency screen) close when the link expires, like the link itself."""
+    if link is None:
+        return "expired"
+    state = link.state()
+    if state == "submitted" and link.expires_at <= timezone.now():
+        return "expired"
+    return state
+
+
 def _closed(request: HttpRequest, link: IntakeLink | None) -> HttpResponse:
-    state = link.state() if link else "expired"
+    state = _state(link)
     message = texts.client_text()["closed"].get(state, texts.client_text()["closed"]["expired"])
     status = 200 if state == "submitted" else 410
     return render(request, "intake/closed.html", {"message": message}, status=status)
+
+
+def _gone(request: HttpRequest, link: IntakeLink, token: str) -> HttpResponse:
+    """The link was closed while this request waited: sent (a second tap on Send) goes to the
+    end page; revoked or expired gets the closed page."""
+    if _state(link) == "submitted":
+        return redirect("intake_done", token=token)
+    return _closed(request, link)
 
 
 def _open(token: str) -> IntakeLink | None:
@@ -41,6 +61,7 @@ def start(request: HttpRequest, token: str) -> HttpResponse:
     link = _open(token)
     if link is None:
         return _closed(request, find_link(token))
+    services.opened(link, request)
     first = steps.applicable(link.answers)[0]
     t = texts.client_text()["start"]
     return render(request, "intake/start.html", {
@@ -90,6 +111,8 @@ def step(request: HttpRequest, token: str, key: str) -> HttpResponse:
     qids = _posted_questions(request, link, current)
     saved = services.save(link.pk, qids, request.POST, require=True, today=today())
     link = saved.link
+    if saved.closed:
+        return _gone(request, link, token)
     if saved.level == Level.EMERGENCY.value:
         return redirect("intake_emergency", token=token)
     if "add_clot" in request.POST:
@@ -98,7 +121,7 @@ def step(request: HttpRequest, token: str, key: str) -> HttpResponse:
         return _render_step(request, link, token, current, saved.errors)  # new follow-ups
     if saved.errors:
         return _render_step(request, link, token, current, saved.errors)
-    return _advance(link, token, current, saved.level)
+    return _advance(request, link, token, current, saved.level)
 
 
 def _posted_questions(request: HttpRequest, link: IntakeLink, current: steps.Step) -> list[str]:
@@ -107,12 +130,13 @@ def _posted_questions(request: HttpRequest, link: IntakeLink, current: steps.Ste
     return list(dict.fromkeys([*steps.enabled(current, link.answers), *shown]))
 
 
-def _advance(link: IntakeLink, token: str, current: steps.Step, level: str) -> HttpResponse:
+def _advance(request: HttpRequest, link: IntakeLink, token: str, current: steps.Step,
+             level: str) -> HttpResponse:  # fmt: skip
     if current.red_flag_check and level == Level.URGENT_REFERRAL.value:
         return redirect(reverse("intake_urgent", args=[token]) + f"?after={current.key}")
     following = steps.next_step(current, link.answers)
     if following is None:
-        services.submit(link)
+        services.submit(link, request)  # once, even when sent several times at once
         return redirect("intake_done", token=token)
     return redirect("intake_step", token=token, key=following.key)
 
@@ -130,6 +154,10 @@ def save(request: HttpRequest, token: str, key: str) -> HttpResponse:
     current = _step_or_404(key)
     qids = _posted_questions(request, link, current)
     saved = services.save(link.pk, qids, request.POST, require=False, today=today())
+    if saved.closed:
+        response = HttpResponse(status=410)
+        response["HX-Redirect"] = reverse("intake_start", args=[token])
+        return response
     if saved.level == Level.EMERGENCY.value:
         response = HttpResponse(status=200)
         response["HX-Redirect"] = reverse("intake_emergency", args=[token])
@@ -139,7 +167,7 @@ def save(request: HttpRequest, token: str, key: str) -> HttpResponse:
 
 def emergency(request: HttpRequest, token: str) -> HttpResponse:
     link = find_link(token)
-    if link is None or link.state() in ("revoked", "expired"):
+    if link is None or _state(link) in ("revoked", "expired"):
         return _closed(request, link)
     words = _words(link)
     t = words["t"]["emergency"]
@@ -177,13 +205,13 @@ def done(request: HttpRequest, token: str) -> HttpResponse:
     """The end page: the level's message for the client (never a green light for an incomplete
     screening), the FAQ, and the client's confirmation of the answers (once)."""
     link = find_link(token)
-    if link is None or link.state() != "submitted":
+    if link is None or _state(link) != "submitted":
         return _closed(request, link)
     words = texts.client_text()["consent"]
     form = forms.ConsentForm(request.POST or None, words=words)
     consent = history.consent_for(link)
     if request.method == "POST" and consent is None and form.is_valid():
-        services.confirm(link, form.cleaned_data["name"], words["statement"])
+        services.confirm(link, form.cleaned_data["name"], words["statement"], request)
         return redirect("intake_done", token=token)
     screening = services.submitted_screening(link)
     n = link.client.clinic.emergency_number
