@@ -57,6 +57,9 @@ class AuditEvent(models.Model):
     #: where the request came from (clotsafe.web.audit.services.client_ip) and its user agent
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    #: a settings change: {field: {"old": ..., "new": ...}} (the clinic's own settings, no
+    #: health data)
+    changes: models.JSONField[Any] = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = AuditQuerySet.as_manager()

@@ -1,10 +1,21 @@
-"""Write and export the audit log (append-only)."""
+"""Write and export the audit log (append-only).
+
+Every event carries the client's address and user agent when it is written during a request:
+the view passes ``request=``, or :class:`~clotsafe.web.audit.middleware.AuditViewMiddleware`
+supplies the request being served (a context variable), so services that know no request
+(screenings, clearances, clinic settings) get them too. The middleware also counts the events of
+the request, so it adds a page-view event only when the view wrote none.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import io
+import ipaddress
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from axes.helpers import get_client_ip_address
@@ -15,16 +26,47 @@ from clotsafe.web.audit.models import AuditEvent
 from clotsafe.web.clinics.models import Clinic
 
 CSV_HEADER = ("at", "clinic", "actor", "action", "target_type", "target_id", "detail",
-              "ip_address", "user_agent")  # fmt: skip
+              "ip_address", "user_agent", "changes")  # fmt: skip
 #: a spreadsheet reads a cell starting with one of these as a formula (OWASP: CSV injection)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 USER_AGENT_MAX = 300
 
 
+@dataclass
+class RequestAudit:
+    """The request being served and how many events it has written so far."""
+
+    request: HttpRequest
+    events: int = 0
+
+
+_current: contextvars.ContextVar[RequestAudit | None] = contextvars.ContextVar(
+    "clotsafe_audit_request", default=None
+)
+
+
+def begin(request: HttpRequest) -> tuple[RequestAudit, contextvars.Token[RequestAudit | None]]:
+    state = RequestAudit(request)
+    return state, _current.set(state)
+
+
+def end(token: contextvars.Token[RequestAudit | None]) -> None:
+    _current.reset(token)
+
+
+def current_request() -> HttpRequest | None:
+    state = _current.get()
+    return state.request if state else None
+
+
 def client_ip(request: HttpRequest) -> str | None:
-    """The client's address as django-axes sees it (the same proxy settings for both)."""
-    address = get_client_ip_address(request)
-    return str(address) if address else None
+    """The client's address as django-axes sees it (the same proxy settings for both:
+    AXES_CLIENT_IP_CALLABLE); None when it is not an IP address."""
+    address = str(get_client_ip_address(request) or "")
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def user_agent(request: HttpRequest) -> str:
@@ -33,11 +75,18 @@ def user_agent(request: HttpRequest) -> str:
 
 def log(clinic: Clinic | None, user: AbstractBaseUser | AnonymousUser | None, action: str,
         target: Any = None, *, target_type: str = "", detail: str = "",
-        actor: str = "", request: HttpRequest | None = None) -> AuditEvent:  # fmt: skip
+        actor: str = "", request: HttpRequest | None = None,
+        changes: dict[str, Any] | None = None) -> AuditEvent:  # fmt: skip
     """Record one event. ``target`` is a model instance (its class name and pk are kept).
 
-    ``request``, when given, supplies the client's address and user agent.
+    ``request`` (by default the request being served, if any) supplies the client's address and
+    user agent. ``changes``: {field: {"old": ..., "new": ...}} of a settings change.
+    ``detail`` and ``changes`` never carry health data (docs/operations.md).
     """
+    state = _current.get()
+    request = request if request is not None else (state.request if state else None)
+    if state is not None:
+        state.events += 1
     real_user: Any = user if user is not None and user.is_authenticated else None
     if target is not None:
         target_type = target_type or type(target).__name__.lower()
@@ -52,6 +101,7 @@ def log(clinic: Clinic | None, user: AbstractBaseUser | AnonymousUser | None, ac
         detail=detail[:500],
         ip_address=client_ip(request) if request is not None else None,
         user_agent=user_agent(request) if request is not None else "",
+        changes=changes or {},
     )
 
 
@@ -64,7 +114,8 @@ def export_rows(clinic: Clinic) -> Iterator[str]:
     events = AuditEvent.objects.filter(clinic=clinic).order_by("at", "id").iterator()
     for e in events:
         row = (e.at.isoformat(), clinic.name, e.actor, e.action, e.target_type, e.target_id,
-               e.detail, e.ip_address or "", e.user_agent)  # fmt: skip
+               e.detail, e.ip_address or "", e.user_agent,
+               json.dumps(e.changes, sort_keys=True) if e.changes else "")  # fmt: skip
         writer.writerow([csv_cell(str(v)) for v in row])
         yield _take(buf)
 

@@ -6,8 +6,9 @@ UPDATE and DELETE of an audit event, with one exception: the user or clinic fore
 set to NULL and nothing else changed. That is what Django does when a user or clinic is removed
 (``on_delete=SET_NULL``); the names stay as text in ``actor`` and ``clinic_name``.
 
-Installed by migration 0002 (:func:`install`); a migration that adds a column to the table must
-call :func:`install` again with the column in :data:`FIXED_COLUMNS` (a test checks the list).
+Installed by migration 0002 (:func:`install`). The SQLite trigger names the table's columns as
+they are when it is made, and SQLite drops a table's triggers when a migration rebuilds it: every
+later migration of this table ends with ``RunPython(triggers.install, triggers.install)``.
 ``flush`` (which empties every table, tests use it) lifts them for its transaction only: see
 ``clotsafe.web.audit.management.commands.flush``.
 """
@@ -16,10 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.backends.base.base import BaseDatabaseWrapper
+
 TABLE = "clotsafe_audit_auditevent"
-#: columns no statement may change
-FIXED_COLUMNS = ("id", "actor", "action", "target_type", "target_id", "detail", "at",
-                 "clinic_name", "ip_address", "user_agent")  # fmt: skip
 #: foreign keys that may only be set to NULL (their row was removed)
 UNLINKABLE = ("user_id", "clinic_id")
 MESSAGE = "the audit log is append-only"
@@ -45,9 +45,10 @@ FOR EACH ROW EXECUTE FUNCTION clotsafe_audit_append_only();
 """
 
 
-def _sqlite_update_guard() -> str:
-    changed = [f"NEW.{c} IS NOT OLD.{c}" for c in FIXED_COLUMNS]
-    relinked = [f"(NEW.{c} IS NOT OLD.{c} AND NEW.{c} IS NOT NULL)" for c in UNLINKABLE]
+def _sqlite_update_guard(columns: list[str]) -> str:
+    fixed = [c for c in columns if c not in UNLINKABLE]
+    changed = [f'NEW."{c}" IS NOT OLD."{c}"' for c in fixed]
+    relinked = [f'(NEW."{c}" IS NOT OLD."{c}" AND NEW."{c}" IS NOT NULL)' for c in UNLINKABLE]
     return (f"CREATE TRIGGER clotsafe_audit_no_update BEFORE UPDATE ON {TABLE} "
             f"WHEN {' OR '.join(changed + relinked)} "
             f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;")  # fmt: skip
@@ -57,13 +58,21 @@ _SQLITE_DELETE_GUARD = (f"CREATE TRIGGER clotsafe_audit_no_delete BEFORE DELETE 
                         f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;")  # fmt: skip
 
 
-def install_sql(vendor: str) -> list[str]:
-    """The statements that create the triggers on ``vendor`` (sqlite or postgresql)."""
+def columns(connection: BaseDatabaseWrapper) -> list[str]:
+    with connection.cursor() as cursor:
+        return [c.name for c in connection.introspection.get_table_description(cursor, TABLE)]
+
+
+def install_sql(connection: BaseDatabaseWrapper) -> list[str]:
+    """The statements that create the triggers on the connection's database (SQLite: over
+    every column the table has now)."""
+    vendor = connection.vendor
     if vendor == "postgresql":
         return [_PG_FUNCTION, "DROP TRIGGER IF EXISTS clotsafe_audit_append_only ON " + TABLE,
                 _PG_TRIGGER]  # fmt: skip
     if vendor == "sqlite":
-        return [*remove_sql(vendor), _sqlite_update_guard(), _SQLITE_DELETE_GUARD]
+        return [*remove_sql(vendor), _sqlite_update_guard(columns(connection)),
+                _SQLITE_DELETE_GUARD]  # fmt: skip
     return []  # another database: the ORM guard only (docs/operations.md)
 
 
@@ -79,7 +88,7 @@ def remove_sql(vendor: str) -> list[str]:
 
 def install(apps: Any, schema_editor: Any) -> None:
     """Migration step: create the triggers for the connection's database."""
-    for sql in install_sql(schema_editor.connection.vendor):
+    for sql in install_sql(schema_editor.connection):
         schema_editor.execute(sql)
 
 

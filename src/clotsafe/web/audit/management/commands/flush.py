@@ -22,5 +22,5 @@ class Command(flush.Command):
             for sql in triggers.remove_sql(connection.vendor):
                 cursor.execute(sql)
             super().handle(**options)
-            for sql in triggers.install_sql(connection.vendor):
+            for sql in triggers.install_sql(connection):
                 cursor.execute(sql)
