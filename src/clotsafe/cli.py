@@ -1,10 +1,12 @@
-"""The command line: screen, score, rules, schema (docs/cli.md).
+"""The command line: screen, score, rules, schema, serve, createclinic (docs/cli.md).
 
-Exit status: 0 success; 1 bad input (an intake, a batch line, a settings file); 2 usage error.
+Exit status: 0 success; 1 bad input (an intake, a batch line, a settings file) or a missing
+optional extra; 2 usage error.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import sys
 from collections.abc import Callable, Iterator
@@ -22,6 +24,67 @@ from clotsafe.rules.fastbatch import BatchStats, screen_ndjson
 from clotsafe.rules.screener import Screener, intake_json, reference_parser
 
 FORMATS = ("text", "json", "markdown")
+
+#: What each optional extra (pyproject.toml) brings that a command imports: checked before the
+#: command runs, so a plain `pip install clotsafe` ends in a sentence naming the extra, not a
+#: traceback. The first extra naming a module is the one suggested for it.
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "web": ("django", "waitress", "whitenoise", "dj_database_url", "django_htmx", "axes", "csp",
+            "django_otp", "ninja", "argon2", "segno"),
+    "fhir": ("fhir.resources", "jwt", "httpx"),
+    "bulk": ("duckdb", "pyspark", "pyarrow", "pandas"),
+}  # fmt: skip
+
+
+def require_extra(extra: str, *modules: str) -> None:
+    """Stop the running command with a clear message when ``extra`` is not installed.
+
+    ``modules`` (default: all of the extra's in EXTRAS) are looked up without being imported.
+    Exit status 1, no traceback. For commands outside this module: call it first thing in the
+    command's body (``from clotsafe.cli import require_extra``)."""
+    missing = [m for m in modules or EXTRAS[extra] if not _importable(m)]
+    if missing:
+        _missing_extra(extra, missing[0])
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # its parent package is missing
+        return False
+
+
+def _missing_extra(extra: str, module: str) -> NoReturn:
+    ctx = click.get_current_context(silent=True)
+    path = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand))) if ctx else ""
+    command = f"`{path}`" if path else "this command"
+    click.echo(f"error: {command} needs the {extra} extra, which is not installed (no module "
+               f"{module!r}). Install it with: pip install 'clotsafe[{extra}]'",
+               err=True)  # fmt: skip
+    sys.exit(1)
+
+
+def _extra_of(module: str | None) -> str | None:
+    """The extra that provides ``module`` (a dotted name, or its top-level package)."""
+    for extra, modules in EXTRAS.items():
+        for m in modules:
+            if module and (module == m or m.startswith(module + ".") or module.startswith(m + ".")):
+                return extra
+    return None
+
+
+class _Commands(click.Group):
+    """The top-level group: a module of an extra that turns out missing while a command runs
+    (one that did not call require_extra) still ends in the message, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as exc:
+            extra = _extra_of(exc.name)
+            if extra is None:
+                raise
+            _missing_extra(extra, exc.name or "")
 
 
 def _settings(path: str | None) -> Settings:
@@ -44,7 +107,7 @@ def _fail(exc: ClotsafeInputError, fmt: str) -> NoReturn:
     sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="clotsafe")
 def main() -> None:
     """clotsafe: blood-clot safety screening for massage therapists (decision support)."""
@@ -106,6 +169,8 @@ def screen(
     reference: bool,
 ) -> None:
     """Screen one intake JSON file (PATH may be - for standard input)."""
+    if fhir:
+        require_extra("fhir", "fhir.resources")
     settings = _settings(settings_path)
     if fhir:
         raw = _intake_from_fhir(path.read(), on.date() if on else None, fmt)
@@ -253,11 +318,61 @@ def schema_intake() -> None:
 @main.command()
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True)
-def serve(port: int, host: str) -> None:
+@click.option(
+    "--no-demo",
+    is_flag=True,
+    help="Do not create the demo clinic (a real deployment: see `clotsafe createclinic`).",
+)
+def serve(port: int, host: str, no_demo: bool) -> None:
     """Run the web app: migrate, create the demo clinic, print the URL and login, serve."""
+    require_extra("web")
     from clotsafe.web.serve import run
 
-    run(port=port, host=host)
+    run(port=port, host=host, demo=not no_demo)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--lead", required=True, metavar="USERNAME", help="The clinic lead's username.")
+@click.option(
+    "--emergency-number",
+    default="911",
+    show_default=True,
+    help="The number clients are told to call in an emergency (digits, e.g. 999, 112).",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the lead's password from the first line of standard input (no prompt).",
+)
+def createclinic(name: str, lead: str, emergency_number: str, password_stdin: bool) -> None:
+    """Create a clinic and its lead (the first login of a real deployment)."""
+    require_extra("web")
+    from clotsafe.web.serve import prepare
+
+    prepare()
+    from clotsafe.web.provision import ProvisionError, check_new, create_clinic
+
+    try:
+        check_new(name, lead, emergency_number)
+        password = _new_password(password_stdin)
+        create_clinic(name, lead, password, emergency_number=emergency_number)
+    except ProvisionError as exc:
+        for message in exc.messages:
+            click.echo(f"error: {message}", err=True)
+        sys.exit(1)
+    click.echo(f"Created the clinic {name.strip()!r} with its lead {lead!r} (emergency number "
+               f"{emergency_number}). Start the server with `clotsafe serve --no-demo` and log "
+               f"in as {lead!r}.")  # fmt: skip
+
+
+def _new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = click.prompt(
+        "Password for the lead", hide_input=True, confirmation_prompt="Repeat it"
+    )
+    return password
 
 
 @main.group()
@@ -268,6 +383,7 @@ def fhir() -> None:
 @fhir.command("questionnaire")
 def fhir_questionnaire() -> None:
     """Print the intake as a FHIR R4 Questionnaire (linkId = INTAKE.md question id)."""
+    require_extra("fhir", "fhir.resources")
     from clotsafe.fhir.cli_support import questionnaire_json
 
     click.echo(orjson.dumps(questionnaire_json(), option=orjson.OPT_INDENT_2).decode())

@@ -110,13 +110,11 @@ def bulk() -> None:
 @click.pass_context
 def export(ctx: click.Context, /, fmt: str, **opts: Any) -> None:
     """Export a Group's or listed patients' data (SMART Backend Services, $export) into --out."""
-    try:
-        from clotsafe.fhir.bulk.export import run_export
-    except ImportError as exc:
-        click.echo(
-            f"error: bulk export needs the fhir extra (pip install -e '.[fhir]'): {exc}", err=True
-        )
-        sys.exit(1)
+    from clotsafe.cli import require_extra
+
+    require_extra("fhir", "httpx", "jwt", "cryptography")
+    from clotsafe.fhir.bulk.export import run_export
+
     deps = ctx.find_object(BulkDeps) or BulkDeps()
     try:
         options = _options(opts)
@@ -352,6 +350,9 @@ def screen(directory: Path, on: datetime, out: Path, engine: str, workers: int,
            progress_mode: str, settings_path: str | None, memory_limit: str,
            temp_dir: Path | None, spark_master: str | None, fmt: str) -> None:  # fmt: skip
     """Screen every patient of a bulk export in DIRECTORY (files of `bulk export`) into --out."""
+    from clotsafe.cli import require_extra
+
+    require_extra("bulk", *(("pyspark", "pyarrow", "pandas") if engine == "spark" else ("duckdb",)))
     from clotsafe.fhir.bulk.screen import ScreenOptions, run_screen
     from clotsafe.fhir.bulk.screen_outputs import summary_text
     from clotsafe.fhir.bulk.screen_progress import progress_for

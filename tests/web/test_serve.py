@@ -43,3 +43,37 @@ def test_run_migrates_prints_url_and_login_then_serves(monkeypatch: Any, capsys:
     user, password = ensure_demo()
     assert repr(user) in out and repr(password) in out
     assert served["host"] == "127.0.0.1" and served["port"] == 8765
+
+
+def test_no_demo_serves_without_the_demo_clinic(monkeypatch: Any) -> None:
+    """`clotsafe serve --no-demo` (a real deployment): no demo clinic, login or made-up clients;
+    with no clinic yet it says how to create one."""
+    import waitress
+    from click.testing import CliRunner
+
+    from clotsafe.cli import main
+    from clotsafe.web.clinics.models import Clinic
+
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: served.update(kw, app=app))
+    result = CliRunner().invoke(main, ["serve", "--no-demo", "--port", "8766"])
+    assert result.exit_code == 0, result.output
+    assert not Clinic.objects.exists() and not Client.objects.exists()
+    assert "demo" not in result.stdout.replace("--no-demo", "")
+    assert "clotsafe createclinic NAME --lead USERNAME" in result.stdout
+    assert served["port"] == 8766
+
+
+def test_no_demo_with_a_clinic_asks_for_its_own_login(monkeypatch: Any) -> None:
+    import waitress
+
+    from clotsafe.web import serve
+    from clotsafe.web.clinics.models import Clinic
+
+    Clinic.objects.create(name="Harbour Massage")
+    monkeypatch.setattr(waitress, "serve", lambda app, **kw: None)
+    lines: list[str] = []
+    monkeypatch.setattr("builtins.print", lambda *a, **kw: lines.append(" ".join(map(str, a))))
+    serve.run(port=8767, demo=False)
+    assert "Log in with your clinic account (no demo clinic)." in lines
+    assert Clinic.objects.count() == 1
