@@ -81,8 +81,11 @@ def test_without_trusted_proxies_the_forwarded_header_is_ignored(
     """With no proxy configured a client cannot pick its own address with the header."""
     settings.TRUSTED_PROXIES = 0
     for n in range(5):
-        client.post("/login/", {"username": "therapist_a", "password": "wrong"},
-                    HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")  # fmt: skip
+        client.post(
+            "/login/",
+            {"username": "therapist_a", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+        )
     assert _login(client, "therapist_a", PASSWORD).status_code == 429
 
 

@@ -53,26 +53,40 @@ def clean_code(code: str) -> str:
     return "".join(ch for ch in code if not ch.isspace())
 
 
-def confirm(request: HttpRequest, device: TOTPDevice, code: str) -> bool:
+WAIT = "Too many wrong codes. Wait a minute, then try the newest code."
+WRONG = "That code is not right. Check the time on your phone and try the newest code."
+
+
+def code_error(device: TOTPDevice, code: str) -> str | None:
+    """None when the code is right; otherwise what to tell the user. After wrong codes
+    django-otp refuses even a right one for a growing while (throttling): say so."""
+    if throttled(device):
+        return WAIT
+    return None if device.verify_token(clean_code(code)) else WRONG
+
+
+def confirm(request: HttpRequest, device: TOTPDevice, code: str) -> str | None:
     """The first correct code turns two-factor on and counts for this session."""
-    if not device.verify_token(clean_code(code)):
-        return False
+    error = code_error(device, code)
+    if error:
+        return error
     TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     otp_login(request, device)
     _log(request, device.user, "two-factor turned on")
-    return True
+    return None
 
 
-def verify(request: HttpRequest, device: TOTPDevice, code: str) -> bool:
-    """A code at log-in; django-otp slows repeated wrong codes down (throttling)."""
-    if not device.verify_token(clean_code(code)):
+def verify(request: HttpRequest, device: TOTPDevice, code: str) -> str | None:
+    """The code at log-in."""
+    error = code_error(device, code)
+    if error:
         _log(request, device.user, "two-factor code refused")
-        return False
+        return error
     otp_login(request, device)
     _log(request, device.user, "two-factor code accepted")
-    return True
+    return None
 
 
 def turn_off(request: HttpRequest, user: User) -> None:

@@ -144,10 +144,11 @@ def two_factor(request: ClinicRequest) -> HttpResponse:
         device = twofactor.pending_device(request.user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if twofactor.confirm(request, device, form.cleaned_data["code"]):
+        error = twofactor.confirm(request, device, form.cleaned_data["code"])
+        if error is None:
             messages.success(request, "Two-factor is on. You will need a code at each log-in.")
             return redirect("account")
-        form.add_error("code", _wrong_code(device))
+        form.add_error("code", error)
     return render(request, "accounts/two_factor.html",
                   {"on": False, "form": form, "qr": twofactor.qr_svg(device),
                    "key": twofactor.key_text(device)})  # fmt: skip
@@ -161,12 +162,13 @@ def two_factor_off(request: ClinicRequest) -> HttpResponse:
     if device is None:
         return redirect("account")
     form = CodeForm(request.POST)
-    if form.is_valid() and device.verify_token(form.cleaned_data["code"]):
-        twofactor.turn_off(request, request.user)
-        messages.success(request, "Two-factor is off.")
-        return redirect("account")
     if form.is_valid():
-        form.add_error("code", _wrong_code(device))
+        error = twofactor.code_error(device, form.cleaned_data["code"])
+        if error is None:
+            twofactor.turn_off(request, request.user)
+            messages.success(request, "Two-factor is off.")
+            return redirect("account")
+        form.add_error("code", error)
     return render(request, "accounts/two_factor.html", {"on": True, "form": form}, status=400)
 
 
@@ -179,17 +181,12 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_next(request))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if twofactor.verify(request, device, form.cleaned_data["code"]):
+        error = twofactor.verify(request, device, form.cleaned_data["code"])
+        if error is None:
             return redirect(_next(request))
-        form.add_error("code", _wrong_code(device))
+        form.add_error("code", error)
     return render(request, "accounts/two_factor_verify.html",
                   {"form": form, "next": _next(request)})  # fmt: skip
-
-
-def _wrong_code(device: Any) -> str:
-    if twofactor.throttled(device):
-        return "Too many wrong codes. Wait a minute, then try the newest code."
-    return "That code is not right. Check the time on your phone and try the newest code."
 
 
 def _next(request: HttpRequest) -> str:
