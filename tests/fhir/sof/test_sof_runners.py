@@ -193,3 +193,27 @@ def test_repeat_deeper_than_unrolled_is_an_error(tmp_path: Path) -> None:
     assert [r["link"] for r in run_duckdb({"v": view}, [path])["v"]] == [
         str(n) for n in range(1, 9)
     ]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_carried_columns_come_first_and_unchanged(engine: str, request: pytest.FixtureRequest
+                                                  ) -> None:  # fmt: skip
+    """``carry``: the source's own columns (bulk screen's file and line) come out as they are,
+    on every row of the resource, so a kept row names the line it was read from."""
+    rows = [(7, i + 1, json.dumps(c)) for i, c in enumerate(CONDITIONS)]
+    coded = {"forEachOrNull": "code.coding", "column": [{"name": "code", "path": "code"}]}
+    view = {"resource": "Condition", "select": [{"column": [{"name": "id", "path": "id"}]}, coded]}
+    dialect = "duckdb" if engine == "duckdb" else "spark"
+    sql = compile_view(view, dialect=dialect, source="src", carry=("file", "line"))
+    if engine == "duckdb":
+        con = duckdb_connect()
+        con.execute("CREATE TABLE src (file INTEGER, line BIGINT, resource VARCHAR)")
+        con.executemany("INSERT INTO src VALUES (?, ?, ?)", rows)
+        got = sorted(con.execute(sql).fetchall())
+    else:
+        spark = request.getfixturevalue("spark")
+        spark.createDataFrame(rows, "file int, line bigint, resource string"
+                              ).createOrReplaceTempView("src")  # fmt: skip
+        got = sorted(tuple(r) for r in spark.sql(sql).collect())
+    assert got == [(7, 1, "c1", "128053003"), (7, 1, "c1", "I82.401"),
+                   (7, 2, "c2", "38341003"), (7, 3, "c3", "128053003")]  # fmt: skip

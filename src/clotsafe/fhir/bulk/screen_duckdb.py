@@ -4,21 +4,29 @@
    extension), numbered by physical line; a non-blank line that is not JSON is reported with its
    file and line, and the rest of the file is read.
 2. Each type's compiled SQL on FHIR view (``views/``, ``clotsafe.fhir.sof.compile_view``) runs
-   over its valid lines; ``screen_views.keep_sql`` joins the codings with the code lists and
-   gives ``keep(type, id, patient)``.
-3. The kept resources' lines are fetched again, ordered by patient id, then export order, and
-   handed over one :class:`PatientGroup` at a time (a bounded batch in memory).
+   over its valid lines, carrying each line's file and line number; ``screen_views.keep_sql``
+   joins the codings with the code lists and gives ``keep(type, id, patient, file, line)``.
+3. One fetch per resource type: the type's lines joined with its kept (file, line) pairs (an
+   integer join: no line is parsed again), ordered by patient id, then export order; the
+   per-type streams are merged by patient id in Python (a k-way merge) and handed over one
+   :class:`PatientGroup` at a time. Only one patient's rows per type are held in Python, and
+   each sort holds one type's kept lines, which DuckDB spills to disk under its memory limit.
 
 The connection has a memory limit and a temporary directory, so large exports spill to disk
-rather than grow; no extension is installed or loaded (``sof.duckdb_connect``).
+rather than grow; no extension is installed or loaded (``sof.duckdb_connect``). The engine's
+tables and views live in the connection's own in-memory database (not TEMP objects), so that
+the per-type fetches can stream side by side on cursors of the same connection.
 """
 
 from __future__ import annotations
 
+import heapq
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +42,7 @@ from clotsafe.fhir.bulk.source import ExportFile, PatientGroup, Row
 from clotsafe.fhir.bulk.source_codes import code_rows
 
 DEFAULT_MEMORY_LIMIT = "512MB"
-FETCH_ROWS = 20_000
-#: kept resources per sorted fetch (about 1 KB each: ~100 MB of text to sort)
-CHUNK_ROWS = 100_000
+FETCH_ROWS = 5_000
 #: the longest line (one resource) read: 4 MiB; DuckDB's buffers are sized from it, and a
 #: gzip file's would not fit the memory limit with a larger one
 MAX_LINE = 4 << 20
@@ -87,15 +93,13 @@ class DuckDbEngine:
         temp = temp_directory or Path(tempfile.gettempdir()) / f"clotsafe-duckdb-{os.getpid()}"
         self.con = duckdb_connect(memory_limit=memory_limit, temp_directory=temp,
                                   threads=threads)  # fmt: skip
-        # the grouped fetch has its own ORDER BY, and line numbers come from the scan itself
-        # (WITH ORDINALITY): keeping insertion order would only hold rows in memory (at 10,000
-        # patients the fetch ran out of the 512MB with it)
+        # each fetch has its own ORDER BY, and line numbers come from the scan itself
+        # (WITH ORDINALITY): keeping insertion order would only hold rows in memory
         self.con.execute("SET preserve_insertion_order = false")
         self.files = files
         self.report = InputReport()
         self.types = sorted({f.type for f in files} & set(views()))
         self.checked: set[str] = set()
-        self.chunk_rows = CHUNK_ROWS
 
     def close(self) -> None:
         self.con.close()
@@ -103,11 +107,11 @@ class DuckDbEngine:
     # --- 1 and 2: lines, views, keep ---------------------------------------------------------
     def prepare(self) -> InputReport:
         con = self.con
-        con.execute("CREATE TEMP TABLE codes (kind VARCHAR, system VARCHAR, code VARCHAR)")
+        con.execute("CREATE TABLE codes (kind VARCHAR, system VARCHAR, code VARCHAR)")
         con.executemany("INSERT INTO codes VALUES (?, ?, ?)", list(code_rows()))
         for t in self.types:
             parts = [lines_sql(f) for f in self.files if f.type == t]
-            con.execute(f"CREATE TEMP VIEW lines_{t} AS " + " UNION ALL ".join(parts))
+            con.execute(f"CREATE VIEW lines_{t} AS " + " UNION ALL ".join(parts))
             self._source(t, checked=False)
         for t in self.types:
             self._flatten(t)
@@ -118,24 +122,26 @@ class DuckDbEngine:
         """``src_<Type>``: the type's lines, JSON-checked only once a file proved to need it
         (checking costs a parse of every line; malformed lines are rare)."""
         check = " AND json_valid(resource)" if checked else ""
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW src_{t} AS SELECT resource FROM lines_{t} "
+        self.con.execute(f"CREATE OR REPLACE VIEW src_{t} AS SELECT file, line, resource "
+                         f"FROM lines_{t} "
                          f"WHERE resource IS NOT NULL AND trim(resource) <> ''{check}")  # fmt: skip
         if checked:
             self.checked.add(t)
 
     def _flatten(self, t: str) -> None:
-        """The type's view rows, materialised (``flat_<Type>``: small, no resource text); a
+        """The type's view rows with their file and line, materialised (``flat_<Type>``: small,
+        no resource text); a
         malformed line found on the way is reported and the type read again without it."""
         import duckdb
 
         try:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE flat_{t} AS {self._view_sql(t)}")
+            self.con.execute(f"CREATE OR REPLACE TABLE flat_{t} AS {self._view_sql(t)}")
         except duckdb.InvalidInputException as exc:
             if t in self.checked or "JSON" not in str(exc):
                 raise
             self._malformed(t)
             self._source(t, checked=True)
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE flat_{t} AS {self._view_sql(t)}")
+            self.con.execute(f"CREATE OR REPLACE TABLE flat_{t} AS {self._view_sql(t)}")
 
     def _malformed(self, t: str) -> None:
         names = {f.ordinal: f.name for f in self.files}
@@ -150,21 +156,22 @@ class DuckDbEngine:
     def _view_sql(self, t: str) -> str:
         from clotsafe.fhir.sof import compile_view
 
-        return compile_view(views()[t], dialect="duckdb", source=f"src_{t}")
+        return compile_view(views()[t], dialect="duckdb", source=f"src_{t}",
+                            carry=("file", "line"))  # fmt: skip
 
     def _keep(self) -> None:
         con = self.con
-        con.execute(f"CREATE TEMP TABLE prefix_lengths AS {PREFIX_LENGTHS}")
+        con.execute(f"CREATE TABLE prefix_lengths AS {PREFIX_LENGTHS}")
         parts = [keep_sql(t, f"flat_{t}") for t in self.types if t != "Medication"]
-        con.execute("CREATE TEMP TABLE keep0 AS " + " UNION ALL ".join(parts))
+        con.execute("CREATE TABLE keep0 AS " + " UNION ALL ".join(parts))
         meds = [t for t in self.types if t in MEDICINE_TYPES]
         if "Medication" in self.types and meds:
             refs = " UNION ".join(medicine_refs_sql(f"flat_{t}") for t in meds)
-            con.execute(f"CREATE TEMP TABLE med_refs AS {refs}")
+            con.execute(f"CREATE TABLE med_refs AS {refs}")
             con.execute("INSERT INTO keep0 " + medication_keep_sql("flat_Medication", "med_refs"))
-        con.execute("CREATE TEMP TABLE patients AS SELECT DISTINCT id FROM keep0 "
+        con.execute("CREATE TABLE patients AS SELECT DISTINCT id FROM keep0 "
                     "WHERE type = 'Patient'")  # fmt: skip
-        con.execute("CREATE TEMP TABLE keep AS SELECT * FROM keep0 "
+        con.execute("CREATE TABLE keep AS SELECT * FROM keep0 "
                     "WHERE patient IN (SELECT id FROM patients)")  # fmt: skip
         r = self.report
         r.patients = self._one("SELECT count(*) FROM patients")
@@ -179,54 +186,35 @@ class DuckDbEngine:
 
     # --- 3: the groups -------------------------------------------------------------------------
     def groups(self) -> Iterator[PatientGroup]:
-        """Each patient's kept lines, patients by id, lines in export order."""
-        if not self.types:
-            return
-        parts = [f"SELECT '{t}' AS type, file, line, resource FROM lines_{t} "
-                 "WHERE resource IS NOT NULL AND trim(resource) <> ''"
-                 + (" AND json_valid(resource)" if t in self.checked else "")
-                 for t in self.types]  # fmt: skip
-        sql = (
-            "SELECT k.patient, l.file, l.line, l.resource FROM ("
-            + " UNION ALL ".join(parts)
-            + ") l JOIN (SELECT * FROM keep WHERE patient >= ? AND patient <= ?) k "
-            "ON k.type = l.type AND k.id = json_extract_string(l.resource, '$.id') "
-            "ORDER BY k.patient, l.file, l.line"
+        """Each patient's kept lines, patients by id, lines in export order: one sorted
+        fetch per type, merged by patient (types are in export order, so are their rows)."""
+        return merge_groups([self._fetch(t) for t in self.types])
+
+    def _fetch(self, t: str) -> Iterator[tuple[str, int, int, str]]:
+        """(patient, file, line, resource) of the type's kept lines, by patient then line.
+        A cursor of its own, so the types' fetches stream side by side."""
+        cur = self.con.cursor()
+        cur.execute(
+            f"SELECT k.patient, l.file, l.line, l.resource FROM lines_{t} l "
+            f"JOIN (SELECT DISTINCT patient, file, line FROM keep WHERE type = '{t}') k "
+            "ON l.file = k.file AND l.line = k.line ORDER BY k.patient, l.file, l.line"
         )
-        for lo, hi in self.ranges():
-            yield from _grouped(self.con.execute(sql, [lo, hi]))
-
-    def ranges(self) -> list[tuple[str, str]]:
-        """Patient-id ranges of at most ``chunk_rows`` kept resources each: one sorted fetch
-        per range, so the sort of the resources' text fits the memory limit (at 10,000
-        patients a single fetch did not: DuckDB did not spill it). Each range reads the files
-        once more; a small export is one range."""
-        rows = self.con.execute(
-            "SELECT patient, count(*) FROM keep GROUP BY patient ORDER BY patient"
-        ).fetchall()
-        out: list[tuple[str, str]] = []
-        start: str | None = None
-        size = 0
-        for patient, n in rows:
-            start = patient if start is None else start
-            size += n
-            if size >= self.chunk_rows:
-                out.append((start, patient))
-                start, size = None, 0
-        if start is not None:
-            out.append((start, rows[-1][0]))
-        return out
+        try:
+            while batch := cur.fetchmany(FETCH_ROWS):
+                yield from batch
+        finally:
+            cur.close()
 
 
-def _grouped(cur: Any) -> Iterator[PatientGroup]:
-    current: str | None = None
-    rows: list[Row] = []
-    while batch := cur.fetchmany(FETCH_ROWS):
-        for patient, file, line, raw in batch:
-            if patient != current:
-                if current is not None:
-                    yield PatientGroup(current, tuple(rows))
-                current, rows = patient, []
-            rows.append(Row(file, line, raw))
-    if current is not None:
-        yield PatientGroup(current, tuple(rows))
+def merge_groups(streams: Iterable[Iterable[tuple[str, int, int, Any]]]) -> Iterator[PatientGroup]:
+    """A k-way merge of (patient, file, line, text) streams, each sorted by patient then
+    (file, line), given in export order: one PatientGroup per patient with the rows of the
+    first stream first (``heapq.merge`` keeps the streams' order for equal patients)."""
+    first = itemgetter(0)
+    # each patient's rows of a stream as a list: the merge reads a stream's next patient
+    # before the current one is used, which would empty a lazy groupby group
+    per_stream = [((pid, list(rows)) for pid, rows in groupby(s, key=first)) for s in streams]
+    merged = heapq.merge(*per_stream, key=first)
+    for pid, parts in groupby(merged, key=first):
+        yield PatientGroup(pid, tuple(Row(f, n, raw) for _pid, rows in parts
+                                      for _p, f, n, raw in rows))  # fmt: skip

@@ -4,8 +4,9 @@
    line numbers are physical ones): a row per line with the file's ordinal and its line number
    (``monotonically_increasing_id`` within the file's partitions, which Spark numbers in file
    order, turned into a line number with each partition's line count).
-2. Each type's compiled view (``sof.compile_view(..., dialect="spark")``) and the same SQL of
-   ``screen_views`` give ``keep(type, id, patient)``; the kept lines are joined back.
+2. Each type's compiled view (``sof.compile_view(..., dialect="spark")``, carrying each line's
+   file and line number) and the same SQL of ``screen_views`` give ``keep(type, id, patient,
+   file, line)``; the kept lines are joined back by (file, line), without parsing them again.
 3. ``groupBy(patient).applyInPandas``: each patient's lines, in export order, go through
    ``screen_patient.PatientScreener`` (the unchanged reader and engine) on an executor; the
    driver collects the Outcomes in patient-id order and writes the same files as DuckDB.
@@ -67,7 +68,7 @@ class SparkEngine:
         for t in self.types:
             frame = self._lines([f for f in self.files if f.type == t])
             frame.createOrReplaceTempView(f"lines_{t}")
-            spark.sql(f"SELECT resource FROM lines_{t} WHERE trim(resource) <> ''"
+            spark.sql(f"SELECT file, line, resource FROM lines_{t} WHERE trim(resource) <> ''"
                       ).createOrReplaceTempView(f"src_{t}")  # fmt: skip
         self._malformed()
         self._keep()
@@ -120,7 +121,8 @@ class SparkEngine:
     def _view_sql(self, t: str) -> str:
         from clotsafe.fhir.sof import compile_view
 
-        return compile_view(views()[t], dialect="spark", source=f"src_{t}")
+        return compile_view(views()[t], dialect="spark", source=f"src_{t}",
+                            carry=("file", "line"))  # fmt: skip
 
     def _keep(self) -> None:
         spark = self.spark
@@ -148,13 +150,12 @@ class SparkEngine:
     def outcomes(self) -> Iterator[Outcome]:
         if not self.types:
             return
-        parts = [f"SELECT '{t}' AS type, file, line, resource FROM lines_{t} "
-                 "WHERE trim(resource) <> ''" for t in self.types]  # fmt: skip
+        parts = [f"SELECT file, line, resource FROM lines_{t}" for t in self.types]
         joined = self.spark.sql(
             "SELECT k.patient, l.file, l.line, l.resource FROM ("
             + " UNION ALL ".join(parts)
-            + ") l JOIN keep k ON k.type = l.type "
-            "AND k.id = get_json_object(l.resource, '$.id')"
+            + ") l JOIN (SELECT DISTINCT patient, file, line FROM keep) k "
+            "ON k.file = l.file AND k.line = l.line"
         )
         screen = _screen_pandas(self.at, [f.name for f in self.files], self.settings)
         result = joined.groupBy("patient").applyInPandas(screen, OUTCOME_SCHEMA)

@@ -5,8 +5,10 @@ reference) and its codings (``system``, ``code``); the medicines also give the `
 they reference. This module writes the few lines of SQL that are not a view: join the codings
 with the code lists (the ``codes`` table of ``source_codes``, never a code in SQL), turn a
 subject reference into the patient's id, and name the Medications the kept medicine resources
-reference. The result is ``keep(type, id, patient)``: the resources the EHR reader could use,
-by patient. The reader and the engine decide everything else.
+reference. The result is ``keep(type, id, patient, file, line)``: the resources the EHR reader
+could use, by patient, with the file and line they were read from (the views carry both), so
+the engines fetch the kept lines again by position, without parsing any line a second time.
+The reader and the engine decide everything else.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def patient_key(ref: str) -> str:
 
 
 def keep_sql(kind: str, flat: str) -> str:
-    """SELECT type, id, patient of the resources of ``kind`` the reader could use.
+    """SELECT type, id, patient, file, line of the resources of ``kind`` the reader could use.
 
     ``flat`` names the table of that type's view rows. Patients are all kept; coded types when
     a coding is in the code lists (exact codes, or ICD-10-CM prefixes matched on the code
@@ -54,9 +56,10 @@ def keep_sql(kind: str, flat: str) -> str:
     (resolved below); Encounters as the view gives them (in progress).
     """
     key = patient_key("v.patient")
-    head = f"SELECT DISTINCT '{kind}' AS type, v.id, {key} AS patient FROM {flat} v"
+    head = f"SELECT DISTINCT '{kind}' AS type, v.id, {key} AS patient, v.file, v.line FROM {flat} v"
     if kind == "Patient":
-        return f"SELECT DISTINCT 'Patient' AS type, v.id, v.id AS patient FROM {flat} v"
+        return (f"SELECT DISTINCT 'Patient' AS type, v.id, v.id AS patient, v.file, v.line "
+                f"FROM {flat} v")  # fmt: skip
     if kind == "Encounter":
         return head
     exact = ", ".join(f"'{k}'" for k in CODE_KINDS[kind] if not k.endswith("_prefix"))
@@ -97,6 +100,6 @@ def medicine_refs_sql(flat: str) -> str:
 def medication_keep_sql(flat: str, refs: str) -> str:
     """Medications named by a medicine resource, once per patient that names them."""
     return (
-        f"SELECT DISTINCT 'Medication' AS type, m.id, r.patient FROM {flat} m "
+        f"SELECT DISTINCT 'Medication' AS type, m.id, r.patient, m.file, m.line FROM {flat} m "
         f"JOIN {refs} r ON r.medication = m.id"
     )

@@ -10,7 +10,7 @@ return each view's rows. Errors are :class:`SofError` with a ``sof_*`` code (doc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from clotsafe.fhir.sof.compiler import compile_parsed
@@ -35,6 +35,7 @@ def compile_view(
     dialect: Dialect,
     source: str,
     constants: Mapping[str, ConstantValue] | None = None,
+    carry: Sequence[str] = (),
 ) -> str:
     """One SQL SELECT giving the view's rows, its columns named and ordered as the view says.
 
@@ -42,13 +43,15 @@ def compile_view(
     JSON text. ``constants`` adds to (and overrides) the view's ``constant`` list: a string,
     number or boolean, or a tuple of them, usable as ``%name`` (``code in %codes``). Raises
     :class:`SofError` (``sof_*``) naming the path into the view when the view is invalid or
-    uses something this compiler does not support.
+    uses something this compiler does not support. ``carry`` names columns of ``source``
+    copied into each row as they are, before the view's (``bulk screen`` carries each
+    resource's file and line, so the kept lines are found again without parsing them).
     """
     d = DIALECTS.get(dialect)
     if d is None:
         raise SofError("sof_bad_dialect", f"expected 'duckdb' or 'spark', got {dialect!r}")
     parsed = view if isinstance(view, View) else read_view(view)
-    return compile_parsed(parsed, d, source, dict(constants or {}))
+    return compile_parsed(parsed, d, source, dict(constants or {}), tuple(carry))
 
 
 def view_columns(view: Mapping[str, object] | View) -> list[str]:

@@ -640,8 +640,8 @@ _ARITY: dict[str, tuple[int, ...]] = {
 }  # fmt: skip
 
 
-def compile_parsed(view: View, d: Dialect, source: str,
-                   constants: Mapping[str, ConstantValue]) -> str:  # fmt: skip
+def compile_parsed(view: View, d: Dialect, source: str, constants: Mapping[str, ConstantValue],
+                   carry: tuple[str, ...] = ()) -> str:  # fmt: skip
     """The SQL of a validated view (see :func:`clotsafe.fhir.sof.compile_view`).
 
     The top node's columns are plain select items and at most one row array is exploded beside
@@ -665,7 +665,7 @@ def compile_parsed(view: View, d: Dialect, source: str,
             outer.append(f"__sof_u.{d.ident(piece[0])} AS {d.ident(piece[0])}")
     conds = [f"{d.text(d.prefetched(0))} = {d.string(view.resource)}"]
     conds.extend(comp.where(node, at) for node, at in view.where)
-    return d.query(inner, outer, source, comp.prefetch, conds)
+    return d.query(inner, outer, source, comp.prefetch, conds, carry)
 
 
 __all__ = ["Compiler", "compile_parsed"]

@@ -155,18 +155,23 @@ class Dialect:
         return f"{struct}.{self.ident(name)}"
 
     def query(self, inner: list[str], outer: list[str], source: str, prefetch: list[str],
-              where: list[str]) -> str:  # fmt: skip
+              where: list[str], carry: tuple[str, ...] = ()) -> str:  # fmt: skip
         """The whole SELECT: the resource's top-level fields read once (``prefetch``), rows
         kept by ``where``, the ``inner`` select items (columns, at most one explode), then the
-        ``outer`` ones (the view's columns in order, from ``__sof_u``)."""
+        ``outer`` ones (the view's columns in order, from ``__sof_u``); ``carry``: columns of
+        the source copied as they are, before the view's."""
+        inner = [f"__sof_p.{self.ident(c)} AS {self.ident(c)}" for c in carry] + inner
+        outer = [f"__sof_u.{self.ident(c)} AS {self.ident(c)}" for c in carry] + outer
         return (
             f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM "
-            f"{self.prefetch_from(source, prefetch)} AS __sof_p "
+            f"{self.prefetch_from(source, prefetch, carry)} AS __sof_p "
             f"WHERE {' AND '.join(where)}) AS __sof_u"
         )
 
-    def prefetch_from(self, source: str, prefetch: list[str]) -> str:
-        """A subquery: ``resource`` and its prefetched top-level fields."""
+    def prefetch_from(self, source: str, prefetch: list[str], carry: tuple[str, ...] = ()
+                      ) -> str:  # fmt: skip
+        """A subquery: ``resource``, the ``carry`` columns and the prefetched top-level
+        fields."""
         raise NotImplementedError
 
     def explode(self, rows: str) -> str:
@@ -292,9 +297,12 @@ class DuckDB(Dialect):
     def prefetched(self, index: int) -> str:
         return f"__sof_p.__sof_f[{index + 1}]"
 
-    def prefetch_from(self, source: str, prefetch: list[str]) -> str:
+    def prefetch_from(self, source: str, prefetch: list[str], carry: tuple[str, ...] = ()
+                      ) -> str:  # fmt: skip
         paths = ", ".join(self.string("$." + f) for f in prefetch)
-        return f"(SELECT resource, json_extract(resource, [{paths}]) AS __sof_f FROM {source})"
+        kept = "".join(f"{self.ident(c)}, " for c in carry)
+        return (f"(SELECT {kept}resource, json_extract(resource, [{paths}]) AS __sof_f "
+                f"FROM {source})")  # fmt: skip
 
     def explode(self, rows: str) -> str:
         return f"unnest({rows}) AS __sof_r"
@@ -404,11 +412,13 @@ class Spark(Dialect):
     def prefetched(self, index: int) -> str:
         return f"__sof_p.__sof_f{index}"
 
-    def prefetch_from(self, source: str, prefetch: list[str]) -> str:
+    def prefetch_from(self, source: str, prefetch: list[str], carry: tuple[str, ...] = ()
+                      ) -> str:  # fmt: skip
         names = ", ".join(self.string(f) for f in prefetch)
         aliases = ", ".join(f"__sof_f{i}" for i in range(len(prefetch)))
+        kept = "".join(f"{self.ident(c)}, " for c in carry)
         return (
-            f"(SELECT resource, {aliases} FROM {source} "
+            f"(SELECT {kept}resource, {aliases} FROM {source} "
             f"LATERAL VIEW json_tuple(resource, {names}) __sof_t AS {aliases})"
         )
 
