@@ -214,6 +214,7 @@ def test_a_422_on_a_step_logs_no_token(
         ("django.server", '"%s" %s %s', ("GET /i/SECRETtoken_-123/done/?x=1 HTTP/1.1", 200, 9)),
         ("clotsafe", "letter %s", ("/cds-services/letters/SECRETtoken_-123.pdf",)),
         ("clotsafe", "reset at %(url)s", {"url": "/reset/MQ/SECRETtoken_-123/"}),
+        ("django.request", "%s: %s", ("Not Found", "/password-reset/MQ/SECRETtoken_-123/")),
         ("clotsafe", "GET /x/?token=SECRETtoken_-123&y=1", ()),
     ],
 )

@@ -1,10 +1,11 @@
 """Logging filters: no secret from a URL ever reaches a log line.
 
-A client's intake link (``/i/<token>/``) is the only key to their health answers, and a CDS
-Hooks letter link (``/cds-services/letters/<token>.pdf``) or a password-reset link
-(``/reset/<uid>/<token>/``) is a key too. Django logs request paths (``django.request``: "Not
-Found: /i/…/", ``django.server``: the request line), so every record is rendered once, the
-secrets in it replaced by ``[redacted]``, and the record then carries only that text.
+A client's intake link (``/i/<token>/``) is the only key to their health answers; a CDS Hooks
+letter link (``/cds-services/letters/<token>.pdf``) and a password-reset link
+(``/password-reset/<uid>/<token>/``) are keys too. Django logs request paths
+(``django.request``: "Not Found: /i/…/", ``django.server``: the request line), so every record
+is rendered once, the secrets in it replaced by ``[redacted]``, and the record then carries
+only that text.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ REDACTED = "[redacted]"
 _SECRET_PARTS = (
     re.compile(r"(/i/)[^/\s?#\"']+"),
     re.compile(r"(/letters/)[^/\s?#\"'.]+"),
-    re.compile(r"(/reset/[^/\s?#\"']+/)[^/\s?#\"']+"),
+    re.compile(r"([/-]reset/[^/\s?#\"']+/)[^/\s?#\"']+"),
     re.compile(r"([?&](?:token|key|code|password|secret|sig|signature)=)[^&\s#\"']+", re.I),
 )
 #: loggers whose records carry a request path, filtered where they are made (their records
