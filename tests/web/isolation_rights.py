@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-ID_URLS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Any]]]] = {}
+ID_URLS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Any]]]] = {
+    "client_export_json": ("get", lambda o: [o["client"].pk]),
+    "client_export_pdf": ("get", lambda o: [o["client"].pk]),
+    "client_erase": ("post", lambda o: [o["client"].pk]),
+}
 PUBLIC: set[str] = set()
 
 

@@ -44,6 +44,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i/<str:token>/emergency/", intake.emergency, name="intake_emergency"),
     path("i/<str:token>/urgent/", intake.urgent, name="intake_urgent"),
     path("i/<str:token>/done/", intake.done, name="intake_done"),
+    path("", include("clotsafe.web.clients.urls")),
     path("", include("clotsafe.web.accounts.urls")),
     path("api/v1/", include("clotsafe.web.api.urls")),
     path("admin/", admin.site.urls),

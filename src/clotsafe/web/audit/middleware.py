@@ -32,7 +32,6 @@ PAGES = {
     "screening_answers": ("screening", "answers read back"),
     "screening_json": ("screening", "decision JSON"),
     "letter_pdf": ("screening", "consultation letter"),
-    "client_export": ("client", "client record export"),
     "client_export_json": ("client", "client record JSON"),
     "client_export_pdf": ("client", "client record PDF"),
     "client_erase": ("client", "erase client form"),
