@@ -5,8 +5,11 @@ Password reset mails go through a real SMTP server (aiosmtpd on localhost)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
@@ -28,14 +31,27 @@ RESET_URL = re.compile(r"http://testserver(/password-reset/[^/\s]+/[^/\s]+/)")
 
 
 class Inbox:
+    """Collects every message; while ``gate`` is clear the server holds each one (a slow server)."""
+
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.gate = threading.Event()
+        self.gate.set()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        while not self.gate.is_set():
+            await asyncio.sleep(0.01)
         msg = message_from_bytes(envelope.content)
         msg["X-Rcpt"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(msg)
         return "250 OK"
+
+    def wait(self, count: int = 1) -> list[Message]:
+        """Reset mails go out in the background: wait (up to 10 s) until ``count`` arrived."""
+        deadline = time.monotonic() + 10
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.messages
 
 
 @pytest.fixture
@@ -154,7 +170,7 @@ def test_reset_by_email_through_smtp(client: Any, therapist_a: Any, smtp: Inbox)
         _login(client, "therapist_a", "wrong")
     response = client.post(reverse("password_reset"), {"email": "TA@example.org"})
     assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
-    assert len(smtp.messages) == 1 and smtp.messages[0]["X-Rcpt"] == "ta@example.org"
+    assert len(smtp.wait()) == 1 and smtp.messages[0]["X-Rcpt"] == "ta@example.org"
     body = _body(smtp.messages[0])
     assert "works once, for 60 minutes" in body
     link = RESET_URL.search(body)[1]  # type: ignore[index]
@@ -189,7 +205,26 @@ def test_reset_does_not_reveal_whether_an_account_exists(
     assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
     page = client.get(known["Location"]).content.decode()
     assert "If an account has this address" in page
-    assert len(smtp.messages) == 1
+    assert AuditEvent.objects.filter(detail="password reset e-mail sent").count() == 1
+    assert [m["X-Rcpt"] for m in smtp.wait()] == ["ta@example.org"]
+
+
+def test_reset_answers_before_the_mail_server_does(
+    client: Any, therapist_a: Any, smtp: Inbox
+) -> None:
+    """Talking to the mail server takes measurable time, and only known addresses get a mail:
+    the answer must not wait for it, or its timing would tell which addresses have accounts.
+    Here the server holds the mail until released; the page has already answered by then."""
+    therapist_a.email = "ta@example.org"
+    therapist_a.save()
+    smtp.gate.clear()
+    threading.Timer(5, smtp.gate.set).start()  # a server that answers late
+    response = client.post(reverse("password_reset"), {"email": "ta@example.org"})
+    answered_before_the_server = not smtp.gate.is_set() and smtp.messages == []
+    smtp.gate.set()
+    assert response.status_code == 302
+    assert answered_before_the_server
+    assert len(smtp.wait()) == 1
 
 
 def test_a_deactivated_account_gets_no_reset_mail(
@@ -198,6 +233,7 @@ def test_a_deactivated_account_gets_no_reset_mail(
     therapist_a.email, therapist_a.is_active = "ta@example.org", False
     therapist_a.save()
     client.post(reverse("password_reset"), {"email": "ta@example.org"})
+    assert not AuditEvent.objects.filter(detail="password reset e-mail sent").exists()
     assert smtp.messages == []
 
 
@@ -374,7 +410,7 @@ def test_a_password_reset_does_not_skip_two_factor(client: Any, lead_a: Any, smt
     lead_a.email = "lead@example.org"
     lead_a.save()
     client.post(reverse("password_reset"), {"email": "lead@example.org"})
-    link = RESET_URL.search(_body(smtp.messages[0]))[1]  # type: ignore[index]
+    link = RESET_URL.search(_body(smtp.wait()[0]))[1]  # type: ignore[index]
     set_url = client.get(link, follow=True).redirect_chain[-1][0]
     new = "plum-orchard-lantern"
     client.post(set_url, {"new_password1": new, "new_password2": new})

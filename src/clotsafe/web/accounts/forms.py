@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.models import User
+from django.core.mail import EmailMultiAlternatives
+from django.template import loader
 
 from clotsafe.web.accounts import services
 
+logger = logging.getLogger(__name__)
 PASSWORD_HINT = "At least 10 characters. Not like your username or name, not a common password."
 
 
@@ -36,7 +41,9 @@ class ChangePasswordForm(_PlainPasswordLabels, auth_forms.PasswordChangeForm):  
 
 class ResetRequestForm(auth_forms.PasswordResetForm):
     """Ask for a reset link. The page afterwards is the same whether or not an account has
-    this address; Django sends only to active accounts with that address."""
+    this address, and so is the time it takes: the mail is sent in the background, because
+    talking to the mail server takes long enough to be measured. Django sends only to active
+    accounts with that address."""
 
     email = forms.EmailField(label="E-mail", max_length=254,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))  # fmt: skip
@@ -44,9 +51,18 @@ class ResetRequestForm(auth_forms.PasswordResetForm):
     def send_mail(self, subject_template_name: str, email_template_name: str,
                   context: dict[str, Any], from_email: str | None, to_email: str,
                   html_email_template_name: str | None = None) -> None:  # fmt: skip
-        super().send_mail(subject_template_name, email_template_name, context, from_email,
-                          to_email, html_email_template_name)  # fmt: skip
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        message = EmailMultiAlternatives(subject, body, from_email, [to_email])
+        threading.Thread(target=_send, args=(message,), daemon=True).start()
         services.reset_mail_sent(context["user"], None)
+
+
+def _send(message: EmailMultiAlternatives) -> None:
+    try:
+        message.send()
+    except OSError as error:  # smtplib's errors too; no caller left to tell: log, never crash
+        logger.warning("password reset e-mail could not be sent: %s", type(error).__name__)
 
 
 class EmailForm(forms.Form):
