@@ -123,7 +123,20 @@ def caprini_from_intake(answers: Answers, at: date, *, bands: str | None = None)
     unknown), which are the memo key; only a new combination builds the aligned findings and
     scores them through the calculator's plan (:func:`findings` gives them for any intake).
     """
-    d = answers.as_mapping()
+    present, unknown = masks(answers.as_mapping(), at)
+    scheme = _SCHEME if bands is None else CAPRINI.scheme("2005", bands)
+    key = (present, unknown, scheme.id)
+    hit = _CACHE.get(key)
+    if hit is None:
+        if len(_CACHE) >= CACHE_SIZE:
+            _CACHE.clear()
+        hit = _CACHE[key] = CAPRINI.result(_PLAN, scheme, _unpack(present, unknown), NOTES)
+    return hit
+
+
+def masks(d: Mapping[str, Any], at: date) -> tuple[int, int]:
+    """(present, unknown) of one intake's answers (every question id -> its answer, None
+    where missing): bit i is plan item i (``PLAN.items``); a bit is never in both."""
     get = d.get
     present = 0
     unknown = _DERIVED_BITS  # items computed below start unknown, as in findings()
@@ -152,14 +165,7 @@ def caprini_from_intake(answers: Answers, at: date, *, bands: str | None = None)
                 present |= bit
     present, unknown = _thrombophilia_bits(present, unknown, d)
     present, unknown = _women_only_bits(present, unknown, d, at)
-    scheme = _SCHEME if bands is None else CAPRINI.scheme("2005", bands)
-    key = (present, unknown, scheme.id)
-    hit = _CACHE.get(key)
-    if hit is None:
-        if len(_CACHE) >= CACHE_SIZE:
-            _CACHE.clear()
-        hit = _CACHE[key] = CAPRINI.result(_PLAN, scheme, _unpack(present, unknown), NOTES)
-    return hit
+    return present, unknown
 
 
 def findings(answers: Answers, at: date) -> tuple[Finding, ...]:

@@ -112,6 +112,9 @@ class _Intake(msgspec.Struct, forbid_unknown_fields=True):
     clearances: list[_Clearance] | None = None
 
 
+#: what :meth:`FastParser.try_answers` returns: (answers, screened_on, clearances)
+Answered = tuple[dict[str, Any], dt.date, tuple[Clearance, ...]]
+
 _NO_RESTRICTIONS = _Restrictions()
 _DECODE = msgspec.json.Decoder(_Intake).decode
 _ASDICT = msgspec.structs.asdict
@@ -150,6 +153,21 @@ class FastParser:
 
     def try_fast(self, raw: bytes) -> Intake | None:
         """The Intake, or None when the reference parser must decide (and name the errors)."""
+        parts = self.try_answers(raw)
+        if parts is None:
+            return None
+        values, on, clearances = parts
+        given = {k for k, v in values.items() if v is not None}
+        clots = values["clots"]
+        if clots is not None:
+            values["clots"] = [_clot(c) for c in clots]
+        return Intake(on, Answers(_model(AnswersModel, values, given)), clearances)
+
+    def try_answers(self, raw: bytes) -> Answered | None:
+        """(answers, screened_on, clearances) of a line the fast path takes, or None (as
+        :meth:`try_fast`), without the Intake: the batch's compiled evaluator reads the
+        answers dict (every question id -> its value, None where missing; clot records as
+        msgspec structs with ``ClotRecord``'s attributes). Not counted."""
         if not raw.isascii() or b"\\u" in raw:
             return None  # escapes and non-ASCII text: the reference decides (see _unique)
         try:
@@ -157,19 +175,15 @@ class FastParser:
         except (msgspec.ValidationError, msgspec.DecodeError):
             return None
         values = _ASDICT(obj.answers)
-        given = {k for k, v in values.items() if v is not None}
-        if not _unique(raw, obj, values, len(given)):
+        if not _unique(raw, obj, values, len(values) - [*values.values()].count(None)):
             return None
-        clots = values["clots"]
-        if clots is not None:
-            values["clots"] = [_clot(c) for c in clots]
         on = obj.screened_on
         if _future(values, on):
             return None
         clearances = self._clearances(obj.clearances, on) if obj.clearances else ()
         if clearances is None:
             return None
-        return Intake(on, Answers(_model(AnswersModel, values, given)), clearances)
+        return values, on, clearances
 
     def _clearances(self, given: list[_Clearance], on: dt.date) -> tuple[Clearance, ...] | None:
         known = self.known_rules

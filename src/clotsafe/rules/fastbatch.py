@@ -28,11 +28,12 @@ from typing import Any
 import orjson
 
 from clotsafe.domain.decision import Decision
+from clotsafe.domain.errors import ClotsafeInputError
 from clotsafe.domain.fastintake import FastParser
 from clotsafe.knowledge import clearable_rules
 from clotsafe.rules.fastjson import DecisionDumper
 from clotsafe.rules.fastrules import FastEvaluator
-from clotsafe.rules.screener import Result, Screener, intake_lines, reference_parser
+from clotsafe.rules.screener import Result, Screener, reference_parser
 from clotsafe.rules.settings import Settings
 
 #: lines per block handed to a worker (and per counter update)
@@ -90,18 +91,7 @@ class LineScreener:
         """The output lines (newline-terminated) of ``lines``, numbered from ``start``."""
         before = self.counts()
         out: list[bytes] = []
-        failed = evaluated = 0
-        at, compiled, screen_one = self.at, self.compiled, self.screener.screen_one
-        for item in intake_lines(lines, parse=self._parse, start=start):
-            if item.intake is None:
-                failed += 1
-                out.append(orjson.dumps(Result(item.identity, None, item.error).error_json()))
-                continue
-            line = None if compiled is None else compiled.decide_json(item.intake, at)
-            if line is None:
-                evaluated += 1
-                line = self._dump(screen_one(item.intake, at))
-            out.append(line)
+        failed, evaluated = self._screen(start, lines, out)
         out.append(b"")
         stats = self.counts()
         for f in fields(stats):
@@ -113,6 +103,47 @@ class LineScreener:
         if self.dumper is None:
             stats.dumped_reference = evaluated
         return b"\n".join(out), stats
+
+    def _screen(self, start: int, lines: list[bytes], out: list[bytes]) -> tuple[int, int]:
+        """Append the output of every line to ``out``; (lines failed, intakes evaluated)."""
+        failed = evaluated = 0
+        compiled, parser = self.compiled, self.parser
+        if compiled is None or parser is None or not compiled.enabled:
+            for n, line in enumerate(lines, start):
+                text, fail, ev = self._line(n, line, False)
+                failed, evaluated = failed + fail, evaluated + ev
+                out.append(text)
+            return failed, evaluated
+        # the hot loop: a line the fast validator takes goes to the compiled evaluator as its
+        # answers dict, without an Intake; any other line goes the general way (_line)
+        try_answers, decide = parser.try_answers, compiled.decide_answers_json
+        at, add, general = self.at, out.append, self._line
+        for n, line in enumerate(lines, start):
+            parts = try_answers(line)
+            got = None if parts is None else decide(*parts, at)
+            if got is None:
+                got, fail, ev = general(n, line, parts is not None)
+                failed, evaluated = failed + fail, evaluated + ev
+            else:
+                parser.fast += 1
+            add(got)
+        return failed, evaluated
+
+    def _line(self, n: int, line: bytes, validated: bool) -> tuple[bytes, int, int]:
+        """(output, failed, evaluated) of one line the hot loop did not finish: parsed by the
+        fast parser (which hands what it does not take to the reference parser), decided by
+        the compiled evaluator, else evaluated with the rules as written and dumped.
+        ``validated``: the fast validator took it (the compiled evaluator declined it)."""
+        try:
+            intake = self._parse(line)
+        except ClotsafeInputError as exc:
+            return orjson.dumps(Result({"line": n}, None, exc).error_json()), 1, 0
+        compiled = self.compiled
+        if compiled is not None and not validated:
+            got = compiled.decide_json(intake, self.at)
+            if got is not None:
+                return got, 0, 0
+        return self._dump(self.screener.screen_one(intake, self.at)), 0, 1
 
     def counts(self) -> BatchStats:
         """The running counters of the fast parser and dumper (the rest is counted per block)."""

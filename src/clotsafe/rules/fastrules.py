@@ -22,15 +22,18 @@ module is the same policy compiled by hand:
 * the 21 body regions are bits of an int: a plan is six masks (regions capped at 0 … 5), the
   joint limits are two masks, so combining rules is ``|=``; region names, groups, distal
   closures and limbs are looked up in tables built at import from ``domain/regions.py``;
-* rules are straight-line tests on the validated model's answer dict, with no ``Ctx``,
+* rules are straight-line tests on the validated answers dict (the model's, or the one
+  ``FastParser.try_answers`` decodes: ``decide_answers_json``), with no ``Ctx``,
   ``Firing``, ``PlanPart``, ``Reason`` or ``Decision`` objects; the plan's JSON is memoised per
-  distinct plan (by its cumulative cap masks), the Caprini summary and CAPRINI-* answers per
-  (memoised) score result, each Caprini item's JSON per shared item result;
+  distinct plan (by its cumulative cap masks); Caprini comes as JSON from
+  ``calculators.caprini_fast`` (the reference's one pass into masks, then the masks scored
+  straight into the summary JSON and the CAPRINI-* answers, memoised per masks);
 * ``decide_json`` writes the decision as one ``b"".join`` of pre-serialised pieces;
 * POLICY 1.1 is covered in full: clearance validity (§8.5), cover only of events the
   clinician was told of (§8.4, ``unapplied_clearances``), clinic-raised levels (§8.7),
   ``CLEARANCE-RESTRICTIONS`` (§8.6), contradictory clot records (§8.2, §8.3), the no-massage
-  plan, pending questions, Caprini (``caprini_from_intake``, the engine's own) and referral.
+  plan, pending questions, Caprini (the same result as the engine's ``caprini_from_intake``)
+  and referral.
 
 What falls back (``None``, counted in ``fallback``; the caller screens with ``evaluate``):
 an evaluator given a rule registry other than the built-in one; every intake while the
@@ -87,8 +90,8 @@ from typing import Any
 import orjson
 
 from clotsafe import POLICY_VERSION
+from clotsafe.calculators import caprini_fast
 from clotsafe.calculators.base import ScoreResult
-from clotsafe.calculators.caprini_intake import caprini_from_intake
 from clotsafe.domain.decision import Decision, Plan, Reason
 from clotsafe.domain.intake import Clearance, Intake
 from clotsafe.domain.questions import (
@@ -356,8 +359,6 @@ class _Plan:
 #: one firing: (the rule, answers read (or their JSON), assumptions, dated events as
 #: (path, date or None))
 _Fired = tuple[_Rule, Any, list[str], tuple[tuple[str, date | None], ...]]
-#: a Caprini result: (it, its CAPRINI-* answers, its summary JSON, the answers' JSON)
-_Score = tuple[ScoreResult, dict[str, Any], bytes, bytes]
 #: one reason: (its level rank, the rule, answers, assumptions, cleared_by, clearance)
 _Ranked = tuple[int, _Rule, Any, list[str], dict[str, Any] | None, dict[str, Any] | None]
 
@@ -377,7 +378,6 @@ class FastEvaluator:
     """
 
     __slots__ = (
-        "_caprini",
         "_extras",
         "_iso",
         "_j_settings",
@@ -402,7 +402,6 @@ class FastEvaluator:
         self._extras = any(r.extra for r in self._rules.values())
         self._j_settings = b'","settings":' + orjson.dumps(settings.name)
         self._plans: dict[tuple[Any, ...], tuple[dict[str, Any], bytes]] = {}
-        self._caprini: dict[int, _Score] = {}
         self._iso: dict[date, bytes] = {}
         self.fast = 0
         self.fallback = 0
@@ -410,7 +409,10 @@ class FastEvaluator:
     def decide(self, intake: Intake, at: date | None = None) -> dict[str, Any] | None:
         """The decision JSON (a dict) of ``intake`` screened on ``at`` (default: its
         ``screened_on``), or None: screen it with ``evaluate``."""
-        out: dict[str, Any] | None = self._decide(intake, at, False) if self.enabled else None
+        out: dict[str, Any] | None = None
+        if self.enabled:
+            on = at or intake.screened_on
+            out = self._decide(intake.answers.as_mapping(), on, intake.clearances, False)
         if out is None:
             self.fallback += 1
         else:
@@ -419,7 +421,28 @@ class FastEvaluator:
 
     def decide_json(self, intake: Intake, at: date | None = None) -> bytes | None:
         """``orjson.dumps`` of :meth:`decide`, written from pre-serialised pieces, or None."""
-        out: bytes | None = self._decide(intake, at, True) if self.enabled else None
+        out: bytes | None = None
+        if self.enabled:
+            on = at or intake.screened_on
+            out = self._decide(intake.answers.as_mapping(), on, intake.clearances, True)
+        if out is None:
+            self.fallback += 1
+        else:
+            self.fast += 1
+        return out
+
+    def decide_answers_json(
+        self,
+        answers: Mapping[str, Any],
+        screened_on: date,
+        clearances: tuple[Clearance, ...] = (),
+        at: date | None = None,
+    ) -> bytes | None:
+        """:meth:`decide_json` of an intake given as its parts, as ``FastParser.try_answers``
+        returns them (the batch builds no Intake), or None."""
+        out: bytes | None = None
+        if self.enabled:
+            out = self._decide(answers, at or screened_on, clearances, True)
         if out is None:
             self.fallback += 1
         else:
@@ -428,10 +451,11 @@ class FastEvaluator:
 
     # --- the rules ------------------------------------------------------------------------
 
-    def _decide(self, intake: Intake, at: date | None, as_json: bool) -> Any:
-        """The decision as a dict (``as_json`` False) or as JSON bytes."""
-        on = at or intake.screened_on
-        d = intake.answers.as_mapping()
+    def _decide(
+        self, d: Mapping[str, Any], on: date, clearances: tuple[Clearance, ...], as_json: bool
+    ) -> Any:
+        """The decision as a dict (``as_json`` False) or as JSON bytes; ``d``: every question
+        id -> its validated answer (None where missing)."""
         if len(d) != _N_ANSWERS:
             return None  # not the validated model's full dict: the reference reads it
         w = self.w
@@ -536,18 +560,19 @@ class FastEvaluator:
             fired.append((R["LYMPHEDEMA"], _used(d, ("lymphedema", "lymphedema_site")), notes, no))
             caps[_LYMPH_SITE] |= m
             p.notes.append(_N_LYMPH)
-        score = self._score(caprini_from_intake(intake.answers, on))
-        lower = score[0].lower
+        score = caprini_fast.score(d, on)
+        lower = score.lower
+        cap_answers = score.answers_json if as_json else dict(score.answers)
         if lower >= w.caprini_highest_min:
-            fired.append((R["CAPRINI-HIGHEST"], score[3] if as_json else dict(score[1]), [], no))
+            fired.append((R["CAPRINI-HIGHEST"], cap_answers, [], no))
             caps[_CH5_LEGS] |= _LEGS
             p.notes.append(_N_CAPRINI)
             p.suggested = True
         elif lower >= w.caprini_high_min:
-            fired.append((R["CAPRINI-HIGH"], score[3] if as_json else dict(score[1]), [], no))
+            fired.append((R["CAPRINI-HIGH"], cap_answers, [], no))
             caps[_CH3_LEGS] |= _LEGS
 
-        return self._assemble(intake, on, d, fired, p, score, as_json)
+        return self._assemble(clearances, on, d, fired, p, score, as_json)
 
     def _red_flags(self, d: Mapping[str, Any], fired: list[_Fired], p: _Plan) -> None:
         """RF-PE, RF-PE-HR, RF-STROKE, RF-HR, RF-DVT."""
@@ -796,34 +821,16 @@ class FastEvaluator:
         answers = _used(d, ("varicose", "varicose_severity", "varicose_site"))
         fired.append((self._rules[rid], answers, notes, ()))
 
-    def _score(self, score: ScoreResult) -> _Score:
-        """(score, its CAPRINI-* answers, its summary JSON, the answers' JSON), once per
-        memoised result."""
-        hit = self._caprini.get(id(score))
-        if hit is not None and hit[0] is score:
-            return hit
-        present = [i for i in score.items if i.present]
-        answers: dict[str, Any] = {
-            "caprini_lower": _whole(score.lower),
-            "caprini_upper": _whole(score.upper),
-        }
-        answers.update({i.id: "present" for i in present})
-        entry = (score, answers, _summary_json(score, present), _dumps(answers))
-        if len(self._caprini) >= CACHE_SIZE:
-            self._caprini.clear()
-        self._caprini[id(score)] = entry
-        return entry
-
     # --- clearances, reasons, the decision ------------------------------------------------
 
     def _assemble(
         self,
-        intake: Intake,
+        clearances: tuple[Clearance, ...],
         on: date,
         d: Mapping[str, Any],
         fired: list[_Fired],
         p: _Plan,
-        score: _Score,
+        score: caprini_fast.Scored,
         as_json: bool,
     ) -> Any:
         """Clinic extras, clearances (POLICY §5, §8.4–§8.7), reasons in order, the decision."""
@@ -832,8 +839,8 @@ class FastEvaluator:
         ranked: list[_Ranked]
         expired: list[dict[str, Any]] = []
         unapplied: list[dict[str, Any]] = []
-        if intake.clearances:
-            ranked, expired = self._clear(intake.clearances, on, fired, p, unapplied)
+        if clearances:
+            ranked, expired = self._clear(clearances, on, fired, p, unapplied)
         else:
             ranked = [(rule.rank, rule, a, n, None, None) for rule, a, n, _ in fired]
         if len(ranked) > 1:
@@ -854,7 +861,7 @@ class FastEvaluator:
             "reasons": [_reason(*r[1:]) for r in ranked],
             "plan": plan,
             "referral": {"urgency": urgency},
-            "scores": {"caprini": score[0].summary()},
+            "scores": {"caprini": orjson.loads(score.summary_json)},
             "screened_on": on.isoformat(),
             "settings": self.settings.name,
         }
@@ -872,7 +879,7 @@ class FastEvaluator:
         ranked: list[_Ranked],
         plan: bytes,
         urgency: str,
-        score: _Score,
+        score: caprini_fast.Scored,
         expired: list[dict[str, Any]],
         unapplied: list[dict[str, Any]],
     ) -> bytes:
@@ -902,7 +909,7 @@ class FastEvaluator:
             b'],"plan":',
             plan,
             _J_URGENCY[urgency],
-            score[2],
+            score.summary_json,
             b'},"screened_on":"',
             self._iso.get(on) or self._iso_of(on),
             self._j_settings,
@@ -1119,40 +1126,6 @@ def _clearance_json(c: Clearance, until: date) -> dict[str, Any]:
         "date": c.date.isoformat(),
         "valid_until": until.isoformat(),
     }
-
-
-def _summary_json(score: ScoreResult, present: list[Any]) -> bytes:
-    """``orjson.dumps(score.summary())``, with each item's JSON written once per item result
-    (the calculator shares its item results between scores)."""
-    items = []
-    for i in present:
-        hit = _ITEMS.get(id(i))
-        if hit is None or hit[0] is not i:
-            if len(_ITEMS) >= CACHE_SIZE:
-                _ITEMS.clear()
-            hit = _ITEMS[id(i)] = (i, _dumps({"id": i.id, "points": _num(i.awarded)}))
-        items.append(hit[1])
-    summary = {
-        "version": score.version,
-        "band_scheme": score.band_scheme,
-        "lower": _num(score.lower),
-        "upper": _num(score.upper),
-        "band": score.band,
-        "band_upper": score.band_upper,
-        "items": orjson.Fragment(b"[" + b",".join(items) + b"]"),
-        "unknown": score.unknown,
-        "not_assessed": score.not_assessed,
-    }
-    return _dumps(summary)
-
-
-#: item result id -> (the item result, its JSON in a summary)
-_ITEMS: dict[int, tuple[Any, bytes]] = {}
-
-
-def _num(x: float) -> float | int:
-    """calculators.base._num."""
-    return int(x) if float(x).is_integer() else x
 
 
 def _pending(d: Mapping[str, Any]) -> list[str]:
