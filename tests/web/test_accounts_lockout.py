@@ -108,3 +108,14 @@ def test_client_address_from_trusted_proxy_count(
     settings.TRUSTED_PROXIES = proxies
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=header)
     assert client_ip(request) == expected
+
+
+def test_a_tls_deployment_without_trusted_proxies_is_warned_about(settings: Any) -> None:
+    """Behind the TLS proxy with CLOTSAFE_TRUSTED_PROXIES unset, all visitors would share the
+    proxy's address: `manage.py check` says so."""
+    from clotsafe.web.accounts.checks import trusted_proxies_check
+
+    settings.HTTPS, settings.TRUSTED_PROXIES = True, 0
+    assert [w.id for w in trusted_proxies_check()] == ["clotsafe.accounts.W001"]
+    settings.TRUSTED_PROXIES = 1
+    assert trusted_proxies_check() == []
