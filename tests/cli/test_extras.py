@@ -96,6 +96,12 @@ CASES = [
     (["bulk", "export", "--fhir-server", "https://ehr.example.org/fhir", "--group", "g",
       "--client-id", "c", "--key", "key.json", "--out", "export"], "fhir",
      "clotsafe bulk export"),
+    # commands of cli_api.py and cli_backup.py: the top-level group's safety net (or their own
+    # require_extra call, which names the subcommand too)
+    (["api-token", "create", "--user", "sam"], "web", "clotsafe api-token"),
+    (["api-token", "list"], "web", "clotsafe api-token"),
+    (["backup", "backup.file"], "web", "clotsafe backup"),
+    (["restore", "export/backup.file"], "web", "clotsafe restore"),
 ]  # fmt: skip
 
 
@@ -105,9 +111,11 @@ def test_command_without_its_extra_names_the_extra(
 ) -> None:
     """A plain install: the command stops with the pip command for its extra, no traceback."""
     (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "backup.file").write_bytes(b"")
     result = _run_without_extras(allowed, args, tmp_path)
     assert result.returncode == 1, result.stderr
-    assert f"`{command}` needs the {extra} extra" in result.stderr
+    assert f"error: `{command}" in result.stderr
+    assert f"` needs the {extra} extra" in result.stderr
     assert f"pip install 'clotsafe[{extra}]'" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
