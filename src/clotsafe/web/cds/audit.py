@@ -17,8 +17,9 @@ from django.apps import apps
 from django.db import connection
 from django.utils import timezone
 
+from clotsafe.web.cds.batch import Pending
 from clotsafe.web.cds.conf import cds_settings
-from clotsafe.web.cds.models import HookCall, _sqlite_writer, db_text
+from clotsafe.web.cds.models import WRITES, HookCall, _sqlite_writer, db_text
 
 #: hex characters of the patient hash kept (128 bits)
 HASH_CHARS = 32
@@ -66,26 +67,30 @@ class HookCallRecord:
 
 
 def record_call(record: HookCallRecord) -> None:
-    """Write the event (on SQLite, queued on the same lock as the jti store: concurrent calls
-    would otherwise meet SQLite's sleep-polling busy handler)."""
-    with _sqlite_writer():
-        if apps.is_installed("clotsafe.web.audit"):
-            from clotsafe.web.audit.services import log
+    """Write the event before the call is answered. In the CDS service alone, concurrent
+    calls' rows go in one INSERT and one transaction with their token ids (``WRITES``); in
+    the full web app, through its audit log (on SQLite queued on the same lock: concurrent
+    calls would otherwise meet SQLite's sleep-polling busy handler)."""
+    if apps.is_installed("clotsafe.web.audit"):
+        from clotsafe.web.audit.services import log
 
+        with _sqlite_writer():
             log(None, None, "view", target_type="cds_hook",
                 actor=db_text(f"cds:{record.issuer}", 200), detail=record.detail())  # fmt: skip
-            return
-        _insert(record)
-
-
-def _insert(record: HookCallRecord) -> None:
-    """One plain INSERT (the ORM's create costs several times more CPU per call)."""
-    table = connection.ops.quote_name(HookCall._meta.db_table)
-    columns = ("at", "service_id", "issuer", "hook", "hook_instance", "patient_hash", "status",
-               "outcome")  # fmt: skip
+        return
     at = HookCall._meta.get_field("at").get_db_prep_value(timezone.now(), connection)
-    values = (at, record.service_id, record.issuer, record.hook, record.hook_instance,
-              record.patient_hash, record.status, record.outcome)  # fmt: skip
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * 8)})"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+    WRITES.submit(Pending(_insert, (at, record.service_id, record.issuer, record.hook,
+                                    record.hook_instance, record.patient_hash, record.status,
+                                    record.outcome)))  # fmt: skip
+
+
+_COLUMNS = ("at", "service_id", "issuer", "hook", "hook_instance", "patient_hash", "status",
+            "outcome")  # fmt: skip
+
+
+def _insert(cursor: Any, items: list[Pending]) -> None:
+    """One plain INSERT for a group of rows (the ORM's create costs several times more CPU)."""
+    table = connection.ops.quote_name(HookCall._meta.db_table)
+    row = f"({', '.join(['%s'] * len(_COLUMNS))})"
+    cursor.execute(f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES "
+                   + ", ".join([row] * len(items)), [v for p in items for v in p.row])  # fmt: skip

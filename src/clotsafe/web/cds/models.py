@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from django.db import connection, models
 from django.utils import timezone
 
 from clotsafe.fhir.auth import jti_key
+from clotsafe.web.cds.batch import GroupCommit, Pending
 
 
 class CardFeedback(models.Model):
@@ -51,12 +53,24 @@ class SeenJti(models.Model):
 
 
 _THREAD_LOCK = threading.Lock()
+#: (process id, path) -> the lock file, opened once per process: a descriptor inherited
+#: through fork would share its lock with the parent's, so each process opens its own
+_LOCK_FILES: dict[tuple[int, str], IO[bytes]] = {}
+
+
+def _lock_file(path: str) -> IO[bytes]:
+    key = (os.getpid(), path)
+    f = _LOCK_FILES.get(key)
+    if f is None:
+        f = _LOCK_FILES[key] = open(path, "ab")  # noqa: SIM115  (kept open: the process's lock)
+    return f
 
 
 @contextmanager
 def _sqlite_writer() -> Iterator[None]:
     """On SQLite, queue writers on a lock file (and a thread lock) instead of letting SQLite's
-    busy handler sleep-poll: concurrent hook calls each write one jti. Other databases: no-op."""
+    busy handler sleep-poll. Other databases: no-op. The lock file stays open, so holding
+    the lock costs two system calls (each one gives up the GIL while the lock is held)."""
     if connection.vendor != "sqlite":
         yield
         return
@@ -65,13 +79,17 @@ def _sqlite_writer() -> Iterator[None]:
             yield
         return
     path = f"{connection.settings_dict['NAME']}.jti-lock"
-    with _THREAD_LOCK, open(path, "a") as f:
+    with _THREAD_LOCK:
+        f = _lock_file(path)
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
 
+
+#: the token ids and audit rows of concurrent calls, written in groups (batch.py)
+WRITES = GroupCommit(_sqlite_writer)
 
 #: how often (seconds) one process deletes the expired token ids
 PURGE_EVERY = 60
@@ -103,19 +121,29 @@ class DbJtiStore:
     """The :class:`clotsafe.fhir.auth.JtiStore` protocol on the database.
 
     Keeps :func:`clotsafe.fhir.auth.jti_key` (a SHA-256: any length, any character, even NUL,
-    fits) in one ``INSERT ... ON CONFLICT DO NOTHING``: a replay is a row count of 0, with no
-    exception and no savepoint."""
+    fits) with ``INSERT ... ON CONFLICT DO NOTHING``: a replay is not among the rows the
+    insert returns, with no exception and no savepoint. Concurrent calls' ids go in one
+    statement and one transaction (:data:`WRITES`)."""
 
     def add_if_new(self, jti: str, expires_at: int) -> bool:
         row = (jti_key(jti), max(-_MAX_EXPIRES, min(int(expires_at), _MAX_EXPIRES)))
-        table = connection.ops.quote_name(SeenJti._meta.db_table)
-        sql = f"INSERT INTO {table} (jti, expires_at) VALUES (%s, %s) ON CONFLICT (jti) DO NOTHING"
-        with _sqlite_writer():
-            if _PURGE.due():
-                SeenJti.objects.filter(expires_at__lt=int(time.time()) - 60).delete()
-            with connection.cursor() as cursor:
-                cursor.execute(sql, row)
-                return bool(cursor.rowcount == 1)
+        return bool(WRITES.submit(Pending(_insert_jtis, row)))
+
+
+def _insert_jtis(cursor: Any, items: list[Pending]) -> None:
+    """One INSERT for a group of ids; an id already stored, or sent twice in the group (the
+    second one), is not new. Expired ids are deleted first, once a minute per process."""
+    table = connection.ops.quote_name(SeenJti._meta.db_table)
+    if _PURGE.due():
+        cursor.execute(f"DELETE FROM {table} WHERE expires_at < %s", [int(time.time()) - 60])
+    values = ", ".join(["(%s, %s)"] * len(items))
+    cursor.execute(f"INSERT INTO {table} (jti, expires_at) VALUES {values} "
+                   "ON CONFLICT (jti) DO NOTHING RETURNING jti",
+                   [v for p in items for v in p.row])  # fmt: skip
+    inserted = {row[0] for row in cursor.fetchall()}
+    for p in items:
+        p.result = p.row[0] in inserted
+        inserted.discard(p.row[0])
 
 
 _NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")

@@ -33,12 +33,40 @@ def _freeze_heap() -> None:
     garbage collector's reach: a 225 KB prefetch makes ~50,000 objects, and each collection
     they set off would otherwise walk the whole start-up heap again (~4 ms a call under
     load). Nothing of a request lives on, so the frozen heap does not grow. The URL patterns
-    are loaded first, so the views and all they import are in the frozen part."""
+    are loaded and one call is answered first (:func:`_warm`), so the views, the code lists,
+    the rules and the texts they load on first use are in the frozen part."""
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018  (imports the views, the engine, the code lists)
+    _warm()
     gc.collect()
     gc.freeze()
+
+
+def _warm() -> None:
+    """Answer one patient-view call in process (no HTTP, no token, no database): what loads
+    on first use (code lists, rules, texts, the card's models) is loaded now, before the
+    heap is frozen, and not by the first 8 concurrent calls at once."""
+    from datetime import date
+
+    from clotsafe.fhir.cds import PREFETCH
+    from clotsafe.fhir.codes import SNOMED, code_lists
+    from clotsafe.fhir.service import handle
+    from clotsafe.web.cds.conf import cds_settings
+
+    cds_settings()
+    clot = next(code for code, (concept, _entry) in code_lists().snomed_conditions.items()
+                if concept.effect == "clot")  # fmt: skip
+    patient = {"resourceType": "Patient", "id": "warm", "birthDate": "1970-01-01"}
+    coding = {"system": SNOMED, "code": clot}
+    condition = {"resourceType": "Condition", "id": "c", "subject": {"reference": "Patient/warm"},
+                 "code": {"coding": [coding]}}  # fmt: skip
+    prefetch: dict[str, Any] = {key: None for key in PREFETCH}  # null: nothing found
+    prefetch.update(patient=patient, conditions={"resourceType": "Bundle",
+                                                 "entry": [{"resource": condition}]})  # fmt: skip
+    body = {"hook": "patient-view", "hookInstance": "warm", "context": {"patientId": "warm"},
+            "prefetch": prefetch}  # fmt: skip
+    handle("clotsafe-patient-view", body, today=date(2026, 1, 1))
 
 
 def _listen(host: str, port: int) -> socket.socket:
