@@ -86,7 +86,7 @@ class _Target:
 def _clinic(request: HttpRequest) -> Any:
     """The clinic the view scoped the request to; for the admin, the operator's own (if any)."""
     clinic = getattr(request, "clinic", None)
-    if clinic is None:
+    if clinic is None and request.user.pk is not None:
         from clotsafe.web.clinics.models import Membership
 
         membership = Membership.objects.filter(user_id=request.user.pk).select_related("clinic")
