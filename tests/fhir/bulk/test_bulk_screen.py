@@ -179,6 +179,28 @@ def test_a_malformed_line_is_reported_with_file_and_line_and_the_rest_is_screene
     assert_same_as_screen_fhir(directory, tmp_path / "out")
 
 
+def test_blank_lines_keep_line_numbers_physical(tmp_path: Path) -> None:
+    """Blank lines are not records: a file with some is read by line (the schema-read plan
+    numbers records), so a malformed line after them is still named by its physical line, and
+    every patient gets the decision ``screen --fhir`` gives."""
+    directory = tmp_path / "export"
+    generator().generate(directory, 30, seed=23)
+    for name in ("Condition.1.ndjson", "Observation.1.ndjson"):
+        path = directory / name
+        lines = path.read_bytes().split(b"\n")
+        path.write_bytes(b"\n".join([b"", *lines[:5], b"   ", *lines[5:]]))
+    path = directory / "Condition.1.ndjson"
+    lines = path.read_bytes().split(b"\n")
+    lines[9] = lines[9][:30]
+    path.write_bytes(b"\n".join(lines))
+    bulk_screen(directory, tmp_path / "out")
+    summary = orjson.loads((tmp_path / "out" / "summary.json").read_bytes())
+    assert summary["input"]["malformed"] == [
+        {"file": "Condition.1.ndjson", "line": 10, "message": "not JSON: the line is skipped"}
+    ]
+    assert assert_same_as_screen_fhir(directory, tmp_path / "out") == 30
+
+
 def test_progress_goes_to_stderr_and_stdout_holds_only_the_summary(tmp_path: Path) -> None:
     """--progress json: JSON lines on stderr; stdout the printed summary (no progress)."""
     directory = tmp_path / "export"

@@ -24,6 +24,7 @@ from clotsafe.fhir.sof.runners import (
     spark_session,
     spark_source,
 )
+from clotsafe.fhir.sof.typed import compile_typed_ndjson
 from clotsafe.fhir.sof.view import ConstantValue, View, read_view
 
 Dialect = Literal["duckdb", "spark"]
@@ -66,6 +67,7 @@ __all__ = [
     "Dialect",
     "SofError",
     "View",
+    "compile_typed_ndjson",
     "compile_view",
     "duckdb_connect",
     "duckdb_source",
