@@ -312,6 +312,17 @@ def page_worker(http: Http, username: str, screening_ids: list[int], until: floa
             time.sleep(0.2)
 
 
+FLOOR = "floor: static file"
+
+
+def floor_worker(http: Http, until: float) -> None:
+    """The floor, sampled through the run: a static file (waitress and WhiteNoise, no view, no
+    database), four times a second. Latencies are also given as multiples of its p50."""
+    while time.monotonic() < until:
+        http.call(FLOOR, "GET", "/static/clotsafe/app.css", (200,))
+        time.sleep(0.25)
+
+
 # --- the API (used when /api/v1/openapi.json answers) -----------------------------------------
 
 
@@ -459,11 +470,15 @@ def requests_report(tally: Tally) -> dict[str, Any]:
                   "errors": dict(errs),
                   "p50_ms": round(statistics.median(ok), 1) if ok else None,
                   "p95_ms": _pct(ok, 0.95) if ok else None}  # fmt: skip
-    every = [v for k in kinds for v in tally.latency.get(k, [])]
+    floor = out.get(FLOOR, {}).get("p50_ms")
+    for r in out.values():
+        r["p50_x_floor"] = round(r["p50_ms"] / floor, 1) if floor and r["p50_ms"] else None
+    every = [v for k in kinds if k != FLOOR for v in tally.latency.get(k, [])]
     by_class: Counter[str] = Counter()
-    for errs in tally.errors.values():
-        by_class.update(errs)
-    out["all"] = {"requests": sum(r["requests"] for r in out.values()),
+    for kind, errs in tally.errors.items():
+        if kind != FLOOR:
+            by_class.update(errs)
+    out["all"] = {"requests": sum(r["requests"] for k, r in out.items() if k != FLOOR),
                   "errors": sum(by_class.values()), "errors_by_class": dict(by_class),
                   "p50_ms": round(statistics.median(every), 1) if every else None,
                   "p95_ms": _pct(every, 0.95) if every else None}  # fmt: skip
@@ -549,13 +564,39 @@ def _threads(args: argparse.Namespace, fx: Fixture, base: str, tally: Tally, unt
     def start(fn: Callable[..., None], *a: Any) -> threading.Thread:
         return threading.Thread(target=fn, args=(Http(base, tally), *a))
 
-    out = [start(intake_worker, next_token(), until) for _ in range(args.intake_workers)]
+    out = [start(floor_worker, until)]
+    out += [start(intake_worker, next_token(), until) for _ in range(args.intake_workers)]
     out += [start(page_worker, fx.username, fx.screening_ids, until)
             for _ in range(args.page_workers)]  # fmt: skip
     if api is not None:
         out += [start(api_worker, api, token, f"API {fx.run} w{w}", until)
                 for w in range(args.api_workers)]  # fmt: skip
     return out
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report as the Markdown tables of benchmarks/web/README.md."""
+    rows = ["| requests | n | answered | errors | p50 | p95 | p50 × floor |",
+            "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for kind, r in report["requests"].items():
+        errs = r.get("errors_by_class", {}) if kind == "all" else r["errors"]
+        text = ", ".join(f"{n} {what}" for what, n in sorted(errs.items())) or "0"
+        answered = r["requests"] - sum(errs.values())
+        rows.append(f"| {kind} | {r['requests']} | {answered} | {text} | {r['p50_ms']} ms | "
+                    f"{r['p95_ms']} ms | {r.get('p50_x_floor')} |")  # fmt: skip
+    rows += ["", "| writes | acknowledged | stored | lost | stored, not acknowledged "
+             "| duplicates |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for kind, w in report["writes"].items():
+        if "skipped" in w:
+            rows.append(f"| {kind} | skipped: {w['skipped']} | | | | |")
+            continue
+        rows.append(f"| {kind} | {w['acknowledged']} | {w['stored']} | {w['lost']} | "
+                    f"{w.get('stored_unacknowledged', '')} | "
+                    f"{w.get('duplicate_screenings', '')} |")  # fmt: skip
+    downs = ", ".join(f"{k['down_s']} s" for k in report["kills"])
+    rows += ["", f"{report['database']}: {report['seconds']} s, {len(report['kills'])} kills "
+             f"(back up after {downs}; first start {report['first_start_s']} s)"]  # fmt: skip
+    return "\n".join(rows) + "\n"
 
 
 def lost(report: dict[str, Any]) -> int:
@@ -577,10 +618,11 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=300, help="intake links made beforehand")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--json", help="write the report here too")
+    parser.add_argument("--markdown", action="store_true", help="print tables, not JSON")
     args = parser.parse_args()
     report = run(args)
     text = json.dumps(report, indent=2)
-    print(text)
+    print(markdown(report) if args.markdown else text)
     if args.json:
         Path(args.json).write_text(text + "\n")
     sys.exit(1 if lost(report) else 0)
