@@ -119,3 +119,11 @@ def test_a_tls_deployment_without_trusted_proxies_is_warned_about(settings: Any)
     assert [w.id for w in trusted_proxies_check()] == ["clotsafe.accounts.W001"]
     settings.TRUSTED_PROXIES = 1
     assert trusted_proxies_check() == []
+
+
+def test_hostile_login_input_gets_the_form_back_not_a_crash(client: Any, one_proxy: None) -> None:
+    """NUL bytes, a huge username and a forged header: the log-in form answers, never a 500."""
+    for username, via in (("rob\x00in", "203.0.113.9"), ("x" * 100_000, "203.0.113.9\x00"),
+                          ("therapist_a", "1.2.3.4, " * 1000 + "203.0.113.9")):  # fmt: skip
+        response = _login(client, username, "wrong\x00", via=via)
+        assert response.status_code == 200

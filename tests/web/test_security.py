@@ -230,7 +230,8 @@ def test_passwords_are_hashed_with_argon2(therapist_a: Any) -> None:
 
 
 def test_login_lockout_after_repeated_failures(client: Any, therapist_a: Any) -> None:
-    """django-axes locks the username after 5 failures; even the right password is refused."""
+    """django-axes locks the username from this address after 5 failures; even the right
+    password is refused (other addresses: tests/web/test_accounts_lockout.py)."""
     for _ in range(5):
         client.post("/login/", {"username": "therapist_a", "password": "wrong"})
     response = client.post(
