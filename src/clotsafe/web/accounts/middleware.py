@@ -41,7 +41,8 @@ def pending_step(request: HttpRequest) -> str | None:
     user: Any = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    if not user.is_verified() and twofactor.confirmed_device(user) is not None:
+    verified = getattr(user, "is_verified", None)  # set by django-otp's OTPMiddleware
+    if not (verified and verified()) and twofactor.confirmed_device(user) is not None:
         return TWO_FACTOR_STEP
     if services.must_change_password(user):
         return PASSWORD_STEP
