@@ -98,7 +98,7 @@ def main() -> None:
             prof.enable()
             calls(app, body, toks)
             prof.disable()
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(prof).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(45)
             return
         best = []
         for _ in range(5):

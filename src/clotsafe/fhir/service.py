@@ -31,10 +31,9 @@ from clotsafe.fhir.cds import (
     screening_date,
 )
 from clotsafe.fhir.client import FhirClient
-from clotsafe.fhir.codes import CodeLists, canonical_system, code_lists
+from clotsafe.fhir.codes import SNOMED, CodeLists, canonical_system, code_lists
 from clotsafe.fhir.ehr import EhrFacts, derive_prefetch
 from clotsafe.fhir.errors import FhirInputError, PrefetchMissing, problem
-from clotsafe.fhir.resources import codings
 from clotsafe.fhir.scores import score_findings
 from clotsafe.rules.screener import Screener
 
@@ -108,12 +107,36 @@ def _unread_condition(entry: Any, lists: CodeLists, own: set[str]) -> bool:
     target = subject.get("reference") if isinstance(subject, dict) else None
     if not (isinstance(target, str) and target in own):
         return False
+    concept = res.get("code")
+    raw = concept.get("coding") if isinstance(concept, dict) else None
+    return isinstance(raw, list) and _all_unlisted(raw, lists)
+
+
+def _all_unlisted(raw: list[Any], lists: CodeLists) -> bool:
+    """True when the codings hold at least one code and every code is from a known system and
+    on no list (the Codings :func:`clotsafe.fhir.resources.codings` yields, read inline: this
+    runs for every Condition of every call)."""
     seen = False
-    for system, code, _i in codings(res.get("code")):
-        if canonical_system(system) is None or lists.condition(system, code) is not None:
+    snomed = lists.snomed_conditions
+    for c in raw:
+        code = c.get("code") if isinstance(c, dict) else None
+        if not isinstance(code, (str, int)):
+            continue
+        system = c.get("system")
+        if system == SNOMED:  # the common case: a plain lookup
+            if str(code) in snomed:
+                return False
+        elif _kept(system, str(code), lists):
             return False
         seen = True
     return seen
+
+
+def _kept(system: Any, code: str, lists: CodeLists) -> bool:
+    """An unknown system (the reader warns) or a listed code (the reader reads it)."""
+    if not isinstance(system, str) or canonical_system(system) is None:
+        return True
+    return lists.condition(system, code) is not None
 
 
 def _letter(letters: LetterStore | None, decision: Decision, facts: EhrFacts,

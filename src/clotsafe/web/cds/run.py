@@ -28,19 +28,28 @@ def _serve(sock: socket.socket, threads: int) -> None:
     serve(app, sockets=[sock], threads=threads, ident="clotsafe-cds")
 
 
+#: container objects allocated (net) before the collector runs. With Python's 700 it ran ~5-6
+#: times a call at 20 concurrent calls, and ~4 in 100 of those were full collections walking
+#: every call in flight (each prefetch's ~4,400 dicts and lists, none in a cycle, all freed
+#: when its call ends): 0.45 ms of CPU a call, measured with gc.callbacks; with 50,000 it
+#: almost never runs (benchmarks/cds/README.md). Cyclic garbage is still collected.
+GC_YOUNG = 50_000
+
+
 def _freeze_heap() -> None:
     """Move everything alive at start (Django, the code lists, the rules) out of the cyclic
-    garbage collector's reach: a 225 KB prefetch makes ~50,000 objects, and each collection
-    they set off would otherwise walk the whole start-up heap again (~4 ms a call under
-    load). Nothing of a request lives on, so the frozen heap does not grow. The URL patterns
-    are loaded and one call is answered first (:func:`_warm`), so the views, the code lists,
-    the rules and the texts they load on first use are in the frozen part."""
+    garbage collector's reach: each full collection would otherwise walk the whole start-up
+    heap again (~4 ms a call under load before). Nothing of a request lives on, so the frozen
+    heap does not grow. The URL patterns are loaded and one call is answered first
+    (:func:`_warm`), so the views, the code lists, the rules and the texts they load on first
+    use are in the frozen part."""
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018  (imports the views, the engine, the code lists)
     _warm()
     gc.collect()
     gc.freeze()
+    gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
 
 
 def _warm() -> None:
