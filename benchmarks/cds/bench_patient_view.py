@@ -8,6 +8,12 @@ calls from ``--concurrency`` threads, each with a fresh signed JWT (signed befor
 full prefetch of tests/fixtures/fhir/synthea/synthea-5aa60e91.json (a patient with a DVT). Every
 request is checked (200 and one card). Writes results.json (and latency.png when matplotlib is
 installed) beside this file. Only loopback traffic; bounded in count and time.
+
+The floor (``--floor``, on by default): floor_server.py, the same waitress server, workers and
+threads with an app that only reads the body and answers a card-sized JSON, is timed in the same
+run with the same requests, interleaved with the service (floor, service, floor, ...), and each
+service figure is also given as a ratio to the floor's run just before it: on the shared
+machine the load changes from minute to minute, and the ratio is steadier than the figure.
 """
 
 from __future__ import annotations
@@ -175,6 +181,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="server processes (2 cores here)")
     ap.add_argument("--repeat", type=int, default=1, help="timed runs (a busy machine varies)")
     ap.add_argument("--out", default="results.json", help="file name beside this script")
+    ap.add_argument("--no-floor", dest="floor", action="store_false",
+                    help="do not time floor_server.py beside the service")  # fmt: skip
     args = ap.parse_args()
     pid, pre = prefetch(json.loads(PATIENT.read_text()))
     hook = {
@@ -189,27 +197,62 @@ def main() -> None:
     url = f"{base}/cds-services/clotsafe-patient-view"
     with tempfile.TemporaryDirectory() as tmp:
         proc = start(Path(tmp), key, args.port, args.workers)
+        floor = None
         try:
             wait_up(base)
             run(base, body, tokens(key, url, 100), args.concurrency)  # warm-up
-            runs = [timed_run(base, body, key, url, args.requests, args.concurrency, proc.pid)
-                    for _ in range(args.repeat)]  # fmt: skip
+            answer = answer_bytes(url, body, tokens(key, url, 1)[0])
+            if args.floor:
+                floor = start_floor(Path(tmp), args.port + 1, args.workers, answer)
+                floor_base = f"http://127.0.0.1:{args.port + 1}"
+                wait_up(floor_base)
+                run(floor_base, body, tokens(key, url, 100), args.concurrency)
+            runs, floors = [], []
+            for _ in range(args.repeat):
+                if floor is not None:
+                    floors.append(timed_run(floor_base, body, key, url, args.requests,
+                                            args.concurrency, floor.pid))  # fmt: skip
+                runs.append(timed_run(base, body, key, url, args.requests, args.concurrency,
+                                      proc.pid))  # fmt: skip
         except SystemExit:
             print((Path(tmp) / "server.log").read_text()[-3000:], file=sys.stderr)
             raise
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-    report(runs, args, len(body))
+            for p in (proc, floor):
+                if p is not None:
+                    p.terminate()
+                    p.wait(timeout=10)
+    report(runs, floors, args, len(body))
 
 
-def report(runs: list[dict[str, Any]], args: argparse.Namespace, size: int) -> None:
+def answer_bytes(url: str, body: bytes, token: str) -> int:
+    """The size of the service's answer (the floor answers as many bytes)."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return len(httpx.post(url, content=body, headers=headers, timeout=30).content)
+
+
+def start_floor(tmp: Path, port: int, workers: int, answer_bytes: int) -> subprocess.Popen[bytes]:
+    log = (tmp / "floor.log").open("wb")
+    return subprocess.Popen([sys.executable, str(HERE / "floor_server.py"), "--port", str(port),
+                             "--workers", str(workers), "--answer-bytes", str(answer_bytes)],
+                            stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+
+
+def ratios(run: dict[str, Any], floor: dict[str, Any]) -> dict[str, float]:
+    keys = ("server_cpu_ms_per_call", "p50_ms", "p99_ms")
+    return {k: round(run[k] / floor[k], 1) for k in keys if floor[k]}
+
+
+def report(runs: list[dict[str, Any]], floors: list[dict[str, Any]], args: argparse.Namespace,
+           size: int) -> None:  # fmt: skip
     lat = runs[-1]["lat"]
     res = {"requests": len(lat), "concurrency": args.concurrency, "body_bytes": size,
            "patient": PATIENT.name, "p50_ms": runs[-1]["p50_ms"], "p90_ms": runs[-1]["p90_ms"],
            "p99_ms": runs[-1]["p99_ms"], "mean_ms": round(statistics.fmean(lat), 1),
            "max_ms": round(max(lat), 1),
            "runs": [{k: v for k, v in r.items() if k != "lat"} for r in runs],
+           "floor_runs": [{k: v for k, v in r.items() if k != "lat"} for r in floors],
+           "ratio_to_floor": [ratios(r, f) for r, f in zip(runs, floors, strict=False)],
            "cpus": os.cpu_count(), "python": platform.python_version(),
            "server": f"waitress, {args.workers} processes x 8 threads",
            "auth": "ES384 JWT verified per request (iss, aud, exp, jti in SQLite)"}  # fmt: skip
