@@ -2,8 +2,10 @@
 
     .venv/bin/python benchmarks/bulk/generate.py --patients 10000 --out /tmp/bulk-10k
     .venv/bin/python benchmarks/bulk/bench.py --dir /tmp/bulk-10k [--spark] [--out result.json]
+        [--runs floor,sql-1,e2e-1,e2e-2]
 
-Each measurement runs in its own process (so its peak memory is its own):
+Each measurement runs in its own process (so its peak memory is its own); the one-core runs
+(``floor``, ``sql-1``, ``e2e-1``) are pinned to CPU 0 with ``taskset -c 0`` when it exists:
 
 * ``floor``: ``orjson.loads`` of every line of every file of the export, one core: what merely
   parsing the export costs in Python;
@@ -15,8 +17,10 @@ Each measurement runs in its own process (so its peak memory is its own):
   core) and peak memory (the process and its workers; goal ≤ 1 GiB);
 * ``spark`` (with ``--spark``): ``--engine spark`` on ``local[2]``, against ``e2e-2``.
 
-Each run reports its wall time and its CPU time (every thread, and the workers): on a shared
-machine the CPU-time ratios are the ones to read.
+Each run reports its wall time, its CPU time (every thread, and the workers: on a shared
+machine the CPU-time ratios are the ones to read), its peak resident memory (``ru_maxrss`` of
+the process, and of its largest child: a worker or Spark's JVM once stopped) and the load
+average before and after it.
 
 Figures are ratios to numbers measured in the same run, never absolute promises: the machine
 this runs on is shared. Results: benchmarks/bulk/README.md.
@@ -25,7 +29,9 @@ this runs on is shared. Results: benchmarks/bulk/README.md.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,10 +53,11 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _peak_mib() -> float:
+def _peak_mib() -> dict[str, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return round(max(own, children) / 1024, 1)
+    return {"peak_mib": round(max(own, children) / 1024, 1), "peak_mib_self": round(own / 1024, 1),
+            "peak_mib_largest_child": round(children / 1024, 1)}  # fmt: skip
 
 
 def floor(directory: Path) -> dict[str, Any]:
@@ -109,13 +116,19 @@ def one(kind: str, directory: Path) -> dict[str, Any]:
         out = e2e(directory, "duckdb", 2, 2)
     else:
         out = e2e(directory, "spark", 1, None)
-    return {**out, "cpu_seconds": round(_cpu_seconds() - start, 3), "peak_mib": _peak_mib()}
+    return {**out, "cpu_seconds": round(_cpu_seconds() - start, 3), **_peak_mib()}
+
+
+ONE_CORE = ("floor", "sql-1", "e2e-1")
 
 
 def run(kind: str, directory: Path) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, __file__, "--one", kind, "--dir", str(directory)],
+    pin = ["taskset", "-c", "0"] if kind in ONE_CORE and shutil.which("taskset") else []
+    load = os.getloadavg()[0]
+    proc = subprocess.run([*pin, sys.executable, __file__, "--one", kind, "--dir", str(directory)],
                           check=True, capture_output=True)  # fmt: skip
-    return dict(orjson.loads(proc.stdout.splitlines()[-1]))
+    out = dict(orjson.loads(proc.stdout.splitlines()[-1]))
+    return {**out, "pinned": bool(pin), "load_before": load, "load_after": os.getloadavg()[0]}
 
 
 def main() -> None:
@@ -124,25 +137,24 @@ def main() -> None:
     ap.add_argument("--spark", action="store_true")
     ap.add_argument("--one", default=None)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--runs", default="floor,sql-1,sql-2,e2e-1,e2e-2")
     a = ap.parse_args()
     if a.one:
         print(orjson.dumps(one(a.one, a.dir)).decode())
         return
-    kinds = ["floor", "sql-1", "sql-2", "e2e-1", "e2e-2"] + (["spark"] if a.spark else [])
+    kinds = a.runs.split(",") + (["spark"] if a.spark else [])
     res = {}
     for kind in kinds:
         res[kind] = run(kind, a.dir)
         print(kind, orjson.dumps(res[kind]).decode(), file=sys.stderr, flush=True)
     fl = res["floor"]
     n = fl["resources"]
+    sqls = [k for k in kinds if k.startswith("sql-")]
     summary = {
         "resources": n,
         "floor_resources_per_s": round(n / fl["seconds"]),
-        **{f"{k}_resources_per_s": round(n / res[k]["seconds"]) for k in ("sql-1", "sql-2")},
-        **{
-            f"{k}_ratio_to_floor": round(fl["seconds"] / res[k]["seconds"], 2)
-            for k in ("sql-1", "sql-2")
-        },
+        **{f"{k}_resources_per_s": round(n / res[k]["seconds"]) for k in sqls},
+        **{f"{k}_ratio_to_floor": round(fl["seconds"] / res[k]["seconds"], 2) for k in sqls},
         **{
             f"{k}_patients_per_s": round(res[k]["patients"] / res[k]["seconds"], 1)
             for k in kinds
@@ -152,7 +164,7 @@ def main() -> None:
         "floor_cpu_resources_per_s": round(n / fl["cpu_seconds"]),
         **{
             f"{k}_cpu_ratio_to_floor": round(fl["cpu_seconds"] / res[k]["cpu_seconds"], 2)
-            for k in ("sql-1", "sql-2")
+            for k in sqls
         },
         **{
             f"{k}_patients_per_cpu_s": round(res[k]["patients"] / res[k]["cpu_seconds"], 1)
@@ -160,7 +172,7 @@ def main() -> None:
             if k.startswith(("e2e", "spark"))
         },
     }
-    if a.spark:
+    if a.spark and "e2e-2" in res:
         summary["spark_seconds_over_duckdb"] = round(
             res["spark"]["seconds"] / res["e2e-2"]["seconds"], 2
         )

@@ -135,9 +135,9 @@ class DuckDbEngine:
             self.checked.add(t)
 
     def _flatten(self, t: str) -> None:
-        """The type's view rows with their file and line, materialised (``flat_<Type>``: small,
-        no resource text); a
-        malformed line found on the way is reported and the type read again without it."""
+        """The type's view rows with their file and line by the general plan, materialised
+        (``flat_<Type>``: small, no resource text); a malformed line found on the way is
+        reported and the type read again without it."""
         import duckdb
 
         try:
