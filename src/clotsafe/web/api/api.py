@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from clotsafe.domain.intake import intake_json_schema
 from clotsafe.web.api import errors
 from clotsafe.web.api.auth import TokenAuth, TokenRateThrottle
+from clotsafe.web.api.common import StrictParser
 from clotsafe.web.api.routes import clients, records, screen
 
 DESCRIPTION = """The clotsafe JSON API for practice software, booking sites and scripts
@@ -76,7 +77,7 @@ def build() -> ClotsafeApi:
         auth=TokenAuth(),
         throttle=[TokenRateThrottle()],
         docs_url=None,
-        parser=errors.StrictParser(),
+        parser=StrictParser(),
         urls_namespace="clotsafe-api",
     )
     errors.install(api)

@@ -12,6 +12,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Path
+from ninja.parser import Parser
 
 from clotsafe.domain import strictjson
 from clotsafe.domain.errors import ClotsafeInputError, FieldError
@@ -54,18 +55,25 @@ def client_of(request: HttpRequest, client_id: int) -> Client:
 
 
 def raw_json(request: HttpRequest) -> bytes:
-    """The body as JSON text the engine accepts: no repeated key, no NUL character."""
+    """The body as JSON text the engine accepts (see :func:`decode`)."""
     try:
         raw = request.body
     except RequestDataTooBig:
         raise ApiError(413, "too_large", "the request body is too large") from None
+    decode(raw)
+    return raw
+
+
+def decode(raw: bytes) -> Any:
+    """JSON through the engine's strict decoder: a repeated key is refused (``duplicate_key``,
+    never "the last one wins"), as are NaN, deep nesting, bad UTF-8 and a NUL in any string."""
     try:
         value = strictjson.loads(raw)
     except strictjson.JsonInputError as exc:
         raise ApiInputError(exc.errors) from None
-    if b"\\u0000" in raw:
+    if b"\\u0000" in raw:  # the only way JSON text can hold a NUL
         refuse_nul(value)
-    return raw
+    return value
 
 
 def refuse_nul(value: Any) -> None:
@@ -118,3 +126,11 @@ def form_errors(form: forms.BaseForm, *, date_fields: tuple[str, ...] = ()) -> A
             message = next(iter(e), "not allowed")
             out.append(FieldError("" if name == "__all__" else name, code, str(message)))
     return ApiInputError(out)
+
+
+class StrictParser(Parser):
+    """ninja's request bodies through :func:`decode` (its errors leave as the engine's)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        value: dict[str, Any] = decode(request.body)
+        return value

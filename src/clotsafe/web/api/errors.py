@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
-from ninja.parser import Parser
 
-from clotsafe.domain import strictjson
 from clotsafe.domain.errors import ClotsafeInputError, FieldError
 
 if TYPE_CHECKING:
@@ -56,15 +54,6 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
-
-
-class StrictParser(Parser):
-    """Request bodies through the engine's strict JSON decoder: a repeated key is refused
-    (``duplicate_key``, never "the last one wins"), as are NaN, deep nesting and bad UTF-8."""
-
-    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        value: dict[str, Any] = strictjson.loads(request.body)
-        return value
 
 
 # --- ninja's validation errors in the engine's shape ---------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import Router
+from ninja import Router, Status
 
 from clotsafe.web.api import common
 from clotsafe.web.api.common import IdPath
@@ -58,14 +58,14 @@ def client_list(
 
 
 @router.post("/clients", response={201: ClientOut, **BAD_INPUT})
-def client_create(request: HttpRequest, payload: ClientIn) -> tuple[int, dict[str, Any]]:
+def client_create(request: HttpRequest, payload: ClientIn) -> Status[dict[str, Any]]:
     form = ClientForm(_form_data(payload.model_dump()))
     if not form.is_valid():
         raise common.form_errors(form, date_fields=("date_of_birth",))
     client = services.create_client(
         common.clinic(request), by=common.user(request), **form.cleaned_data
     )
-    return 201, client_out(client)
+    return Status(201, client_out(client))
 
 
 @router.get("/clients/{client_id}", response={200: ClientOut, **NOT_FOUND, 422: ErrorsOut})
@@ -114,12 +114,12 @@ def link_list(request: HttpRequest, client_id: int = CLIENT_ID) -> list[dict[str
 @router.post("/clients/{client_id}/links", response={201: LinkWithUrl, **NOT_FOUND, **BAD_INPUT})
 def link_create(
     request: HttpRequest, payload: LinkIn, client_id: int = CLIENT_ID
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """A new personal intake link (its URL is in this answer only); e-mailed if ``email``."""
     client = common.client_of(request, client_id)
     to = _email(payload.email) if payload.email else None
     link, secret = services.create_link(client, by=common.user(request))
-    return 201, _with_url(request, link, secret, to)
+    return Status(201, _with_url(request, link, secret, to))
 
 
 @router.post(

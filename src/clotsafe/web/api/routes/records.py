@@ -9,7 +9,7 @@ import orjson
 from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 
 from clotsafe.domain.errors import FieldError, IntakeError
 from clotsafe.domain.intake import parse_intake_json
@@ -86,9 +86,7 @@ def clearance_list(request: HttpRequest, client_id: int = CLIENT_ID) -> list[dic
         422: ErrorsOut,
     },
 )
-def clearance_record(
-    request: HttpRequest, client_id: int = CLIENT_ID
-) -> tuple[int, dict[str, Any]]:
+def clearance_record(request: HttpRequest, client_id: int = CLIENT_ID) -> Status[dict[str, Any]]:
     """Record a clinician's clearance (POLICY §5) and re-screen the client with it. The body is
     a clearance as the intake JSON carries it; its rules must be reasons of the client's
     latest screening that a clearance can cover."""
@@ -98,7 +96,9 @@ def clearance_record(
     if problems:
         raise ApiInputError(problems)
     clearance, screening = clearances.record(client, data, by=common.user(request))
-    return 201, {"clearance": clearance_out(clearance), "screening": screening_summary(screening)}
+    return Status(
+        201, {"clearance": clearance_out(clearance), "screening": screening_summary(screening)}
+    )
 
 
 def _clearance(raw: bytes) -> dict[str, Any]:
