@@ -94,13 +94,17 @@ def test_weak_password_is_refused_and_nothing_is_created(password: str) -> None:
     assert not Clinic.objects.exists() and not User.objects.exists()
 
 
-@pytest.mark.parametrize("username", ["sam lee", "sam@example.org", "säm", "", "a" * 151,
-                                      "sam\x00", "<b>sam</b>"])  # fmt: skip
+BAD_USERNAMES = ["sam lee", "sam@example.org", "säm", "", "ab", "a" * 31, "-sam", ".sam",
+                 "sam\x00", "<b>sam</b>", "sam\n"]  # fmt: skip
+
+
+@pytest.mark.parametrize("username", BAD_USERNAMES)
 def test_username_outside_letters_digits_dot_underscore_dash_is_refused(username: str) -> None:
-    """Refused before the password is asked for."""
+    """The team page's rule (3 to 30 of a-z, digits, . _ -, starting with a letter or digit),
+    refused before the password is asked for."""
     result = _create("Harbour Massage", "--lead", username, input=f"{GOOD}\n{GOOD}\n")
     assert result.exit_code == 1
-    assert "the username may use only letters, digits and . _ -" in result.stderr
+    assert "Use 3 to 30 letters (a-z), digits, dots, dashes or underscores" in result.stderr
     assert "Password" not in result.output
     assert not Clinic.objects.exists() and not User.objects.exists()
 

@@ -6,18 +6,14 @@ checks come in two parts so the command can refuse a taken name before asking fo
 
 from __future__ import annotations
 
-import re
-
 from django.contrib.auth.models import User
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from clotsafe.web.accounts.validation import USERNAME, check_new_password
 from clotsafe.web.audit.services import log
 from clotsafe.web.clinics.models import EMERGENCY_NUMBER, Clinic, Membership
 
-#: letters, digits and . _ - : a login name that reads the same everywhere it is shown or typed
-USERNAME = re.compile(r"[A-Za-z0-9._-]{1,150}")
 NAME_MAX = 200  # Clinic.name
 ACTOR = "command line (clotsafe createclinic)"
 
@@ -52,9 +48,11 @@ def _name_problems(name: str) -> list[str]:
 
 
 def _username_problems(username: str) -> list[str]:
-    if not USERNAME.fullmatch(username):
-        return ["the username may use only letters, digits and . _ - (1 to 150 characters), "
-                f"got {username!r}"]  # fmt: skip
+    """The team page's rule (accounts.validation.USERNAME): letters, digits and . _ -."""
+    try:
+        USERNAME(username)
+    except ValidationError as exc:
+        return [f"username {username!r}: {m}" for m in exc.messages]
     if User.objects.filter(username__iexact=username).exists():
         return [f"the username {username!r} is already taken"]
     return []
@@ -62,9 +60,9 @@ def _username_problems(username: str) -> list[str]:
 
 def check_password(username: str, password: str) -> None:
     """Django's password validators (settings.AUTH_PASSWORD_VALIDATORS), with the user, so the
-    similarity check compares the password with the username."""
+    similarity check compares the password with the username (as the team page does)."""
     try:
-        validate_password(password, user=User(username=username))
+        check_new_password(password, username=username)
     except ValidationError as exc:
         raise ProvisionError(*(f"password: {m}" for m in exc.messages)) from None
 
