@@ -3,10 +3,10 @@
     python benchmarks/cds/floor_server.py --port 8792 --workers 2 --answer-bytes 4000
 
 Serves, like ``python -m clotsafe.web.cds.run`` (waitress, ``--workers`` processes forked on
-one socket, 8 threads each), a WSGI app that reads the whole request body and answers 200 with
-a fixed JSON body of ``--answer-bytes`` bytes starting like a card answer. No Django, no
-parsing, no token, no database: what any Python service on this server pays per call for the
-225 KB request. Loopback only. SIGTERM stops the workers too.
+one socket, 8 threads each, the same read size), a WSGI app that reads the whole request body
+and answers 200 with a fixed JSON body of ``--answer-bytes`` bytes starting like a card answer.
+No Django, no parsing, no token, no database: what any Python service on this server pays per
+call for the 225 KB request. Loopback only. SIGTERM stops the workers too.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
 
-from clotsafe.web.cds.run import _listen
+from clotsafe.web.cds.run import RECV_BYTES, _listen
 
 
 def app_for(size: int) -> Callable[..., Iterable[bytes]]:
@@ -39,7 +39,13 @@ def app_for(size: int) -> Callable[..., Iterable[bytes]]:
 def _serve(sock: Any, threads: int, size: int) -> None:
     from waitress import serve  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
-    serve(app_for(size), sockets=[sock], threads=threads, ident="clotsafe-cds-floor")
+    serve(
+        app_for(size),
+        sockets=[sock],
+        threads=threads,
+        ident="clotsafe-cds-floor",
+        recv_bytes=RECV_BYTES,
+    )
 
 
 def main() -> None:
