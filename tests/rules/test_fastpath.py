@@ -5,6 +5,8 @@ The reference for one line is ``orjson.dumps(evaluate(parse_intake_json(line), s
 (msgspec validation, the decision dumper) must give the same bytes on every golden vignette and
 on 20,000 random intakes rich in "yes"/"unsure", clots, clearances and broken lines, under the
 default policy and a stricter clinic; whatever it does not take is counted as reference.
+The compiled evaluator runs as Python and, when ``benchmarks/build_compiled.py`` built it from
+the current sources, as its mypyc build (``CLOTSAFE_PURE_PYTHON=1`` runs everything as Python).
 """
 
 from __future__ import annotations
@@ -24,8 +26,16 @@ from clotsafe.domain.intake import parse_intake_json
 from clotsafe.domain.questions import CLOT_KINDS, CLOT_TREATMENTS, QUESTIONS
 from clotsafe.domain.regions import GROUPS, REGIONS
 from clotsafe.knowledge import clearable_rules
-from clotsafe.rules import DEFAULT_SETTINGS, Settings, evaluate, fastjson, load_settings
-from clotsafe.rules.fastbatch import BatchStats, LineScreener
+from clotsafe.rules import (
+    DEFAULT_SETTINGS,
+    Settings,
+    evaluate,
+    fastbatch,
+    fastjson,
+    fastrules,
+    load_settings,
+)
+from clotsafe.rules.fastbatch import BatchStats, LineScreener, evaluator_class, is_native
 
 VIGNETTES = sorted((Path(__file__).resolve().parents[1] / "vignettes").glob("*.json"))
 
@@ -66,13 +76,16 @@ def reference(line: bytes, n: int, settings: Settings) -> bytes:
 
 
 def fast_batch(
-    lines: list[bytes], settings: Settings, *, compiled: bool = True
+    lines: list[bytes], settings: Settings, *, compiled: bool = True, python: bool = False
 ) -> tuple[list[bytes], BatchStats]:
     """The fast path; ``compiled=False``: without the compiled evaluator (as when it is out of
-    date with the rules), so that the Screener, evaluate and the decision dumper decide."""
+    date with the rules), so that the Screener, evaluate and the decision dumper decide;
+    ``python``: the compiled evaluator as Python even where its mypyc build is there."""
     screener = LineScreener(settings)
     if not compiled:
         screener.compiled = None
+    elif python:
+        screener.compiled, screener.native = fastrules.FastEvaluator(settings), False
     total = BatchStats()
     out: list[bytes] = []
     for start in range(0, len(lines), 1000):
@@ -233,14 +246,16 @@ def random_lines(n: int, seed: int = 20261125) -> list[bytes]:
 
 
 def test_20000_random_intakes_are_byte_identical() -> None:
-    """20,000 random intakes, each half under the default policy and a strict clinic, and each
-    quarter with and without the compiled evaluator: every output line equals the reference,
-    and every line the fast path passed on is counted."""
+    """20,000 random intakes, each half under the default policy and a strict clinic; a quarter
+    with the compiled evaluator as the batch picks it (its mypyc build when current), one
+    without it, one with it as Python, and one as the batch picks it: every output line equals
+    the reference, and every line the fast path passed on is counted."""
     lines = random_lines(20_000)
-    runs = [(s, c) for s in SETTINGS for c in (True, False)]
-    for k, (settings, compiled) in enumerate(runs):
+    runs = [(DEFAULT_SETTINGS, True, False), (DEFAULT_SETTINGS, False, False),
+            (CLINIC, True, True), (CLINIC, True, False)]  # fmt: skip
+    for k, (settings, compiled, python) in enumerate(runs):
         part = lines[k * 5000 : (k + 1) * 5000]
-        got, stats = fast_batch(part, settings, compiled=compiled)
+        got, stats = fast_batch(part, settings, compiled=compiled, python=python)
         want = [reference(line, n, settings) for n, line in enumerate(part, 1)]
         diff = [n for n, (g, w) in enumerate(zip(got, want, strict=True), 1) if g != w]
         assert not diff, f"{settings.name}, compiled={compiled}: lines differ: {diff[:10]}"
@@ -249,6 +264,24 @@ def test_20000_random_intakes_are_byte_identical() -> None:
         assert 50 < stats.parsed_reference < 500  # the broken lines, and only those
         decided = len(part) - stats.failed
         assert (stats.compiled if compiled else stats.dumped_fast) == decided
+        native = compiled and not python and is_native(evaluator_class())
+        assert stats.native == (decided if native else 0)
+
+
+def test_the_compiled_build_is_used_only_when_current(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch takes the mypyc build only when it was built from the sources as they are now
+    (a stale build would decide with yesterday's rules) and CLOTSAFE_PURE_PYTHON is unset;
+    otherwise the same code runs as Python."""
+    built = is_native(evaluator_class())
+    monkeypatch.setenv("CLOTSAFE_PURE_PYTHON", "1")
+    assert evaluator_class() is fastrules.FastEvaluator
+    monkeypatch.delenv("CLOTSAFE_PURE_PYTHON")
+    monkeypatch.setattr(fastbatch, "sources_hash", lambda: "0" * 64)
+    assert evaluator_class() is fastrules.FastEvaluator
+    monkeypatch.undo()
+    assert is_native(evaluator_class()) == built
+    if not built:
+        pytest.skip("no mypyc build here (benchmarks/build_compiled.py): pure Python only")
 
 
 def test_fast_intake_is_the_reference_intake() -> None:

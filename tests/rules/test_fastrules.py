@@ -7,7 +7,9 @@ contradictory clot records, dates at the windows' edges and clearances, under PO
 settings, a clinic that changed every window and a clinic that raised levels and added caps:
 a batch screened on the fast path must tell the therapist what the reference tells them.
 What it does not cover (another rule registry, reference sources changed since it was
-written) it hands back to the reference, and nothing else falls back.
+written) it hands back to the reference, and nothing else falls back. Every check runs on the
+Python evaluator and, when ``benchmarks/build_compiled.py`` built it from the current sources,
+on the mypyc-compiled one.
 """
 
 from __future__ import annotations
@@ -35,8 +37,14 @@ from clotsafe.domain.regions import GROUPS, REGIONS
 from clotsafe.knowledge import clearable_rules
 from clotsafe.rules import DEFAULT_SETTINGS, Settings, evaluate, fastrules, load_settings
 from clotsafe.rules.builtin import register
+from clotsafe.rules.fastbatch import evaluator_class, is_native
 from clotsafe.rules.registry import RuleRegistry, builtin_rules
 from clotsafe.rules.settings import Windows
+
+#: the evaluators under test: the Python source, and its mypyc build when there is a current one
+IMPLS: dict[str, type[fastrules.FastEvaluator]] = {"python": fastrules.FastEvaluator}
+if is_native(evaluator_class()):
+    IMPLS["mypyc"] = evaluator_class()
 
 VIGNETTES = sorted((Path(__file__).resolve().parents[1] / "vignettes").glob("*.json"))
 KNOWN = clearable_rules()
@@ -132,9 +140,11 @@ def test_every_vignette_is_identical(path: Path) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     intake = parse_intake(data["intake"])
     for settings in (settings_of(data), *ALL_SETTINGS.values()):
-        fast = fastrules.FastEvaluator(settings)
-        assert_same(fast, intake, reference(intake, settings))
-        assert (fast.fast, fast.fallback) == (2, 0)
+        want = reference(intake, settings)
+        for impl in IMPLS.values():
+            fast = impl(settings)
+            assert_same(fast, intake, want)
+            assert (fast.fast, fast.fallback) == (2, 0)
 
 
 # --- 20,000 random intakes ------------------------------------------------------------------
@@ -279,10 +289,11 @@ N_RANDOM = 10_000
 
 @cache
 def random_run(n: int = N_RANDOM, seed: int = 20261130) -> Run:
-    """Screen ``n`` fixed-seed random intakes with the reference and the fast evaluator (as a
-    dict and as bytes; from the reference parser's intake and from the fast parser's)."""
+    """Screen ``n`` fixed-seed random intakes with the reference and each fast evaluator (as a
+    dict and as bytes; from the reference parser's intake, from the fast parser's, and from
+    the answers dict the batch hands over)."""
     rng = random.Random(seed)
-    evaluators = {k: fastrules.FastEvaluator(s) for k, s in ALL_SETTINGS.items()}
+    evaluators = [{k: impl(s) for k, s in ALL_SETTINGS.items()} for impl in IMPLS.values()]
     parser = FastParser(KNOWN)
     run = Run()
     for i in range(n):
@@ -291,17 +302,19 @@ def random_run(n: int = N_RANDOM, seed: int = 20261130) -> Run:
         name = ROTATION[i % len(ROTATION)]
         intake = parse_intake_json(line, known_rules=KNOWN)
         want = reference(intake, ALL_SETTINGS[name], at)
-        fast = evaluators[name]
-        got = [fast.decide(intake, at), fast.decide_json(intake, at)]
         quick = parser.try_fast(line)
-        if quick is not None:
-            got.append(fast.decide_json(quick, at))
+        parts = parser.try_answers(line)
+        for by_name in evaluators:
+            fast = by_name[name]
+            got = [fast.decide(intake, at), fast.decide_json(intake, at)]
+            if quick is not None and parts is not None:
+                got += [fast.decide_json(quick, at), fast.decide_answers_json(*parts, at)]
+            if got[0] != want or any(b != orjson.dumps(want) for b in got[1:]):
+                run.differ.setdefault(name, []).append(line)
         run.intakes[name] = run.intakes.get(name, 0) + 1
-        if got[0] != want or any(b != orjson.dumps(want) for b in got[1:]):
-            run.differ.setdefault(name, []).append(line)
         _record(run.seen, want)
-    run.fast = sum(f.fast for f in evaluators.values())
-    run.fallback = sum(f.fallback for f in evaluators.values())
+    run.fast = sum(f.fast for by_name in evaluators for f in by_name.values())
+    run.fallback = sum(f.fallback for by_name in evaluators for f in by_name.values())
     return run
 
 
@@ -329,7 +342,7 @@ def test_no_random_intake_falls_back() -> None:
     """With the built-in rules and an up-to-date mirror, nothing goes to the reference."""
     run = random_run()
     assert sum(run.intakes.values()) == N_RANDOM
-    assert run.fallback == 0 and run.fast >= 2 * N_RANDOM
+    assert run.fallback == 0 and run.fast >= 2 * N_RANDOM * len(IMPLS)
 
 
 def test_the_random_intakes_reach_every_case() -> None:
@@ -351,7 +364,9 @@ def test_hypothesis_intakes_are_identical(obj: dict[str, Any]) -> None:
     """The project's intake strategy (any screening date, clearances) under every clinic."""
     intake = parse_intake(obj)
     for settings in ALL_SETTINGS.values():
-        assert_same(fastrules.FastEvaluator(settings), intake, reference(intake, settings))
+        want = reference(intake, settings)
+        for impl in IMPLS.values():
+            assert_same(impl(settings), intake, want)
 
 
 # --- what falls back ------------------------------------------------------------------------
@@ -377,10 +392,11 @@ def test_a_changed_reference_switches_the_evaluator_off(monkeypatch: pytest.Monk
     assert fast.decide(_one_intake()) is None and fast.fallback == 1
 
 
-def test_each_decision_is_a_fresh_object() -> None:
+@pytest.mark.parametrize("impl", IMPLS)
+def test_each_decision_is_a_fresh_object(impl: str) -> None:
     """A caller may change the dict it got: the next decision is not affected (the plan and
     the score are memoised inside the evaluator)."""
-    fast = fastrules.FastEvaluator(DEFAULT_SETTINGS)
+    fast = IMPLS[impl](DEFAULT_SETTINGS)
     intake = _one_intake()
     first = fast.decide(intake)
     assert first is not None

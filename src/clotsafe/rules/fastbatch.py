@@ -9,6 +9,13 @@ an explicit null; every intake while the compiled evaluator is out of date with 
 reason with a clearance in the dumper) goes through the reference code and is counted in
 :class:`BatchStats`.
 
+The compiled evaluator is ``rules/fastrules.py`` as Python, or the same source compiled with mypyc
+(``benchmarks/build_compiled.py`` builds ``rules/_fastrules_c`` and ``calculators/_caprini_fast_c``
+beside the sources, when mypyc and a C compiler are there): :func:`evaluator_class` takes the
+compiled one only when it was built from the sources as they are now (an edit switches it off
+until the next build) and ``CLOTSAFE_PURE_PYTHON`` is not set; ``native`` counts the intakes it
+decided.
+
 With ``workers > 1`` the lines go in blocks of ``chunk`` to a pool of processes; at most
 ``2 × workers`` blocks are in flight, so memory stays flat however long the input is, and the
 blocks come back in input order.
@@ -16,11 +23,14 @@ blocks come back in input order.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from datetime import date
+from importlib import import_module, resources
 from itertools import islice
 from multiprocessing.pool import AsyncResult
 from typing import Any
@@ -38,6 +48,43 @@ from clotsafe.rules.settings import Settings
 
 #: lines per block handed to a worker (and per counter update)
 CHUNK = 500
+
+#: the sources the compiled evaluator is built from: (package, file), in build order
+COMPILED_SOURCES = (
+    ("clotsafe.calculators", "caprini_fast.py"),
+    ("clotsafe.rules", "fastrules.py"),
+)
+#: the compiled modules (benchmarks/build_compiled.py), the evaluator's last
+COMPILED_MODULES = ("clotsafe.calculators._caprini_fast_c", "clotsafe.rules._fastrules_c")
+
+
+def sources_hash() -> str:
+    """sha256 of the compiled evaluator's sources as they are now (a build records it)."""
+    h = hashlib.sha256()
+    for package, name in COMPILED_SOURCES:
+        h.update(resources.files(package).joinpath(name).read_bytes())
+    return h.hexdigest()
+
+
+def evaluator_class() -> type[FastEvaluator]:
+    """The mypyc-compiled FastEvaluator if it is built from the current sources (and
+    ``CLOTSAFE_PURE_PYTHON`` is unset), else the Python one: the same code either way."""
+    if os.environ.get("CLOTSAFE_PURE_PYTHON"):
+        return FastEvaluator
+    try:
+        modules = [import_module(m) for m in COMPILED_MODULES]
+    except ImportError:
+        return FastEvaluator  # not built (no mypyc or no C compiler): pure Python
+    current = sources_hash()
+    if any(getattr(m, "COMPILED_FROM", None) != current for m in modules):
+        return FastEvaluator  # built from other sources: stale until the next build
+    cls: type[FastEvaluator] = modules[-1].FastEvaluator
+    return cls
+
+
+def is_native(cls: type[Any]) -> bool:
+    """True for the compiled evaluator."""
+    return cls is not FastEvaluator
 
 
 @dataclass(slots=True)
@@ -57,6 +104,8 @@ class BatchStats:
     dumped_reference: int = 0
     #: reasons (with a clearance or a raised level) written through Reason.to_json
     reasons_reference: int = 0
+    #: of the intakes the compiled evaluator decided: by its mypyc-compiled build
+    native: int = 0
 
     def add(self, other: BatchStats) -> None:
         for f in fields(self):
@@ -83,7 +132,9 @@ class LineScreener:
         self.fast = fast
         self.parser = FastParser(known) if fast else None
         self.dumper = DecisionDumper() if fast else None
-        self.compiled = FastEvaluator(settings) if fast else None
+        evaluator = evaluator_class()
+        self.native = is_native(evaluator)
+        self.compiled = evaluator(settings) if fast else None
         self._parse = self.parser or reference_parser(known)
         self._dump: Callable[[Decision], bytes] = self.dumper or _reference_dump
 
@@ -98,6 +149,8 @@ class LineScreener:
             setattr(stats, f.name, getattr(stats, f.name) - getattr(before, f.name))
         stats.intakes, stats.failed = len(lines), failed
         stats.compiled, stats.evaluated = len(lines) - failed - evaluated, evaluated
+        if self.native and self.compiled is not None:
+            stats.native = stats.compiled
         if self.parser is None:  # the reference path: every line parsed and dumped by it
             stats.parsed_reference = len(lines)
         if self.dumper is None:
