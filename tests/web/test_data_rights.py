@@ -82,6 +82,7 @@ def test_pdf_export_reads_the_record_in_words(lead_web: Any, casey: Client) -> N
                      "confirmed the answers", "Screenings", "CLOT-ACTIVE"):  # fmt: skip
         assert expected in text, expected
     assert "{" not in text  # no raw JSON
+    assert "added a clearance" in text and f"#{casey.pk}" not in text
 
 
 def test_exports_are_audited(lead_web: Any, casey: Client) -> None:

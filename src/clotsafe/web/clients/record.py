@@ -108,6 +108,19 @@ def record(client: Client) -> dict[str, Any]:
 
 # --- the record as a PDF ----------------------------------------------------------------------
 
+ACTION_WORDS = {"view": "opened", "create": "added", "change": "changed", "export": "exported",
+                "submit": "sent", "open": "opened"}  # fmt: skip
+TARGET_WORDS = {"client": "the client's record", "screening": "a screening",
+                "intakelink": "an intake link", "clearance": "a clearance"}  # fmt: skip
+
+
+def _audit_lines(client: Client) -> list[dict[str, str]]:
+    """The audit events in words (no ids: the PDF is read by people)."""
+    return [{"at": e["at"][:16].replace("T", " "), "actor": e["actor"],
+             "what": f"{ACTION_WORDS.get(e['action'], e['action'])} "
+                     f"{TARGET_WORDS.get(e['target_type'], e['target_type'])}"}
+            for e in _audit(client)]  # fmt: skip
+
 
 def _screening_view(s: Screening, emergency_number: str) -> dict[str, Any]:
     decision = present.decision_of(s)
@@ -149,7 +162,7 @@ def record_pdf(client: Client, by: Any) -> bytes:
                        for s in client.screenings.order_by("created_at", "pk")],
         "links": [_link_view(k) for k in client.intake_links.order_by("created_at", "pk")],
         "clearances": [_clearance_view(c) for c in client.clearances.order_by("date", "pk")],
-        "audit": _audit(client),
+        "audit": _audit_lines(client),
     }  # fmt: skip
     pdf: bytes = HTML(string=render_to_string(TEMPLATE, context), base_url=None).write_pdf()
     return pdf
