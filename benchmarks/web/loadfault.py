@@ -385,13 +385,17 @@ def _api_client_and_link(http: Http, api: Api, headers: dict[str, str],
 
 
 def fault_loop(server: Server, kills: int, seconds: float, start: float,
-               log: list[dict[str, float]]) -> None:  # fmt: skip
+               log: list[dict[str, Any]]) -> None:  # fmt: skip
     """kill -9 the server at evenly spaced times and start it again at once."""
     for k in range(1, kills + 1):
         time.sleep(max(0.0, start + seconds * k / (kills + 1) - time.monotonic()))
         at = time.monotonic() - start
         server.kill9()
-        server.start()
+        try:
+            server.start()
+        except SystemExit as exc:  # it did not come back: the report says so (exit status 1)
+            log.append({"at_s": round(at, 1), "down_s": None, "failed": str(exc)})
+            return
         log.append({"at_s": round(at, 1), "down_s": server.ready_seconds[-1]})
 
 
@@ -522,7 +526,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     api, why = discover_api(base)
     api_note = api_note or why
     tally = Tally()
-    kills: list[dict[str, float]] = []
+    kills: list[dict[str, Any]] = []
     start = time.monotonic()
     until = start + args.seconds
     threads = _threads(args, fx, base, tally, until, api if token else None, token or "")
@@ -593,7 +597,7 @@ def markdown(report: dict[str, Any]) -> str:
         rows.append(f"| {kind} | {w['acknowledged']} | {w['stored']} | {w['lost']} | "
                     f"{w.get('stored_unacknowledged', '')} | "
                     f"{w.get('duplicate_screenings', '')} |")  # fmt: skip
-    downs = ", ".join(f"{k['down_s']} s" for k in report["kills"])
+    downs = ", ".join("never" if "failed" in k else f"{k['down_s']} s" for k in report["kills"])
     rows += ["", f"{report['database']}: {report['seconds']} s, {len(report['kills'])} kills "
              f"(back up after {downs}; first start {report['first_start_s']} s)"]  # fmt: skip
     return "\n".join(rows) + "\n"
@@ -625,7 +629,8 @@ def main() -> None:
     print(markdown(report) if args.markdown else text)
     if args.json:
         Path(args.json).write_text(text + "\n")
-    sys.exit(1 if lost(report) else 0)
+    restarted = all("failed" not in k for k in report["kills"])
+    sys.exit(1 if lost(report) or not restarted else 0)
 
 
 if __name__ == "__main__":
