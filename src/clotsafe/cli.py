@@ -10,6 +10,7 @@ import importlib.util
 import io
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import IO, Any, NoReturn
 
 import click
@@ -328,7 +329,8 @@ def serve(port: int, host: str, no_demo: bool) -> None:
     require_extra("web")
     from clotsafe.web.serve import run
 
-    run(port=port, host=host, demo=not no_demo)
+    with _database():
+        run(port=port, host=host, demo=not no_demo)
 
 
 @main.command()
@@ -350,20 +352,37 @@ def createclinic(name: str, lead: str, emergency_number: str, password_stdin: bo
     require_extra("web")
     from clotsafe.web.serve import prepare
 
-    prepare()
-    from clotsafe.web.provision import ProvisionError, check_new, create_clinic
+    with _database():
+        prepare()
+        from clotsafe.web.provision import ProvisionError, check_new, create_clinic
 
-    try:
-        check_new(name, lead, emergency_number)
-        password = _new_password(password_stdin)
-        create_clinic(name, lead, password, emergency_number=emergency_number)
-    except ProvisionError as exc:
-        for message in exc.messages:
-            click.echo(f"error: {message}", err=True)
-        sys.exit(1)
+        try:
+            check_new(name, lead, emergency_number)
+            password = _new_password(password_stdin)
+            create_clinic(name, lead, password, emergency_number=emergency_number)
+        except ProvisionError as exc:
+            for message in exc.messages:
+                click.echo(f"error: {message}", err=True)
+            sys.exit(1)
     click.echo(f"Created the clinic {name.strip()!r} with its lead {lead!r} (emergency number "
                f"{emergency_number}). Start the server with `clotsafe serve --no-demo` and log "
                f"in as {lead!r}.")  # fmt: skip
+
+
+@contextmanager
+def _database() -> Iterator[None]:
+    """A database that cannot be reached or used (CLOTSAFE_DATABASE_URL, the data dir) ends in
+    one line naming the problem, exit status 1, not a driver's traceback."""
+    from django.db import Error as DatabaseError
+
+    try:
+        yield
+    except DatabaseError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        click.echo(f"error: the database could not be used: {first} (check "
+                   "CLOTSAFE_DATABASE_URL or CLOTSAFE_DATA_DIR; docs/web.md)",
+                   err=True)  # fmt: skip
+        sys.exit(1)
 
 
 def _new_password(from_stdin: bool) -> str:

@@ -172,3 +172,18 @@ def test_uses_the_data_dir_and_database_of_serve(tmp_path: Path) -> None:
                             timeout=300)  # fmt: skip
     assert second.returncode == 1
     assert "already exists" in second.stderr and "Traceback" not in second.stderr
+
+
+@pytest.mark.parametrize("command", [["createclinic", "Harbour", "--lead", "sam",
+                                      "--password-stdin"], ["serve", "--no-demo"]])  # fmt: skip
+def test_a_database_that_cannot_be_reached_is_one_clear_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A wrong CLOTSAFE_DATABASE_URL: exit 1, the reason in one line, no driver traceback."""
+    env = {**os.environ, "CLOTSAFE_DATA_DIR": str(tmp_path),
+           "CLOTSAFE_DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "clotsafe", *command], input=GOOD + "\n",
+                          capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: the database could not be used: ")
+    assert "CLOTSAFE_DATABASE_URL" in done.stderr and "Traceback" not in done.stderr
