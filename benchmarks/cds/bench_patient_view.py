@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 PATIENT = ROOT / "tests" / "fixtures" / "fhir" / "synthea" / "synthea-5aa60e91.json"
 ISS = "https://bench-ehr.example.org"
+PATH = "/cds-services/clotsafe-patient-view"
 KINDS = {"conditions": "Condition", "medicationRequests": "MedicationRequest",
          "medicationStatements": "MedicationStatement", "observations": "Observation",
          "procedures": "Procedure", "encounters": "Encounter"}  # fmt: skip
@@ -60,13 +61,18 @@ def prefetch(bundle: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return patient["id"], out
 
 
-def start(tmp: Path, key: Any, port: int, workers: int) -> subprocess.Popen[bytes]:
+def start(tmp: Path, key: Any, port: int, args: argparse.Namespace,
+          src: str | None) -> subprocess.Popen[bytes]:  # fmt: skip
+    """The CDS service; with ``src``, the clotsafe package found there (another tree)."""
     pub = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
     issuers = tmp / "issuers.json"
     issuers.write_text(json.dumps({ISS: {"keys": [{**pub, "kid": "k1", "alg": "ES384"}]}}))
+    name = "compare" if src else "server"
     env = {**os.environ, "CLOTSAFE_CDS_ISSUERS": str(issuers),
-           "CLOTSAFE_CDS_DB": str(tmp / "cds.sqlite3")}  # fmt: skip
-    log = (tmp / "server.log").open("wb")
+           "CLOTSAFE_CDS_DB": str(tmp / f"{name}.sqlite3")}  # fmt: skip
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    log = (tmp / f"{name}.log").open("wb")
     return subprocess.Popen(
         [
             sys.executable,
@@ -75,7 +81,9 @@ def start(tmp: Path, key: Any, port: int, workers: int) -> subprocess.Popen[byte
             "--port",
             str(port),
             "--workers",
-            str(workers),
+            str(args.workers),
+            "--threads",
+            str(args.threads),
         ],
         env=env,
         stdout=log,
@@ -103,7 +111,7 @@ def tokens(key: Any, url: str, n: int) -> list[str]:
 
 
 def run(base: str, body: bytes, toks: list[str], concurrency: int) -> list[float]:
-    url = f"{base}/cds-services/clotsafe-patient-view"
+    url = f"{base}{PATH}"
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     with httpx.Client(limits=limits, timeout=30) as http:
 
@@ -179,10 +187,16 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--port", type=int, default=8791)
     ap.add_argument("--workers", type=int, default=2, help="server processes (2 cores here)")
+    ap.add_argument("--threads", type=int, default=8, help="threads per server process")
     ap.add_argument("--repeat", type=int, default=1, help="timed runs (a busy machine varies)")
     ap.add_argument("--out", default="results.json", help="file name beside this script")
     ap.add_argument("--no-floor", dest="floor", action="store_false",
                     help="do not time floor_server.py beside the service")  # fmt: skip
+    ap.add_argument(
+        "--compare-src",
+        help="also time the service from this source folder "
+        "(e.g. `git archive <commit> src | tar -x -C /tmp/before`: /tmp/before/src)",
+    )
     args = ap.parse_args()
     pid, pre = prefetch(json.loads(PATIENT.read_text()))
     hook = {
@@ -193,36 +207,47 @@ def main() -> None:
     }
     body = json.dumps(hook).encode()
     key = ec.generate_private_key(ec.SECP384R1())
-    base = f"http://127.0.0.1:{args.port}"
-    url = f"{base}/cds-services/clotsafe-patient-view"
     with tempfile.TemporaryDirectory() as tmp:
-        proc = start(Path(tmp), key, args.port, args.workers)
-        floor = None
+        servers: list[tuple[str, subprocess.Popen[bytes], str]] = []
         try:
-            wait_up(base)
-            run(base, body, tokens(key, url, 100), args.concurrency)  # warm-up
-            answer = answer_bytes(url, body, tokens(key, url, 1)[0])
-            if args.floor:
-                floor = start_floor(Path(tmp), args.port + 1, args.workers, answer)
-                floor_base = f"http://127.0.0.1:{args.port + 1}"
-                wait_up(floor_base)
-                run(floor_base, body, tokens(key, url, 100), args.concurrency)
-            runs, floors = [], []
-            for _ in range(args.repeat):
-                if floor is not None:
-                    floors.append(timed_run(floor_base, body, key, url, args.requests,
-                                            args.concurrency, floor.pid))  # fmt: skip
-                runs.append(timed_run(base, body, key, url, args.requests, args.concurrency,
-                                      proc.pid))  # fmt: skip
+            runs = timed_servers(Path(tmp), body, key, args, servers)
         except SystemExit:
-            print((Path(tmp) / "server.log").read_text()[-3000:], file=sys.stderr)
+            for log in sorted(Path(tmp).glob("*.log")):
+                print(f"--- {log.name}", log.read_text()[-3000:], sep="\n", file=sys.stderr)
             raise
         finally:
-            for p in (proc, floor):
-                if p is not None:
-                    p.terminate()
-                    p.wait(timeout=10)
-    report(runs, floors, args, len(body))
+            for _name, p, _base in servers:
+                p.terminate()
+                p.wait(timeout=10)
+    report(runs, args, len(body))
+
+
+def timed_servers(tmp: Path, body: bytes, key: Any, args: argparse.Namespace,
+                  servers: list[tuple[str, subprocess.Popen[bytes], str]]
+                  ) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+    """Start the service (and the floor, and the tree to compare with), warm each up, then
+    time them in turn ``--repeat`` times: floor, compare, service, floor, ..."""
+    base = f"http://127.0.0.1:{args.port}"
+    url = f"{base}{PATH}"
+    servers.append(("service", start(tmp, key, args.port, args, None), base))
+    wait_up(base)
+    answer = answer_bytes(url, body, tokens(key, url, 1)[0])
+    if args.compare_src:
+        other = f"http://127.0.0.1:{args.port + 2}"
+        servers.insert(0, ("compare", start(tmp, key, args.port + 2, args, args.compare_src),
+                           other))  # fmt: skip
+    if args.floor:
+        floor = f"http://127.0.0.1:{args.port + 1}"
+        servers.insert(0, ("floor", start_floor(tmp, args.port + 1, args, answer), floor))
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _p, _b in servers}
+    for _name, _p, b in servers:
+        wait_up(b)
+        run(b, body, tokens(key, f"{b}{PATH}", 100), args.concurrency)  # warm-up
+    for _ in range(args.repeat):
+        for name, p, b in servers:
+            runs[name].append(timed_run(b, body, key, f"{b}{PATH}", args.requests,
+                                        args.concurrency, p.pid))  # fmt: skip
+    return runs
 
 
 def answer_bytes(url: str, body: bytes, token: str) -> int:
@@ -231,10 +256,12 @@ def answer_bytes(url: str, body: bytes, token: str) -> int:
     return len(httpx.post(url, content=body, headers=headers, timeout=30).content)
 
 
-def start_floor(tmp: Path, port: int, workers: int, answer_bytes: int) -> subprocess.Popen[bytes]:
+def start_floor(tmp: Path, port: int, args: argparse.Namespace,
+                answer_bytes: int) -> subprocess.Popen[bytes]:  # fmt: skip
     log = (tmp / "floor.log").open("wb")
     return subprocess.Popen([sys.executable, str(HERE / "floor_server.py"), "--port", str(port),
-                             "--workers", str(workers), "--answer-bytes", str(answer_bytes)],
+                             "--workers", str(args.workers), "--threads", str(args.threads),
+                             "--answer-bytes", str(answer_bytes)],
                             stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
 
 
@@ -243,18 +270,26 @@ def ratios(run: dict[str, Any], floor: dict[str, Any]) -> dict[str, float]:
     return {k: round(run[k] / floor[k], 1) for k in keys if floor[k]}
 
 
-def report(runs: list[dict[str, Any]], floors: list[dict[str, Any]], args: argparse.Namespace,
+def _plain(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k != "lat"} for r in runs]
+
+
+def report(all_runs: dict[str, list[dict[str, Any]]], args: argparse.Namespace,
            size: int) -> None:  # fmt: skip
+    runs, floors = all_runs["service"], all_runs.get("floor", [])
+    compare = all_runs.get("compare", [])
     lat = runs[-1]["lat"]
     res = {"requests": len(lat), "concurrency": args.concurrency, "body_bytes": size,
            "patient": PATIENT.name, "p50_ms": runs[-1]["p50_ms"], "p90_ms": runs[-1]["p90_ms"],
            "p99_ms": runs[-1]["p99_ms"], "mean_ms": round(statistics.fmean(lat), 1),
            "max_ms": round(max(lat), 1),
-           "runs": [{k: v for k, v in r.items() if k != "lat"} for r in runs],
-           "floor_runs": [{k: v for k, v in r.items() if k != "lat"} for r in floors],
+           "runs": _plain(runs), "floor_runs": _plain(floors),
            "ratio_to_floor": [ratios(r, f) for r, f in zip(runs, floors, strict=False)],
+           "compare_src": args.compare_src, "compare_runs": _plain(compare),
+           "compare_ratio_to_floor": [ratios(r, f)
+                                      for r, f in zip(compare, floors, strict=False)],
            "cpus": os.cpu_count(), "python": platform.python_version(),
-           "server": f"waitress, {args.workers} processes x 8 threads",
+           "server": f"waitress, {args.workers} processes x {args.threads} threads",
            "auth": "ES384 JWT verified per request (iss, aud, exp, jti in SQLite)"}  # fmt: skip
     (HERE / args.out).write_text(json.dumps(res, indent=2) + "\n")
     print(json.dumps(res, indent=2))
