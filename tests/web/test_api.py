@@ -419,3 +419,35 @@ def test_audit_export_is_the_clinics_csv(api: Api, lead_a: Any, make_token: Any)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode()
     assert text.startswith("at,") and "API POST /api/v1/clients" in text
+
+
+# --- before-session re-check --------------------------------------------------------------
+
+
+def test_recheck_replaces_the_red_flags_and_keeps_the_rest(
+    api: Api, clinic_a: Any, make_client: Any
+) -> None:
+    """POLICY §3: a red flag answered yes today is screened at once; other answers are kept."""
+    c = make_client(clinic_a, "Mo", COMPLETE_NO)
+    response = api.post(f"clients/{c.pk}/recheck", {"answers": {"rf_breathless": "yes"}})
+    assert response.status_code == 201, response.content
+    s = response.json()
+    assert s["kind"] == "recheck" and s["level"] == s["decision"]["level"] == "emergency"
+    assert s["intake"]["answers"]["age"] == COMPLETE_NO["age"]
+    assert s["intake"]["answers"]["rf_breathless"] == "yes"
+
+
+def test_recheck_takes_only_red_flag_answers(api: Api, clinic_a: Any, make_client: Any) -> None:
+    c = make_client(clinic_a, "Ned", COMPLETE_NO)
+    bad = api.post(f"clients/{c.pk}/recheck", {"answers": {"age": 30, "rf_faint": "maybe"}})
+    assert bad.status_code == 422
+    assert {(e["field"], e["code"]) for e in errors_of(bad)} == {
+        ("answers.age", "unknown_question")
+    }
+    value = api.post(f"clients/{c.pk}/recheck", {"answers": {"rf_faint": "maybe"}})
+    assert [(e["field"], e["code"]) for e in errors_of(value)] == [
+        ("answers.rf_faint", "not_allowed_value")
+    ]
+    assert errors_of(api.post(f"clients/{c.pk}/recheck", {}))[0]["code"] == "missing_field"
+    c.refresh_from_db()
+    assert c.latest_screening.kind == "intake"  # nothing recorded

@@ -65,6 +65,10 @@ ROUTES: dict[str, tuple[Callable[[Objects], dict[str, int]], Any]] = {
         {"rules": ["CLOT-ACTIVE"], "clinician": "Dr R", "date": days_ago(0)},
     ),
     "GET /api/v1/audit.csv": (lambda o: {}, None),
+    "POST /api/v1/clients/{client_id}/recheck": (
+        lambda o: {"client_id": o["client"].pk},
+        {"answers": {"rf_breathless": "no"}},
+    ),
 }
 #: plain Django views in the API's urls, with their own guard tests below
 PLAIN_VIEWS = {"api_token_revoke", "api_not_found"}

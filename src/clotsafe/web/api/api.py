@@ -11,7 +11,7 @@ from clotsafe.domain.intake import intake_json_schema
 from clotsafe.web.api import errors
 from clotsafe.web.api.auth import TokenAuth, TokenRateThrottle
 from clotsafe.web.api.common import StrictParser
-from clotsafe.web.api.routes import clients, records, screen
+from clotsafe.web.api.routes import clients, recheck, records, screen
 
 DESCRIPTION = """The clotsafe JSON API for practice software, booking sites and scripts
 (docs/api.md). Authenticate with `Authorization: Bearer <token>`; a token belongs to one user of
@@ -40,10 +40,11 @@ def _add_intake(components: dict[str, Any]) -> None:
     """The engine's intake JSON Schema (INTAKE.md) as components: Intake, ClearanceIn, ..."""
     intake = intake_json_schema()
     defs = intake.pop("$defs", {})
-    clash = set(defs) & set(components) - {"Intake"}
+    clash = set(defs) & set(components) - {"Intake", "RecheckIn"}
     if clash:
         raise RuntimeError(f"API schema names clash with the intake's: {sorted(clash)}")
     components.update(_refs({**defs, "Intake": intake}))
+    components["RecheckIn"] = recheck.recheck_schema(components["Answers"])
 
 
 def _refs(value: Any) -> Any:
@@ -84,6 +85,7 @@ def build() -> ClotsafeApi:
     api.add_router("", screen.router)
     api.add_router("", clients.router)
     api.add_router("", records.router)
+    api.add_router("", recheck.router)
     return api
 
 
