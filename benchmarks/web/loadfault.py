@@ -16,9 +16,10 @@ Load (closed loop, a fixed number of client threads, until --seconds have passed
   each last step answered with the redirect to the end page (the intake submitted).
 - pages: a logged-in lead reads screening pages and the client list.
 - API (when /api/v1/openapi.json answers and `clotsafe api-token create` gives a token):
-  POST /api/v1/screen (stateless), and in turn a client added (POST /api/v1/clients) and an
-  intake link made for it (POST /api/v1/clients/{id}/links); acknowledged: a 201 with the new
-  id. The API's rate limit is lifted for the run (CLOTSAFE_API_RATE). Reported as skipped when
+  POST /api/v1/screen (stateless), and in turn a client added (POST /api/v1/clients), an intake
+  link made for it (POST .../links) and its red flags re-checked, which stores a screening
+  (POST .../recheck), each route when the API has it; acknowledged: a 201 with the new id.
+  The API's rate limit is lifted for the run (CLOTSAFE_API_RATE). Reported as skipped when
   there is no API.
 
 Every --seconds/(kills+1) the server gets `kill -9` and is started again at once. At the end the
@@ -331,6 +332,7 @@ class Api:
     screen: bool  # POST /api/v1/screen (stateless: nothing stored but the audit line)
     clients: bool  # POST /api/v1/clients
     links: bool  # POST /api/v1/clients/{client_id}/links
+    recheck: bool  # POST /api/v1/clients/{client_id}/recheck (stores a screening)
 
 
 def discover_api(base: str) -> tuple[Api | None, str]:
@@ -342,14 +344,15 @@ def discover_api(base: str) -> tuple[Api | None, str]:
     if not paths:
         return None, "no /api/v1/openapi.json"
     posts = {re.sub(r"\{[^}]+\}", "{}", p.rstrip("/")) for p, ops in paths.items() if "post" in ops}
-    api = Api("/api/v1/screen" in posts, "/api/v1/clients" in posts,
-              "/api/v1/clients/{}/links" in posts)  # fmt: skip
+    api = Api(*(f"/api/v1/{p}" in posts for p in ("screen", "clients", "clients/{}/links",
+                                                  "clients/{}/recheck")))  # fmt: skip
     return (api, "") if api.screen or api.clients else (None, "no screen or clients route")
 
 
 def api_worker(http: Http, api: Api, token: str, name: str, until: float) -> None:
-    """In turn: screen an intake (POST /screen); add a client (POST /clients) and make it an
-    intake link (POST /clients/{id}/links). Acknowledged: a 201 with the new object's id."""
+    """In turn: screen an intake (POST /screen); add a client (POST /clients), make it an
+    intake link (POST /clients/{id}/links) and re-check its red flags, which stores a
+    screening (POST /clients/{id}/recheck). Acknowledged: a 201 with the new object's id."""
     headers = {"Authorization": f"Bearer {token}"}
     i = 0
     while time.monotonic() < until:
@@ -359,25 +362,32 @@ def api_worker(http: Http, api: Api, token: str, name: str, until: float) -> Non
             r = http.call("api screen", "POST", "/api/v1/screen", (200,), json=body,
                           headers=headers)  # fmt: skip
         else:
-            r = _api_client_and_link(http, api, headers, f"{name} {i}")
+            r = _api_client(http, api, headers, f"{name} {i}")
         if r is None:
             time.sleep(0.2)
 
 
-def _api_client_and_link(http: Http, api: Api, headers: dict[str, str],
-                         name: str) -> httpx.Response | None:  # fmt: skip
+def _api_client(http: Http, api: Api, headers: dict[str, str],
+                name: str) -> httpx.Response | None:  # fmt: skip
     r = http.call("api add client", "POST", "/api/v1/clients", (201,), json={"name": name},
                   headers=headers)  # fmt: skip
     if r is None or r.status_code != 201:
         return r
     client = r.json()["id"]
     http.tally.ack("api_acks", ("client", client))
-    if not api.links:
-        return r
-    r = http.call("api make link", "POST", f"/api/v1/clients/{client}/links", (201,), json={},
-                  headers=headers)  # fmt: skip
-    if r is not None and r.status_code == 201:
-        http.tally.ack("api_acks", ("link", r.json()["link"]["id"]))
+    if api.links:
+        r = http.call("api make link", "POST", f"/api/v1/clients/{client}/links", (201,),
+                      json={}, headers=headers)  # fmt: skip
+        if r is not None and r.status_code == 201:
+            http.tally.ack("api_acks", ("link", r.json()["link"]["id"]))
+    if api.recheck:
+        from clotsafe.domain.questions import RED_FLAG_TRI
+
+        body = {"answers": dict.fromkeys(RED_FLAG_TRI, "no")}
+        r = http.call("api recheck (screening)", "POST", f"/api/v1/clients/{client}/recheck",
+                      (201,), json=body, headers=headers)  # fmt: skip
+        if r is not None and r.status_code == 201:
+            http.tally.ack("api_acks", ("screening", r.json()["id"]))
     return r
 
 
@@ -408,7 +418,7 @@ def stored(tally: Tally, fx: Fixture) -> dict[str, Any]:
 
     connections.close_all()
     return {"intake_steps": _steps(tally), "intake_submissions": _submissions(tally, fx),
-            "api_clients_and_links": _api_writes(tally, fx)}  # fmt: skip
+            "api_writes": _api_writes(tally, fx)}  # fmt: skip
 
 
 def _steps(tally: Tally) -> dict[str, int]:
@@ -442,19 +452,23 @@ def _submissions(tally: Tally, fx: Fixture) -> dict[str, int]:
 
 
 def _api_writes(tally: Tally, fx: Fixture) -> dict[str, int]:
-    """Each acknowledged client and intake link made through the API, looked up by its id."""
+    """Each acknowledged client, intake link and screening made through the API, looked up by
+    its id in the run's clinic."""
     from clotsafe.web.clients.models import Client, IntakeLink
+    from clotsafe.web.screenings.models import Screening
 
-    clients = {i for kind, i in tally.api_acks if kind == "client"}
-    links = {i for kind, i in tally.api_acks if kind == "link"}
+    ids: dict[str, set[int]] = defaultdict(set)
+    for kind, i in tally.api_acks:
+        ids[kind].add(i)
     kept = (
-        Client.objects.filter(clinic_id=fx.clinic_id, pk__in=clients).count()
-        + IntakeLink.objects.filter(client__clinic_id=fx.clinic_id, pk__in=links).count()
+        Client.objects.filter(clinic_id=fx.clinic_id, pk__in=ids["client"]).count()
+        + IntakeLink.objects.filter(client__clinic_id=fx.clinic_id, pk__in=ids["link"]).count()
+        + Screening.objects.filter(clinic_id=fx.clinic_id, pk__in=ids["screening"]).count()
     )
+    acked = sum(len(v) for v in ids.values())
     api_clients = Client.objects.filter(clinic_id=fx.clinic_id, name__startswith="API ")
-    return {"acknowledged": len(clients) + len(links), "stored": kept,
-            "lost": len(clients) + len(links) - kept,
-            "stored_unacknowledged": api_clients.exclude(pk__in=clients).count()}  # fmt: skip
+    return {"acknowledged": acked, "stored": kept, "lost": acked - kept,
+            "stored_unacknowledged": api_clients.exclude(pk__in=ids["client"]).count()}  # fmt: skip
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -540,7 +554,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server.stop()
     writes = stored(tally, fx)
     if not (token and api):
-        writes["api_clients_and_links"] = {"skipped": api_note}
+        writes["api_writes"] = {"skipped": api_note}
     return {
         "database": "postgresql" if args.postgres else "sqlite",
         "seconds": round(elapsed, 1), "kills": kills,
