@@ -6,7 +6,7 @@ exclusive group)."""
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 from itertools import product
 from typing import Any
 
@@ -73,6 +73,18 @@ def test_intakes_score_as_the_reference(obj: dict[str, Any]) -> None:
     warm = cf.score(intake.answers.as_mapping(), intake.screened_on)
     _same(cold, ref)
     assert warm is cold
+
+
+@settings(max_examples=500, deadline=None)
+@given(obj=intakes(with_clearances=False))
+def test_the_one_pass_reads_the_answers_as_the_reference(obj: dict[str, Any]) -> None:
+    """caprini_fast.masks (the helpers inlined) = caprini_intake.masks, on any valid intake,
+    at its screening date and at dates around the 28-day window of its events."""
+    intake = parse_intake(obj)
+    d = intake.answers.as_mapping()
+    for days in (0, 27, 28, 29, 400):
+        at = intake.screened_on + timedelta(days=days)
+        assert cf.masks(d, at) == ci.masks(d, at)
 
 
 def test_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
