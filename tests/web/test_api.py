@@ -239,7 +239,8 @@ def test_every_call_is_audited_with_its_outcome(api: Api, clinic_a: Any) -> None
 
 
 def test_unknown_route_and_wrong_method_are_json(api: Api) -> None:
-    assert errors_of(api.get("nope"))[0]["code"] == "not_found"
+    for path in ("nope", f"{BASE}/", "clients/", "clients/abc/links/x"):
+        assert errors_of(api.get(path))[0]["code"] == "not_found", path
     response = api.call("delete", "clients")
     assert response.status_code == 405 and errors_of(response)[0]["code"] == "method_not_allowed"
 

@@ -85,6 +85,7 @@ def _mount() -> tuple[list[URLPattern | URLResolver], str, str]:
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="api_token_revoke"),
+    path("", not_found, name="api_not_found"),  # before ninja's root view (an HTML 404)
     path("", _mount()),
     re_path(r"^(?P<rest>.*)$", not_found, name="api_not_found"),
 ]
