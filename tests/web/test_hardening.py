@@ -364,3 +364,55 @@ def test_opening_and_sending_the_link_are_audited_with_address_and_browser(
     for event in (opened, sent):
         assert event.clinic == clinic_a
         assert (event.ip_address, event.user_agent) == ("203.0.113.7", BROWSER)
+
+
+# --- the public intake form: bad numbers and unstorable text are field errors -------------------
+
+BAD_NUMBERS = ["nan", "inf", "-inf", "1e309", "1e80", "-0", "99999999999999999999"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bad", BAD_NUMBERS)
+@pytest.mark.parametrize(("units", "key", "name"), [
+    ("metric", "you", "age"), ("metric", "pregnancy", "pregnancy_weeks"),
+    ("metric", "body", "height_cm"), ("metric", "body", "weight_kg"),
+    ("us", "body", "height_cm-ft"), ("us", "body", "height_cm-in"),
+    ("us", "body", "weight_kg-lb")])  # fmt: skip
+def test_a_bad_number_on_any_number_field_is_never_a_500(
+    client: Any, clinic_a: Any, make_client: Any, units: str, key: str, name: str, bad: str
+) -> None:
+    """nan/inf/1e309 used to reach the database as JSON it refuses, 1e80 overflowed an
+    integer: each is a field error (or, for -0, a plain answer), on the autosave and on Next."""
+    clinic_a.units = units
+    clinic_a.save()
+    link, token = create_link(make_client(clinic_a, "Pat"), by=None)
+    IntakeLink.objects.filter(pk=link.pk).update(answers={"sex": "female", "pregnant": "yes"})
+    qid = name.split("-")[0]
+    saved = client.post(reverse("intake_save", args=[token, key]), {name: bad, "shown": qid})
+    assert saved.status_code == 200
+    step = client.post(reverse("intake_step", args=[token, key]), {name: bad, "shown": qid})
+    assert step.status_code in (200, 302, 422)
+    value = IntakeLink.objects.get(pk=link.pk).answers.get(qid)
+    assert value is None or value == 0 or float(value) == float(value)  # never nan
+
+
+@pytest.mark.django_db
+def test_nul_bytes_typed_into_the_intake_are_kept_without_them(
+    client: Any, clinic_a: Any, make_client: Any
+) -> None:
+    """What the client typed is kept on screen with its error; a NUL byte in it made
+    PostgreSQL refuse the draft (a 500). It is dropped, the rest is kept."""
+    link, token = create_link(make_client(clinic_a, "Pat"), by=None)
+    IntakeLink.objects.filter(pk=link.pk).update(answers={"clot_ever": "yes"})
+    response = client.post(reverse("intake_save", args=[token, "clots"]), {
+        "clot_ever": "yes", "clots-count": "1", "clots-0-site": "le\x00g",
+        "clots-0-diagnosed_on": "20\x0024-99-99", "shown": "clot_ever,clots"})  # fmt: skip
+    assert response.status_code == 200
+    typed = {"age": "4\x002", "sex": "fe\x00male", "seq-age": "9" * 400}
+    response = client.post(reverse("intake_save", args=[token, "you"]), typed)
+    assert response.status_code == 200
+    state = link.draft_state
+    state.refresh_from_db()
+    assert state.raw == {"age": "42", "sex": "female"}
+    assert state.clot_drafts["rows"][0]["diagnosed_on"] == "2024-99-99"
+    assert "age" not in state.seqs

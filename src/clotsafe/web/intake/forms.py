@@ -247,11 +247,17 @@ def parse_question(qid: str, form: forms.Form, data: Any, *, today: date) -> Par
     return out
 
 
+def typed(data: Any, name: str) -> str:
+    """What the client typed in a field, to be kept on screen: at most MAX_TEXT characters,
+    without NUL (no one types it, and PostgreSQL refuses it in text and JSON alike)."""
+    return str(data.get(name, "")).replace("\x00", "")[:MAX_TEXT]
+
+
 def _take(form: forms.Form, name: str, data: Any, out: Parsed, path: Path | None = None) -> Any:
     """The cleaned value of one field; an invalid one is kept as typed, with its error."""
     if name in form.errors:
         out.errors[path or (name,)] = str(form.errors[name][0])
-        out.raw[name] = str(data.get(name, ""))[:MAX_TEXT]
+        out.raw[name] = typed(data, name)
         return None
     value = form.cleaned_data.get(name)
     if value in ("", None, []):
@@ -285,7 +291,7 @@ def _parse_us(qid: str, form: forms.Form, data: Any, out: Parsed) -> Parsed:
     bounds = BY_ID[qid]
     if not (bounds.minimum or 0) <= out.value <= (bounds.maximum or out.value):
         out.errors[(qid,)] = RANGE_MESSAGE
-        out.raw.update({n: str(data.get(n, "")) for n in names})
+        out.raw.update({n: typed(data, n) for n in names})
         out.value = None
     return out
 
@@ -297,7 +303,7 @@ def _parse_clots(data: Any, today: date) -> Parsed:
     for f in clot_forms(data, today=today):
         f.is_valid()
         row = {
-            k: str(data.get(f"{f.prefix}-{k}", "")).strip()[:MAX_TEXT]
+            k: typed(data, f"{f.prefix}-{k}").strip()
             for k in ("kind", "site", "diagnosed_on", "diagnosed_on-ago", "treatment")
         }
         if not any(row.values()):

@@ -68,11 +68,16 @@ class Saved:
     closed: bool = False
 
 
+#: sequence numbers are counted by the page's script: anything else is not one
+MAX_SEQ = 2**53
+
+
 def _seq(data: Any, qid: str) -> int | None:
     try:
-        return int(data.get(f"seq-{qid}", ""))
+        seq = int(data.get(f"seq-{qid}", ""))
     except ValueError:
         return None
+    return seq if 0 <= seq <= MAX_SEQ else None
 
 
 #: saves of one process run one at a time (the database transaction orders the rest)
