@@ -6,7 +6,7 @@ DECISIONS is what `clotsafe screen --batch INTAKES` wrote (one decision JSON per
 decisions are decoded in blocks *outside* the timed part; the timed part is, per intake,
 ``orjson.loads(input line)`` + ``orjson.dumps(decision)`` + the write: the least any batch
 screener must do with orjson in and out. Prints ``{"intakes": n, "seconds": s}`` (timed part
-only) on stdout.
+only; wall and CPU time) on stdout.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ BLOCK = 10_000
 
 def main() -> None:
     loads, dumps = orjson.loads, orjson.dumps
-    seconds, n = 0.0, 0
+    seconds, cpu, n = 0.0, 0.0, 0
     with (
         open(sys.argv[1], "rb") as intakes,
         open(sys.argv[2], "rb") as decided,
@@ -31,13 +31,14 @@ def main() -> None:
     ):
         while lines := list(islice(intakes, BLOCK)):
             decisions = [loads(d) for d in islice(decided, len(lines))]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for line, decision in zip(lines, decisions, strict=True):
                 loads(line)
                 out.write(dumps(decision) + b"\n")
             seconds += time.perf_counter() - t0
+            cpu += time.process_time() - c0
             n += len(lines)
-    print(orjson.dumps({"intakes": n, "seconds": seconds}).decode())
+    print(orjson.dumps({"intakes": n, "seconds": seconds, "cpu": cpu}).decode())
 
 
 if __name__ == "__main__":
