@@ -140,11 +140,6 @@ def test_no_audit_event_names_the_erased_client(lead_web: Any, casey: Client) ->
         assert NAME not in row and EMAIL not in row and "555 0100" not in row
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="screenings/services.py writes the level and clearances/services.py the cleared "
-    "rules and the clinician into the audit detail (not this work's files: reported)",
-)
 def test_no_audit_event_of_an_erased_client_holds_health_data(lead_web: Any, casey: Client) -> None:
     """No level, rule or clinician in any event about the client (they outlive the erasure)."""
     lead_web.post(reverse("client_erase", args=[casey.pk]), {"name": NAME})

@@ -326,7 +326,10 @@ def test_views_and_exports_are_audited(lead_web: Any, clinic_a: Any, make_client
     response = lead_web.get(reverse("audit_csv"))
     body = b"".join(response.streaming_content).decode()
     assert response["Content-Type"].startswith("text/csv")
-    assert body.splitlines()[0] == "at,clinic,actor,action,target_type,target_id,detail"
+    assert (
+        body.splitlines()[0]
+        == "at,clinic,actor,action,target_type,target_id,detail,ip_address,user_agent,changes"
+    )
     assert ",lead_a,view,client," in body and ",lead_a,view,screening," in body
     assert "consultation letter PDF" in body
     assert AuditEvent.objects.filter(action="export", target_type="audit_log").exists()

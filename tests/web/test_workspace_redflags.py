@@ -77,7 +77,7 @@ def test_acknowledging_records_who_and_when_and_restores_the_level(
     s.refresh_from_db()
     assert s.red_flag_ack_by == therapist_a and s.red_flag_ack_at is not None
     assert AuditEvent.objects.filter(target_id=str(s.pk), action="change",
-                                     detail__contains="red flag").exists()  # fmt: skip
+                                     detail__contains="changed answer").exists()  # fmt: skip
     page = web.get(reverse("screening_detail", args=[s.pk])).content.decode()
     assert "level-standard" in page and "Acknowledged by" in page
     row = re.search(r"Robin</a>.*?</tr>", web.get("/").content.decode(), re.S).group(0)

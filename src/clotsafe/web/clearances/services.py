@@ -52,7 +52,7 @@ def record(client: Client, data: dict[str, Any], *, by: User) -> tuple[Clearance
         recorded_by=by,
     )  # fmt: skip
     log(client.clinic, by, "create", clearance,
-        detail=f"clearance for {', '.join(data['rules'])} by {data['clinician']}")  # fmt: skip
+        detail=f"clearance for client {client.pk}")  # fmt: skip
     latest = client.latest_screening
     answers = latest.answers if latest else {}
     screening = screenings.record(client, answers, kind=Screening.Kind.CLEARANCE, by=by,

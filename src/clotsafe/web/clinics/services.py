@@ -67,20 +67,12 @@ def update_settings(clinic: Clinic, *, settings_toml: str, emergency_number: str
     errors = engine.settings_errors(settings_toml)
     if errors:
         return errors
-    changed = []
-    if units is not None and clinic.units != units:
-        changed.append(f"units {clinic.units} -> {units}")
-        clinic.units = units
-        clinic.save(update_fields=["units"])
-    if clinic.settings_toml != settings_toml:
-        changed.append("settings")
-    if clinic.emergency_number != emergency_number:
-        changed.append(f"emergency number {clinic.emergency_number} -> {emergency_number}")
+    # one save: the audit signal (audit/signals.py) records the old and new values, with `by`
     clinic.settings_toml = settings_toml
     clinic.emergency_number = emergency_number
-    clinic.save(update_fields=["settings_toml", "emergency_number"])
-    if changed:
-        log(clinic, by, "change", clinic, detail="; ".join(changed))
+    if units is not None:
+        clinic.units = units
+    clinic.save(update_fields=["settings_toml", "emergency_number", "units"])
     return []
 
 

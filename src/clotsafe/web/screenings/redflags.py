@@ -123,4 +123,4 @@ def acknowledge(screening: Screening, *, by: User) -> None:
     screening.red_flag_ack_at = timezone.now()
     screening.red_flag_ack_by = by
     screening.save(update_fields=["red_flag_ack_at", "red_flag_ack_by"])
-    log(screening.clinic, by, "change", screening, detail="changed red flag acknowledged")
+    log(screening.clinic, by, "change", screening, detail="changed answer acknowledged")

@@ -50,7 +50,7 @@ def record(client: Client, answers: Mapping[str, Any], *, kind: str, by: User | 
     client.level = screening.level
     client.save(update_fields=["latest_screening", "level"])
     log(clinic, by, "create", screening, actor=actor,
-        detail=f"{kind} screening of client {client.pk}: {screening.level}")  # fmt: skip
+        detail=f"{kind} screening of client {client.pk}")  # fmt: skip
     return screening
 
 
