@@ -238,6 +238,24 @@ def test_every_call_is_audited_with_its_outcome(api: Api, clinic_a: Any) -> None
     assert all(api.secret not in e.detail and api.secret not in e.actor for e in events)
 
 
+def test_a_crash_is_a_json_500_and_still_audited(
+    api: Api, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No traceback leaves the server, even with DEBUG on; the failed call is in the log."""
+    from clotsafe.web.api.routes import clients
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret internals")
+
+    settings.DEBUG = True
+    monkeypatch.setattr(clients.services, "client_list", broken)
+    api.http.raise_request_exception = False
+    response = api.get("clients")
+    assert response.status_code == 500 and b"secret internals" not in response.content
+    assert errors_of(response)[0]["code"] == "server_error"
+    assert AuditEvent.objects.filter(action="api").last().detail.endswith(": 500")
+
+
 def test_unknown_route_and_wrong_method_are_json(api: Api) -> None:
     for path in ("nope", f"{BASE}/", "clients/", "clients/abc/links/x"):
         assert errors_of(api.get(path))[0]["code"] == "not_found", path
@@ -334,6 +352,21 @@ def test_sending_a_link_gives_it_a_fresh_url(api: Api, clinic_a: Any, make_clien
     assert api.http.get(first["url"]).status_code in (404, 410)  # the earlier URL stops working
     bad = api.post(f"clients/{c.pk}/links/{link_id}/send", {"email": "not an address"})
     assert errors_of(bad)[0]["field"] == "email"
+
+
+def test_a_mail_server_that_is_down_is_a_502_naming_the_link(
+    api: Api, clinic_a: Any, make_client: Any, settings: Any
+) -> None:
+    """The link is made; the caller learns it was not e-mailed and how to send it again."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", 9, False
+    c = make_client(clinic_a, "Ola")
+    response = api.post(f"clients/{c.pk}/links", {"email": "ola@example.org"})
+    assert response.status_code == 502
+    error = errors_of(response)[0]
+    link = c.intake_links.get()
+    assert error["code"] == "mail_failed" and f"/links/{link.pk}/send" in error["message"]
+    assert link.is_open and not link.emailed_at
 
 
 def test_revoked_link_cannot_be_sent(api: Api, clinic_a: Any, make_client: Any) -> None:

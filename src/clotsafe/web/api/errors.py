@@ -9,6 +9,7 @@ This module is the one place that maps errors to HTTP statuses.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ from clotsafe.domain.errors import ClotsafeInputError, FieldError
 if TYPE_CHECKING:
     from ninja import NinjaAPI
 
+logger = logging.getLogger("django.request")
+
 #: the API's own codes (the engine's are in clotsafe.domain.errors.ERROR_CODES)
 API_ERROR_CODES: dict[str, str] = {
     "unauthorized": "no API token, or one that is unknown, revoked or whose user left the clinic",
@@ -30,6 +33,8 @@ API_ERROR_CODES: dict[str, str] = {
     "too_large": "the request body is larger than the server accepts",
     "rate_limited": "too many calls with this token: wait the seconds in Retry-After",
     "bad_request": "a request the API cannot read at all",
+    "mail_failed": "the mail server did not take the e-mail (the link is made: send it again)",
+    "server_error": "a fault in clotsafe or a service it needs (logged for the operator)",
 }
 #: malformed bodies are 400; well-formed JSON with wrong fields is 422
 MALFORMED = frozenset({"invalid_json", "duplicate_key", "not_an_object"})
@@ -146,6 +151,13 @@ def install(api: NinjaAPI) -> None:
     def on_http(request: HttpRequest, exc: Any) -> HttpResponse:
         return http_error(request, exc, respond)
 
+    def on_crash(request: HttpRequest, exc: Any) -> HttpResponse:
+        """A bug: logged with its traceback for the operator; the caller gets JSON without it
+        (ninja would answer the traceback itself with DEBUG on)."""
+        logger.error("API error: %s %s", request.method, request.path, exc_info=exc)
+        return respond(request, 500, one("server_error", SERVER_ERROR))
+
+    api.add_exception_handler(Exception, on_crash)
     api.add_exception_handler(ValidationError, on_validation)
     api.add_exception_handler(ClotsafeInputError, on_input)
     api.add_exception_handler(ApiError, on_api)
@@ -172,4 +184,5 @@ def http_error(request: HttpRequest, exc: HttpError, respond: Respond) -> HttpRe
     return respond(request, exc.status_code, one("bad_request", str(exc)))
 
 
+SERVER_ERROR = "something went wrong on the server (it is logged): check the state before retrying"
 RATE_LIMITED = "too many calls with this API token: wait the seconds in the Retry-After header"

@@ -27,7 +27,11 @@ UNAUDITED = frozenset({"openapi-json", "api-root"})
 def audited(view: Callable[..., HttpResponseBase], name: str) -> Callable[..., HttpResponseBase]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except Exception:  # Django turns it into a 500: the call is still in the log
+            _audit(request, name, 500)
+            raise
         if response.status_code == 405:  # ninja answers a wrong method in plain text
             response = _json_405(response)
         _audit(request, name, response.status_code)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from datetime import date
 from typing import Any
 
@@ -34,6 +36,7 @@ from clotsafe.web.clients.forms import ClientForm, EmailForm
 from clotsafe.web.clients.models import Client, IntakeLink
 
 router = Router(tags=["clients"])
+logger = logging.getLogger(__name__)
 
 NOT_FOUND = {404: ErrorsOut}
 BAD_INPUT = {400: ErrorsOut, 422: ErrorsOut}
@@ -111,7 +114,10 @@ def link_list(request: HttpRequest, client_id: int = CLIENT_ID) -> list[dict[str
     return [link_out(k) for k in client.intake_links.order_by("-created_at", "-id")]
 
 
-@router.post("/clients/{client_id}/links", response={201: LinkWithUrl, **NOT_FOUND, **BAD_INPUT})
+@router.post(
+    "/clients/{client_id}/links",
+    response={201: LinkWithUrl, 502: ErrorsOut, **NOT_FOUND, **BAD_INPUT},
+)
 def link_create(
     request: HttpRequest, payload: LinkIn, client_id: int = CLIENT_ID
 ) -> Status[dict[str, Any]]:
@@ -124,7 +130,7 @@ def link_create(
 
 @router.post(
     "/clients/{client_id}/links/{link_id}/send",
-    response={200: LinkWithUrl, 409: ErrorsOut, **NOT_FOUND, **BAD_INPUT},
+    response={200: LinkWithUrl, 409: ErrorsOut, 502: ErrorsOut, **NOT_FOUND, **BAD_INPUT},
 )
 def link_send(
     request: HttpRequest, payload: SendIn, client_id: int = CLIENT_ID, link_id: int = LINK_ID
@@ -170,5 +176,17 @@ def _with_url(
 ) -> dict[str, Any]:
     url = request.build_absolute_uri(reverse("intake_start", args=[secret]))
     if to:
-        services.email_link(link, url, to, by=common.user(request), reminder=reminder)
+        try:
+            services.email_link(link, url, to, by=common.user(request), reminder=reminder)
+        except (smtplib.SMTPException, OSError) as exc:  # the mail server refused or is down
+            logger.warning("intake link %s not e-mailed: %r", link.pk, exc)
+            raise ApiError(
+                502, "mail_failed", MAIL_FAILED.format(link.pk, link.client_id)
+            ) from None
     return {"link": link_out(link), "url": url, "emailed_to": to}
+
+
+MAIL_FAILED = (
+    "the intake link (id {0}) is made but the mail server did not take the e-mail: send it "
+    "again with POST /api/v1/clients/{1}/links/{0}/send (it then gets a fresh URL)"
+)
