@@ -67,7 +67,12 @@ def keep_sql(kind: str, flat: str) -> str:
              f"AND c.kind IN ({exact})"]  # fmt: skip
     if "condition_prefix" in CODE_KINDS[kind]:
         bare = "upper(replace(v.code, '.', ''))"
-        parts.append(f"{head} JOIN prefix_lengths n ON length({bare}) >= n.n "
+        # only the codings of an ICD-10-CM spelling are cut into prefixes (most are SNOMED)
+        icd = (f"(SELECT * FROM {flat} WHERE system IN "
+               "(SELECT system FROM codes WHERE kind = 'condition_prefix')) v")  # fmt: skip
+        cols = f"'{kind}' AS type, v.id, {key} AS patient, v.file, v.line"
+        parts.append(f"SELECT DISTINCT {cols} FROM {icd} JOIN prefix_lengths n "
+                     f"ON length({bare}) >= n.n "
                      f"JOIN codes c ON c.system = v.system AND c.code = substr({bare}, 1, n.n) "
                      "AND c.kind = 'condition_prefix'")  # fmt: skip
     if kind in MEDICINE_TYPES:
