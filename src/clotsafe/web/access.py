@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
 from clotsafe.web.clinics.models import Clinic, Membership
-from clotsafe.web.clinics.services import membership_of
+from clotsafe.web.clinics.services import CLINIC_DEACTIVATED, membership_of, refusal
 
 
 class ClinicRequest(HttpRequest):
@@ -27,15 +27,32 @@ class ClinicRequest(HttpRequest):
 View = Callable[..., HttpResponseBase]
 
 
+class ClinicDeactivated(PermissionDenied):
+    """The user's clinic is deactivated (the 403 page then offers no way into the app)."""
+
+
+def refuse_if_deactivated(user: User) -> None:
+    """For the account pages open without a clinic (password change, the two-factor step): a
+    member of a deactivated clinic is refused there too."""
+    if user.is_authenticated and refusal(user) == CLINIC_DEACTIVATED:
+        raise ClinicDeactivated(CLINIC_DEACTIVATED)
+
+
+def _refuse(user: User) -> PermissionDenied:
+    reason = refusal(user)
+    return ClinicDeactivated(reason) if reason == CLINIC_DEACTIVATED else PermissionDenied(reason)
+
+
 def clinic_view(view: View) -> View:
-    """Login required; the user must belong to a clinic; ``request.clinic`` scopes every query."""
+    """Login required; the user must belong to an active clinic; ``request.clinic`` scopes every
+    query."""
 
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         membership = membership_of(cast(User, request.user))
         if membership is None:
-            raise PermissionDenied("This account does not belong to a clinic.")
+            raise _refuse(cast(User, request.user))
         req = cast(ClinicRequest, request)
         req.membership = membership
         req.clinic = membership.clinic

@@ -12,12 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from clotsafe.web.access import ClinicRequest, clinic_view, lead_view
+from clotsafe.web.access import ClinicRequest, clinic_view, lead_view, refuse_if_deactivated
 from clotsafe.web.accounts import services, twofactor
 from clotsafe.web.accounts.forms import (
     ChangePasswordForm,
@@ -49,6 +50,10 @@ class PasswordChange(auth_views.PasswordChangeView):
     form_class = ChangePasswordForm
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("account")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        refuse_if_deactivated(cast(User, request.user))
+        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -176,6 +181,7 @@ def two_factor_off(request: ClinicRequest) -> HttpResponse:
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     """The step after the password when the account has two-factor on."""
     user = cast(User, request.user)
+    refuse_if_deactivated(user)
     device = twofactor.confirmed_device(user)
     if device is None or getattr(user, "is_verified", lambda: False)():
         return redirect(_next(request))

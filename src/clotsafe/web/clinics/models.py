@@ -27,6 +27,14 @@ class Clinic(models.Model):
 
     #: units the client's form asks height and weight in (answers are stored metric)
     units = models.CharField(max_length=10, choices=Units.choices, default=Units.METRIC)
+    #: the operator's switch (admin): a deactivated clinic keeps its records and audit log, but
+    #: no member opens its pages, its API tokens are refused and its intake links are closed
+    is_active = models.BooleanField(
+        "active",
+        default=True,
+        help_text="Untick to deactivate: its members cannot open any page or use the API, and "
+        "its clients' intake links stop working. Its records are kept.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clotsafe.domain.errors import FieldError
@@ -18,11 +19,44 @@ from clotsafe.web.accounts import lockout
 from clotsafe.web.audit.services import log
 from clotsafe.web.clinics.models import Clinic, Membership
 
+#: the 403 page's reason for a member of a deactivated clinic
+CLINIC_DEACTIVATED = (
+    "This clinic is deactivated: its pages cannot be opened. Its records are kept; "
+    "the person who runs clotsafe can reactivate it."
+)
+NO_CLINIC = "This account does not belong to a clinic."
+
 
 def membership_of(user: User) -> Membership | None:
+    """The user's membership, if the user is active and so is their clinic. Every page
+    (access.clinic_view) and every API token (api/tokens.authenticate) goes through here."""
     if not user.is_authenticated or not user.is_active:
         return None
-    return Membership.objects.select_related("clinic").filter(user=user).first()
+    return (Membership.objects.select_related("clinic")
+            .filter(user=user, clinic__is_active=True).first())  # fmt: skip
+
+
+def refusal(user: User) -> str:
+    """Why :func:`membership_of` found no membership, in words for the 403 page."""
+    if Membership.objects.filter(user_id=user.pk, clinic__is_active=False).exists():
+        return CLINIC_DEACTIVATED
+    return NO_CLINIC
+
+
+def set_clinic_active(clinic: Clinic, active: bool, *, by: User | None,
+                      request: HttpRequest | None = None) -> None:  # fmt: skip
+    """The operator's switch (the admin's actions); a clinic already so is left alone."""
+    if clinic.is_active == active:
+        return
+    clinic.is_active = active
+    clinic.save(update_fields=["is_active"])
+    record_switch(clinic, by=by, request=request)
+
+
+def record_switch(clinic: Clinic, *, by: User | None, request: HttpRequest | None) -> None:
+    """Audited under the clinic, so its lead's export shows when and by whom."""
+    log(clinic, by, "change", clinic, request=request,
+        detail=f"clinic {'reactivated' if clinic.is_active else 'deactivated'}")  # fmt: skip
 
 
 @transaction.atomic

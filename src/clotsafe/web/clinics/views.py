@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clotsafe.web.access import ClinicRequest, clinic_view, lead_view
+from clotsafe.web.access import ClinicDeactivated, ClinicRequest, clinic_view, lead_view
 from clotsafe.web.audit.services import export_rows, log
 from clotsafe.web.clinics import services
 from clotsafe.web.clinics.forms import MemberForm
@@ -70,7 +70,8 @@ def audit_csv(request: ClinicRequest) -> StreamingHttpResponse:
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """The 403 page, inside the app's layout and navigation, saying why."""
     reason = str(exception) if exception and str(exception) else "You cannot open this page."
-    return render(request, "clotsafe/403.html", {"reason": reason}, status=403)
+    context = {"reason": reason, "deactivated": isinstance(exception, ClinicDeactivated)}
+    return render(request, "clotsafe/403.html", context, status=403)
 
 
 @clinic_view
