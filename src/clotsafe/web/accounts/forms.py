@@ -10,9 +10,11 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.models import User
 from django.core.mail import EmailMultiAlternatives
+from django.http import HttpRequest
 from django.template import loader
 
-from clotsafe.web.accounts import services
+from clotsafe.web.accounts import resetlimit, services
+from clotsafe.web.audit.services import client_ip
 
 logger = logging.getLogger(__name__)
 PASSWORD_HINT = "At least 10 characters. Not like your username or name, not a common password."
@@ -43,7 +45,14 @@ class ResetRequestForm(auth_forms.PasswordResetForm):
     """Ask for a reset link. The page afterwards is the same whether or not an account has
     this address, and so is the time it takes: the mail is sent in the background, because
     talking to the mail server takes long enough to be measured. Django sends only to active
-    accounts with that address."""
+    accounts with that address; :mod:`~clotsafe.web.accounts.resetlimit` holds back a mail over
+    the hourly limits (the page stays the same)."""
+
+    _request: HttpRequest | None = None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._request = kwargs.get("request")  # the asking address, for the limit and the log
+        super().save(*args, **kwargs)
 
     email = forms.EmailField(label="E-mail", max_length=254,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))  # fmt: skip
@@ -51,11 +60,15 @@ class ResetRequestForm(auth_forms.PasswordResetForm):
     def send_mail(self, subject_template_name: str, email_template_name: str,
                   context: dict[str, Any], from_email: str | None, to_email: str,
                   html_email_template_name: str | None = None) -> None:  # fmt: skip
+        user: User = context["user"]
+        if not resetlimit.allowed(user, client_ip(self._request) if self._request else None):
+            services.reset_mail_held_back(user, self._request)
+            return
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
         message = EmailMultiAlternatives(subject, body, from_email, [to_email])
         threading.Thread(target=_send, args=(message,), daemon=True).start()
-        services.reset_mail_sent(context["user"], None)
+        services.reset_mail_sent(user, self._request)
 
 
 def _send(message: EmailMultiAlternatives) -> None:

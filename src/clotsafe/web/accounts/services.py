@@ -1,5 +1,5 @@
 """Account actions, each written to the audit log: unlock, temporary password, password
-changed or reset, two-factor on and off."""
+changed or reset, reset mails sent or held back, two-factor on and off."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import secrets
 from django.contrib.auth.models import User
 from django.http import HttpRequest
 
-from clotsafe.web.accounts import lockout
+from clotsafe.web.accounts import lockout, resetlimit
 from clotsafe.web.accounts.models import PasswordState
 from clotsafe.web.audit.services import log
 from clotsafe.web.clinics.models import Clinic, Membership
@@ -62,8 +62,14 @@ def unlock_member(member: Membership, *, by: User, request: HttpRequest) -> int:
 
 
 def reset_mail_sent(user: User, request: HttpRequest | None) -> None:
+    """Recorded with the asking address: resetlimit counts these events."""
     log(clinic_of(user), None, "change", user, target_type="account", request=request,
-        actor="anonymous", detail="password reset e-mail sent")  # fmt: skip
+        actor="anonymous", detail=resetlimit.SENT)  # fmt: skip
+
+
+def reset_mail_held_back(user: User, request: HttpRequest | None) -> None:
+    log(clinic_of(user), None, "change", user, target_type="account", request=request,
+        actor="anonymous", detail=resetlimit.HELD_BACK)  # fmt: skip
 
 
 def email_changed(user: User, request: HttpRequest) -> None:
