@@ -36,8 +36,9 @@ API_ERROR_CODES: dict[str, str] = {
     "mail_failed": "the mail server did not take the e-mail (the link is made: send it again)",
     "server_error": "a fault in clotsafe or a service it needs (logged for the operator)",
 }
-#: malformed bodies are 400; well-formed JSON with wrong fields is 422
-MALFORMED = frozenset({"invalid_json", "duplicate_key", "not_an_object"})
+#: malformed bodies are 400 (not JSON, a repeated key, not an object at the top); JSON with
+#: wrong fields is 422
+MALFORMED = frozenset({"invalid_json", "duplicate_key"})
 _GOT_MAX = 80
 
 
@@ -50,7 +51,9 @@ def one(code: str, message: str, field: str = "") -> dict[str, Any]:
 
 
 def input_status(errors: Iterable[FieldError]) -> int:
-    return 400 if any(e.code in MALFORMED for e in errors) else 422
+    malformed = any(e.code in MALFORMED or (e.code == "not_an_object" and not e.field)
+                    for e in errors)  # fmt: skip
+    return 400 if malformed else 422
 
 
 class ApiError(Exception):
