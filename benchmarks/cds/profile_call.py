@@ -1,11 +1,14 @@
 """Server CPU of one patient-view call, in process (no HTTP server, no load generator).
 
     .venv/bin/python benchmarks/cds/profile_call.py [--calls 300] [--profile]
+    SORT=tottime .venv/bin/python benchmarks/cds/profile_call.py --profile   # self time
 
 Runs the CDS view through Django's WSGI handler with the standalone settings (SQLite in a temp
 directory, JWT auth ON with an ES384 key made for the run, tokens signed before timing) on the
 225 KB prefetch of the Synthea patient 5aa60e91, and prints the process CPU time per call
-(best of 5 rounds, after a warm-up). ``--profile`` prints the top of a cProfile instead.
+(best of 5 rounds, after a warm-up). ``--profile`` prints the top of a cProfile instead
+(sorted by ``SORT``, default cumulative). The workers' start-up is done as the server does it
+(``_freeze_heap``: one call in process, gc.freeze, the collector's young generation).
 """
 
 from __future__ import annotations
