@@ -130,6 +130,11 @@ def test_null_means_not_answered() -> None:
             "clearances[0].restrictions.pressure_max.legs",
             "out_of_range",
         ),
+        (  # the path names the key itself, without pydantic's "[key]" marker
+            {"restrictions": {"pressure_max": {"left_toe": 2}}},
+            "clearances[0].restrictions.pressure_max.left_toe",
+            "unknown_region",
+        ),
     ],
 )
 def test_bad_clearances(clearance: dict[str, object], field: str, code: str) -> None:

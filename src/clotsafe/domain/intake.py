@@ -249,6 +249,8 @@ _TYPE_CODES = {
 def _path(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
+        if part == "[key]":  # pydantic's marker for a bad mapping key: the key is already named
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:
