@@ -11,7 +11,8 @@ calls the lock was held for many milliseconds per write and each write waited 16
 Here the first thread to arrive (the leader) writes everything the other threads queued while
 it waited, in one transaction under one lock, and then hands over; each caller still returns
 only once its own rows are committed, so a call is answered only after its token id and its
-audit row are stored (nothing is written later, nothing is lost when a process stops).
+audit row are stored (nothing is written after the answer: a process that stops loses no
+answered call's rows).
 """
 
 from __future__ import annotations
