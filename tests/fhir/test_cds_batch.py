@@ -119,3 +119,38 @@ def test_one_insert_for_a_group_tells_new_ids_from_stored_and_repeated_ones() ->
     assert [p.result for p in group] == [True, False, True, False]
     assert SeenJti.objects.count() == 3
     assert not DbJtiStore().add_if_new("a", 2_000_000_000)
+
+
+class _Cursor:
+    """Records statements; the INSERT returns every id (all new)."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+        self._rows: list[tuple[str]] = []
+
+    def execute(self, sql: str, params: list[Any]) -> None:
+        self.sql.append(sql.split()[0])
+        self._rows = [(params[i],) for i in range(0, len(params), 2)] if "INSERT" in sql else []
+
+    def fetchall(self) -> list[tuple[str]]:
+        return self._rows
+
+
+def test_expired_ids_are_deleted_once_a_minute_not_by_every_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The purge of expired ids used to run on every call made while the wall clock's seconds
+    were a multiple of 60; inside the grouped write it still runs once per PURGE_EVERY."""
+    from clotsafe.web.cds import models
+
+    clock = [5000.0]
+    monkeypatch.setattr(models.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(models, "_PURGE", models._PurgeClock())
+    cursor = _Cursor()
+    for i in range(500):  # 500 groups within one second
+        _insert_jtis(cursor, [Pending(_insert_jtis, (f"k{i}", 1))])
+        clock[0] += 0.002
+    assert cursor.sql.count("DELETE") == 1 and cursor.sql.count("INSERT") == 500
+    clock[0] += models.PURGE_EVERY
+    _insert_jtis(cursor, [Pending(_insert_jtis, ("later", 1))])
+    assert cursor.sql.count("DELETE") == 2
