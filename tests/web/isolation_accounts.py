@@ -12,6 +12,7 @@ from typing import Any
 ID_URLS: dict[str, tuple[str, Callable[[dict[str, Any]], list[Any]]]] = {
     "team_unlock": ("post", lambda o: [o["membership"].pk]),
     "team_password": ("post", lambda o: [o["membership"].pk]),
+    "team_email": ("post", lambda o: [o["membership"].pk]),
 }
 #: the password reset pages are for people who cannot log in
 PUBLIC: set[str] = {

@@ -124,3 +124,24 @@ def _code(user: Any) -> str:
     TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     return f"{totp.token():06d}"
+
+
+def test_lead_sets_a_members_reset_email_on_the_team_page(
+    browser: Any,  # noqa: F811
+    axe: Any,  # noqa: F811
+    live_server: Any,
+    clinic_a: Any,
+    make_member: Any,
+) -> None:
+    """On a phone: the member's row has the field and its button; saving says so."""
+    make_member(clinic_a, "lead_a", role="lead")
+    therapist = make_member(clinic_a, "therapist_a")
+    page = new_context(browser, **PHONE).new_page()
+    login(page, live_server.url, "lead_a")
+    page.goto(live_server.url + reverse("team"))
+    page.get_by_label("therapist_a: e-mail for password resets").fill("ta@example.org")
+    nav_click(page, "button:has-text('Save e-mail for therapist_a')")
+    assert "Saved the e-mail of therapist_a." in page.content()
+    check_axe(axe, page)
+    therapist.refresh_from_db()
+    assert therapist.email == "ta@example.org"

@@ -1,10 +1,12 @@
-"""Account pages: password change and reset, unlock, temporary passwords, two-factor."""
+"""Account pages: password change and reset, unlock, temporary passwords, two-factor, and the
+lead's change of a member's reset e-mail (its view is on the Team page's, in clinics)."""
 
 from __future__ import annotations
 
 from django.urls import URLPattern, path
 
 from clotsafe.web.accounts import views
+from clotsafe.web.clinics import views as clinics
 
 urlpatterns: list[URLPattern] = [
     path("account/", views.account, name="account"),
@@ -20,4 +22,5 @@ urlpatterns: list[URLPattern] = [
          name="password_reset_confirm"),
     path("clinic/team/<int:pk>/unlock/", views.team_unlock, name="team_unlock"),
     path("clinic/team/<int:pk>/password/", views.team_password, name="team_password"),
+    path("clinic/team/<int:pk>/email/", clinics.team_email, name="team_email"),
 ]  # fmt: skip

@@ -38,3 +38,9 @@ class MemberForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password", error)
         return data
+
+
+class MemberEmailForm(forms.Form):
+    """The lead sets the address a member's password reset links go to (empty: none)."""
+
+    email = forms.EmailField(label="E-mail for password resets", required=False, max_length=254)

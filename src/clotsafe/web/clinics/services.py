@@ -95,6 +95,16 @@ def set_active(membership: Membership, active: bool, *, by: User) -> None:
     )
 
 
+def set_reset_email(membership: Membership, email: str, *, by: User,
+                    request: HttpRequest | None = None) -> None:  # fmt: skip
+    """The lead's change of a member's reset address; the log names whose, not the address."""
+    user = membership.user
+    user.email = email
+    user.save(update_fields=["email"])
+    log(membership.clinic, by, "change", membership, request=request,
+        detail=f"changed the e-mail for password resets of {user.get_username()}")  # fmt: skip
+
+
 def update_settings(clinic: Clinic, *, settings_toml: str, emergency_number: str,
                     by: User, units: str | None = None) -> list[FieldError]:  # fmt: skip
     """Save stricter settings if the engine accepts them; return the engine's errors otherwise."""

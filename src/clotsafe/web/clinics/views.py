@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_POST
 from clotsafe.web.access import ClinicDeactivated, ClinicRequest, clinic_view, lead_view
 from clotsafe.web.audit.services import export_rows, log
 from clotsafe.web.clinics import services
-from clotsafe.web.clinics.forms import MemberForm
+from clotsafe.web.clinics.forms import MemberEmailForm, MemberForm
 from clotsafe.web.clinics.models import Membership
 from clotsafe.web.clinics.settings_form import ClinicSettingsForm, initial_from
 
@@ -26,8 +27,38 @@ def team(request: ClinicRequest) -> HttpResponse:
                             by=request.user)  # fmt: skip
         messages.success(request, f"Added {d['username']}.")
         return redirect("team")
+    return _team_page(request, form)
+
+
+def _team_page(request: ClinicRequest, form: MemberForm, status: int = 200) -> HttpResponse:
     return render(request, "clotsafe/team.html",
-                  {"form": form, "rows": services.team_rows(request.clinic)})  # fmt: skip
+                  {"form": form, "rows": services.team_rows(request.clinic)},
+                  status=status)  # fmt: skip
+
+
+def _other_member(request: ClinicRequest, pk: int) -> Membership:
+    """A member of the lead's own clinic (404 for any other clinic's), not the lead."""
+    member = get_object_or_404(Membership.objects.select_related("user", "clinic"), pk=pk,
+                               clinic=request.clinic)  # fmt: skip
+    if member.user_id == request.user.pk:
+        raise PermissionDenied("Change your own e-mail on your account page.")
+    return member
+
+
+@lead_view
+@require_POST
+def team_email(request: ClinicRequest, pk: int) -> HttpResponse:
+    """The lead sets where a member's password reset links go (e.g. one added without)."""
+    member = _other_member(request, pk)
+    form = MemberEmailForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors["email"]:
+            messages.error(request, f"E-mail for {member.user.get_username()}: {error}")
+        return _team_page(request, MemberForm(), status=400)
+    services.set_reset_email(member, form.cleaned_data["email"], by=request.user,
+                             request=request)  # fmt: skip
+    messages.success(request, f"Saved the e-mail of {member.user.get_username()}.")
+    return redirect("team")
 
 
 @lead_view
