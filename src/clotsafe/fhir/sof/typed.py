@@ -66,6 +66,8 @@ class _Tree:
             child = node.fields.get(name)
             if name in node.fields and child is None:
                 raise _Unsupported(name)
+            if last and child is not None and name not in node.lists:
+                raise _Unsupported(name)  # already read as one object
             if child is None:
                 child = node.fields[name] = _Tree({}, set())
             if last:
