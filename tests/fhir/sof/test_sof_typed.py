@@ -121,3 +121,7 @@ def test_views_beyond_the_simple_subset_take_the_general_way() -> None:
         {**base, "select": [{"column": [{"name": "a", "path": "active", "type": "boolean"}]}]},
         [(0, "x")], max_line=1,
     ) is None  # fmt: skip
+    both = [{"column": [{"name": "x", "path": "code.coding.code"}]},
+            {"forEach": "code.coding", "column": [{"name": "c", "path": "code"}]}]  # fmt: skip
+    assert compile_typed_ndjson({"resource": "Condition", "select": both}, [(0, "x")],
+                                max_line=1) is None  # fmt: skip
