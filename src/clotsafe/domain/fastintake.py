@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from operator import itemgetter
+from typing import Annotated, Any, Literal, TypedDict
 
 import msgspec
 from pydantic import BaseModel
@@ -99,16 +100,19 @@ def _field_type(q: Question) -> Any:
     return list[_Clot]
 
 
-_AnswersStruct: Any = msgspec.defstruct(
-    "_Answers",
-    [(q.id, _field_type(q) | None, None) for q in QUESTIONS],
-    forbid_unknown_fields=True,
+# The answers decode into a plain dict of the questions answered (a TypedDict: msgspec checks
+# each value's type as for a Struct field, and the batch needs a dict anyway). A value may not
+# be null (an explicit null goes to the reference parser, as it did with the Struct); a key the
+# bank does not have is dropped by msgspec, and _unique's colon count then falls short, so that
+# line goes to the reference parser too, which names the unknown key.
+_AnswersDict: Any = TypedDict(  # type: ignore[misc]
+    "_AnswersDict", {q.id: _field_type(q) for q in QUESTIONS}, total=False
 )
 
 
 class _Intake(msgspec.Struct, forbid_unknown_fields=True):
     screened_on: dt.date
-    answers: _AnswersStruct
+    answers: _AnswersDict
     clearances: list[_Clearance] | None = None
 
 
@@ -118,7 +122,10 @@ Answered = tuple[dict[str, Any], dt.date, tuple[Clearance, ...]]
 _NO_RESTRICTIONS = _Restrictions()
 _DECODE = msgspec.json.Decoder(_Intake).decode
 _ASDICT = msgspec.structs.asdict
-_DATES = tuple(q.id for q in QUESTIONS if q.type == "date")
+#: every question id -> None: the answers dict's keys in the bank's (the model's field) order
+_UNANSWERED: dict[str, Any] = dict.fromkeys(q.id for q in QUESTIONS)
+#: the date answers, read in one call
+_DATES = itemgetter(*(q.id for q in QUESTIONS if q.type == "date"))
 _set = object.__setattr__
 
 
@@ -174,8 +181,8 @@ class FastParser:
             obj = _DECODE(raw)
         except (msgspec.ValidationError, msgspec.DecodeError):
             return None
-        values = _ASDICT(obj.answers)
-        if not _unique(raw, obj, values, len(values) - [*values.values()].count(None)):
+        values = {**_UNANSWERED, **obj.answers}  # every question, None where not answered
+        if not _unique(raw, obj, values, len(obj.answers)):
             return None
         on = obj.screened_on
         if _future(values, on):
@@ -234,8 +241,7 @@ def _clot(c: _Clot) -> Any:
 
 def _future(values: dict[str, Any], on: dt.date) -> bool:
     """Any answer date after screened_on (the reference reports these as impossible_date)."""
-    for qid in _DATES:
-        d = values[qid]
-        if d is not None and d > on:
-            return True
+    latest = max(filter(None, _DATES(values)), default=None)  # dates are never falsy
+    if latest is not None and latest > on:
+        return True
     return any(c.diagnosed_on is not None and c.diagnosed_on > on for c in values["clots"] or ())

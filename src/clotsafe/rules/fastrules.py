@@ -53,28 +53,28 @@ it compares a hash of their text with :data:`MIRRORED`; when anyone changes them
 evaluator switches itself off (every intake goes to the reference) and
 tests/rules/test_fastrules.py fails, saying that this module must be brought up to date.
 
-Figures (2026-11-30, ``taskset -c 0 .venv/bin/python benchmarks/bench_fastrules.py 20000 3``:
-one core, CPU time, best of 3 interleaved rounds over 20,000 intakes of gen_intakes.py, on a
-machine shared with other work at load average 13–15 on 2 cores, so only the ratios to the
+Figures (2026-11-30 10:17, ``taskset -c 0 .venv/bin/python benchmarks/bench_fastrules.py 20000
+3``: one core, CPU time, best of 3 interleaved rounds over 20,000 intakes of gen_intakes.py, on
+a machine shared with other work at load average 13.4 on 2 cores, so only the ratios to the
 floor measured in the same run mean much):
 
 ==============================================  ===========  ==========  =======
 stage (per intake)                              µs/intake    intakes/s   × floor
 ==============================================  ===========  ==========  =======
-floor: orjson loads(line) + dumps(decision)        16.2         61,888     1.0
-reference: dumps(evaluate().to_json())            262.4          3,811    16.2
-fast: ``decide_json``                              94.1         10,624     5.8
-fast dict: dumps(``decide``)                      108.8          9,193     6.7
-line today: FastParser + evaluate + dumper        289.3          3,456    17.9
-line fast: FastParser + ``decide_json``           114.7          8,716     7.1
+floor: orjson loads(line) + dumps(decision)         5.7        175,951     1.0
+reference: dumps(evaluate().to_json())             72.3         13,834    12.7
+line, reference: parse_intake_json + that         102.5          9,755    18.0
+fast: ``decide_json``                              22.3         44,939     3.9
+line, fast: try_answers + decide_answers_json     29.2         34,270     5.1
+fast, mypyc build                                  11.9         84,336     2.1
+line, fast, mypyc build                            18.1         55,224     3.2
 ==============================================  ===========  ==========  =======
 
-The evaluator is 2.8× the reference (evaluate + to_json + dumps) and a whole line 2.5× today's
-fast path. About a quarter of ``decide_json`` is ``caprini_from_intake`` (≈ 24–28 µs here: on
-gen_intakes.py's answers its memo of 4,096 results misses for 16,201 of 20,000 intakes) and
-another ≈ 6 µs the summary JSON of each new result; the rules, plan and decision JSON are the
-rest. The same module compiled with mypyc (an experiment, not shipped: see the report of
-issue 7) ran ``decide_json`` about 1.4× faster.
+The evaluator is 3.2× the reference (evaluate + to_json + dumps); a whole batch line 3.5× the
+reference line as Python and 5.7× with the mypyc build (benchmarks/build_compiled.py compiles
+a copy of this module as ``_fastrules_c``; rules/fastbatch.py uses it only while it was built
+from this source as it is). Caprini (``calculators.caprini_fast``) is about a third of
+``decide_json`` on gen_intakes.py's answers, whose combinations are mostly new to its memo.
 """
 
 from __future__ import annotations
