@@ -102,9 +102,9 @@ def _field_type(q: Question) -> Any:
 
 # The answers decode into a plain dict of the questions answered (a TypedDict: msgspec checks
 # each value's type as for a Struct field, and the batch needs a dict anyway). A value may not
-# be null (an explicit null goes to the reference parser, as it did with the Struct); a key the
-# bank does not have is dropped by msgspec, and _unique's colon count then falls short, so that
-# line goes to the reference parser too, which names the unknown key.
+# be null: an explicit null goes to the reference parser. A key the bank does not have is
+# dropped by msgspec, and _unique's colon count then falls short, so that line goes to the
+# reference parser too, which names the unknown key.
 _AnswersDict: Any = TypedDict(  # type: ignore[misc]
     "_AnswersDict", {q.id: _field_type(q) for q in QUESTIONS}, total=False
 )
