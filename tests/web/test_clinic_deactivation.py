@@ -157,11 +157,6 @@ def test_removing_a_clinic_keeps_its_audit_events_readable_with_its_name(
     assert "clinic deactivated" in page and "Clinic A" in page
 
 
-@pytest.mark.xfail(
-    reason="needs the one-line change in intake/views.py (another engineer's file): _open and "
-    "_state treat a link of a deactivated clinic as revoked",
-    strict=False,
-)
 def test_a_deactivated_clinics_intake_links_are_closed_to_clients(
     client: Browser, clinic_a: Any, make_client: Any
 ) -> None:

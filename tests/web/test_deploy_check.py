@@ -29,6 +29,7 @@ def _production_env(data_dir: Path) -> dict[str, str]:
         "CLOTSAFE_SECRET_KEY": secrets.token_urlsafe(50),
         "CLOTSAFE_ALLOWED_HOSTS": "clotsafe.example.org",
         "CLOTSAFE_HTTPS": "1",
+        "CLOTSAFE_TRUSTED_PROXIES": "1",
     })  # fmt: skip
     return env
 

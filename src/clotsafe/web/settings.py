@@ -191,6 +191,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "clotsafe.web.accounts.lockout.LockoutHandler"
 AXES_CLIENT_IP_CALLABLE = "clotsafe.web.accounts.clientip.client_ip"
+AXES_USERNAME_CALLABLE = "clotsafe.web.accounts.username.attempted_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "clotsafe/locked_out.html"
 AXES_VERBOSE = False

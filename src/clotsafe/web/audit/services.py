@@ -70,7 +70,8 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def user_agent(request: HttpRequest) -> str:
-    return str(request.META.get("HTTP_USER_AGENT", ""))[:USER_AGENT_MAX]
+    # a NUL byte (hostile header) is refused by PostgreSQL's text columns
+    return str(request.META.get("HTTP_USER_AGENT", "")).replace("\x00", "")[:USER_AGENT_MAX]
 
 
 def log(clinic: Clinic | None, user: AbstractBaseUser | AnonymousUser | None, action: str,
@@ -94,15 +95,20 @@ def log(clinic: Clinic | None, user: AbstractBaseUser | AnonymousUser | None, ac
         clinic=clinic,
         clinic_name=clinic.name if clinic else "",
         user=real_user,
-        actor=(actor or (real_user.get_username() if real_user else "anonymous"))[:200],
+        actor=_text(actor or (real_user.get_username() if real_user else "anonymous"), 200),
         action=action,
         target_type=target_type[:50],
         target_id=str(getattr(target, "pk", "") or "")[:50],
-        detail=detail[:500],
+        detail=_text(detail, 500),
         ip_address=client_ip(request) if request is not None else None,
         user_agent=user_agent(request) if request is not None else "",
         changes=changes or {},
     )
+
+
+def _text(value: str, limit: int) -> str:
+    """Text as a database column takes it: no NUL byte (PostgreSQL refuses one), cut to size."""
+    return value.replace("\x00", "")[:limit]
 
 
 def export_rows(clinic: Clinic) -> Iterator[str]:

@@ -32,7 +32,7 @@ def client_list(request: ClinicRequest) -> HttpResponse:
     level = request.GET.get("level", "")
     if level not in (*LEVELS, "incomplete"):
         level = ""
-    search = request.GET.get("q", "").strip()[:100]
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     archived = request.GET.get("archived") == "1"
     qs = services.client_list(request.clinic, level, search=search, archived=archived)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))

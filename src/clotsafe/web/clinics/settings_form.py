@@ -112,6 +112,8 @@ class ClinicSettingsForm(forms.Form):
             dumps(data)
         except tomllib.TOMLDecodeError as exc:
             raise forms.ValidationError(f"This is not valid TOML: {exc}") from exc
+        except RecursionError as exc:  # tomllib and the writer recurse once per nesting level
+            raise forms.ValidationError("These settings are nested too deeply.") from exc
         except (TypeError, AttributeError) as exc:
             raise forms.ValidationError(
                 "These settings use a value the settings do not have "

@@ -225,8 +225,7 @@ def record_red_flag(link: IntakeLink, saved: Saved) -> None:
     screenings.record(link.client, link.answers, kind=Screening.Kind.INTAKE, by=None,
                       actor=ACTOR)  # fmt: skip
     log(link.client.clinic, None, "submit", link, actor=ACTOR,
-        detail=f"{saved.level} red flag reported for client {link.client_id} "
-               "(intake not finished)")  # fmt: skip
+        detail=f"answers kept early for client {link.client_id} (not yet sent)")  # fmt: skip
 
 
 # --- sending --------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ def _state(link: IntakeLink | None) -> str:
     emergency screen) close when the link expires, like the link itself."""
     if link is None:
         return "expired"
+    if not link.client.clinic.is_active:  # a deactivated clinic's links are closed to clients
+        return "revoked"
     state = link.state()
     if state == "submitted" and link.expires_at <= timezone.now():
         return "expired"
@@ -54,7 +56,7 @@ def _gone(request: HttpRequest, link: IntakeLink, token: str) -> HttpResponse:
 
 def _open(token: str) -> IntakeLink | None:
     link = find_link(token)
-    return link if link and link.is_open else None
+    return link if link and link.is_open and link.client.clinic.is_active else None
 
 
 def start(request: HttpRequest, token: str) -> HttpResponse:
