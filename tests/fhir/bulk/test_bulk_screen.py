@@ -257,3 +257,18 @@ def test_an_export_far_larger_than_the_memory_limit_is_screened(tmp_path: Path) 
     bulk_screen(directory, tmp_path / "o2", "--memory-limit", "64MB")
     for name in ("decisions.ndjson", "worklist.csv", "risk-assessments.ndjson"):
         assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
+
+
+def test_a_sort_in_several_patient_ranges_writes_what_one_sort_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large types are sorted in patient-id ranges (bounded memory): the same outputs."""
+    from clotsafe.fhir.bulk import screen_duckdb
+
+    directory = tmp_path / "export"
+    generator().generate(directory, 60, seed=13)
+    bulk_screen(directory, tmp_path / "o1")
+    monkeypatch.setattr(screen_duckdb, "CHUNK_ROWS", 50)
+    bulk_screen(directory, tmp_path / "o2")
+    for name in ("decisions.ndjson", "worklist.csv", "risk-assessments.ndjson"):
+        assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
