@@ -5,6 +5,8 @@ about another patient still stops the call. (Timings are in benchmarks/cds, neve
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -85,7 +87,11 @@ def test_the_jti_purge_runs_once_a_minute_not_every_call_of_a_whole_second(
     """The database jti store purged on EVERY call made while the wall clock's seconds were a
     multiple of 60 (all of that second's calls under load). Now once per PURGE_EVERY seconds
     per process, on a monotonic clock."""
-    pytest.importorskip("django")
+    django = pytest.importorskip("django")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clotsafe.web.settings")
+    os.environ.setdefault("CLOTSAFE_DATA_DIR", tempfile.mkdtemp(prefix="clotsafe-test-"))
+    os.environ.setdefault("CLOTSAFE_SECRET_KEY", "test-only-not-a-secret")
+    django.setup()  # the models module needs the apps (this file may run alone)
     from clotsafe.web.cds import models
 
     clock = [1000.0]
