@@ -19,8 +19,8 @@ Each measurement runs in its own process (so its peak memory is its own); the on
 
 Each run reports its wall time, its CPU time (every thread, and the workers: on a shared
 machine the CPU-time ratios are the ones to read), its peak resident memory (``ru_maxrss`` of
-the process, and of its largest child: a worker or Spark's JVM once stopped) and the load
-average before and after it.
+the process; the workers' own peak and that of the process and its workers together, sampled
+from /proc: ``ChildMemory``) and the load average before and after it.
 
 Figures are ratios to numbers measured in the same run, never absolute promises: the machine
 this runs on is shared. Results: benchmarks/bulk/README.md.
@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -58,6 +59,55 @@ def _peak_mib() -> dict[str, float]:
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"peak_mib": round(max(own, children) / 1024, 1), "peak_mib_self": round(own / 1024, 1),
             "peak_mib_largest_child": round(children / 1024, 1)}  # fmt: skip
+
+
+class ChildMemory:
+    """The peak resident memory of this process's live children (the workers), sampled
+    twice a second from /proc (``VmHWM``, reset at exec), and of all of them together with
+    this process. ``ru_maxrss`` of RUSAGE_CHILDREN is not it: a spawned worker is forked
+    before it execs, and for that moment it counts the parent's whole resident memory."""
+
+    def __init__(self) -> None:
+        self.worker_mib = 0.0
+        self.total_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ChildMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            kids = [_status(pid) for pid in _children()]
+            hwm = [k.get("VmHWM", 0.0) for k in kids]
+            self.worker_mib = max([self.worker_mib, *hwm])
+            now = _status(os.getpid()).get("VmRSS", 0.0) + sum(k.get("VmRSS", 0.0) for k in kids)
+            self.total_mib = max(self.total_mib, now)
+
+
+def _children() -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{os.getpid()}/task").glob("*"):
+        try:
+            out += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
+def _status(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM of a process, in MiB (empty when it has gone)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return {k: int(v.split()[0]) / 1024 for k, _, v in (x.partition(":") for x in lines)
+            if k in ("VmRSS", "VmHWM")}  # fmt: skip
 
 
 def floor(directory: Path) -> dict[str, Any]:
@@ -106,6 +156,14 @@ def e2e(directory: Path, engine: str, workers: int, threads: int | None) -> dict
 
 def one(kind: str, directory: Path) -> dict[str, Any]:
     start = _cpu_seconds()
+    with ChildMemory() as kids:
+        out = _one(kind, directory)
+    return {**out, "cpu_seconds": round(_cpu_seconds() - start, 3), **_peak_mib(),
+            "peak_mib_worker": round(kids.worker_mib, 1),
+            "peak_mib_with_workers": round(kids.total_mib, 1)}  # fmt: skip
+
+
+def _one(kind: str, directory: Path) -> dict[str, Any]:
     if kind == "floor":
         out = floor(directory)
     elif kind.startswith("sql-"):
@@ -116,7 +174,7 @@ def one(kind: str, directory: Path) -> dict[str, Any]:
         out = e2e(directory, "duckdb", 2, 2)
     else:
         out = e2e(directory, "spark", 1, None)
-    return {**out, "cpu_seconds": round(_cpu_seconds() - start, 3), **_peak_mib()}
+    return out
 
 
 ONE_CORE = ("floor", "sql-1", "e2e-1")
@@ -160,7 +218,8 @@ def main() -> None:
             for k in kinds
             if k.startswith(("e2e", "spark"))
         },
-        **{f"{k}_peak_mib": res[k]["peak_mib"] for k in kinds},
+        **{f"{k}_peak_mib": res[k]["peak_mib_self"] for k in kinds},
+        **{f"{k}_peak_mib_with_workers": res[k]["peak_mib_with_workers"] for k in kinds},
         "floor_cpu_resources_per_s": round(n / fl["cpu_seconds"]),
         **{
             f"{k}_cpu_ratio_to_floor": round(fl["cpu_seconds"] / res[k]["cpu_seconds"], 2)
