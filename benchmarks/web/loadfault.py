@@ -633,7 +633,7 @@ def main() -> None:
     parser.add_argument("--intake-workers", type=int, default=3)
     parser.add_argument("--page-workers", type=int, default=1)
     parser.add_argument("--api-workers", type=int, default=1)
-    parser.add_argument("--links", type=int, default=300, help="intake links made beforehand")
+    parser.add_argument("--links", type=int, default=1500, help="intake links made beforehand")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--json", help="write the report here too")
     parser.add_argument("--markdown", action="store_true", help="print tables, not JSON")
