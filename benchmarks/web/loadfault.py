@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -636,6 +637,11 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=1500, help="intake links made beforehand")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--json", help="write the report here too")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the data dir (SQLite file, server log); kept anyway on failure",
+    )
     parser.add_argument("--markdown", action="store_true", help="print tables, not JSON")
     args = parser.parse_args()
     report = run(args)
@@ -644,7 +650,10 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(text + "\n")
     restarted = all("failed" not in k for k in report["kills"])
-    sys.exit(1 if lost(report) or not restarted else 0)
+    failed = bool(lost(report)) or not restarted
+    if not (failed or args.keep):  # the data dir (database, server log) is kept to look into
+        shutil.rmtree(Path(report["server_log"]).parent, ignore_errors=True)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
