@@ -8,10 +8,16 @@ project's tests are unaffected.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
 import tempfile
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from email import message_from_bytes
+from email.message import Message
 from typing import Any
 
 import pytest
@@ -157,3 +163,55 @@ def make_client(db: None) -> Callable[..., Any]:
         return client
 
     return make
+
+
+class Inbox:
+    """Collects every message the SMTP server receives; while ``gate`` is clear the server
+    holds each one (a slow server)."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        while not self.gate.is_set():
+            await asyncio.sleep(0.01)
+        msg = message_from_bytes(envelope.content)
+        msg["X-Rcpt"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(msg)
+        return "250 OK"
+
+    def wait(self, count: int = 1) -> list[Message]:
+        """Some mails go out in the background: wait (up to 10 s) until ``count`` arrived."""
+        deadline = time.monotonic() + 10
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.messages
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd) on a free local port; Django's SMTP backend pointed at it."""
+    controller_module = pytest.importorskip("aiosmtpd.controller", reason="test-web extra")
+    inbox = Inbox()
+    with socket.socket() as s:  # a free port (aiosmtpd checks its port by connecting to it)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = controller_module.Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def mail_body(msg: Message) -> str:
+    """The decoded text of a plain (single-part) mail."""
+    payload = msg.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()

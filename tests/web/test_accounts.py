@@ -5,14 +5,8 @@ Password reset mails go through a real SMTP server (aiosmtpd on localhost)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
 import threading
-import time
-from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
 from typing import Any
 
 import pytest
@@ -22,61 +16,11 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clotsafe.web.audit.models import AuditEvent
-
-aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller", reason="test-web extra")
+from tests.web.conftest import Inbox, mail_body
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"
 RESET_URL = re.compile(r"http://testserver(/password-reset/[^/\s]+/[^/\s]+/)")
-
-
-class Inbox:
-    """Collects every message; while ``gate`` is clear the server holds each one (a slow server)."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.gate = threading.Event()
-        self.gate.set()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        while not self.gate.is_set():
-            await asyncio.sleep(0.01)
-        msg = message_from_bytes(envelope.content)
-        msg["X-Rcpt"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(msg)
-        return "250 OK"
-
-    def wait(self, count: int = 1) -> list[Message]:
-        """Reset mails go out in the background: wait (up to 10 s) until ``count`` arrived."""
-        deadline = time.monotonic() + 10
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return self.messages
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[Inbox]:
-    """A real SMTP server on a free local port; Django's SMTP backend pointed at it."""
-    inbox = Inbox()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = aiosmtpd_controller.Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
-def _body(msg: Message) -> str:
-    payload = msg.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode()
 
 
 def _login(client: Any, username: str, password: str = PASSWORD) -> Any:
@@ -172,7 +116,7 @@ def test_reset_by_email_through_smtp(client: Any, therapist_a: Any, smtp: Inbox)
     response = client.post(reverse("password_reset"), {"email": "TA@example.org"})
     assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
     assert len(smtp.wait()) == 1 and smtp.messages[0]["X-Rcpt"] == "ta@example.org"
-    body = _body(smtp.messages[0])
+    body = mail_body(smtp.messages[0])
     assert "works once, for 60 minutes" in body
     link = RESET_URL.search(body)[1]  # type: ignore[index]
     form = client.get(link, follow=True)
@@ -411,7 +355,7 @@ def test_a_password_reset_does_not_skip_two_factor(client: Any, lead_a: Any, smt
     lead_a.email = "lead@example.org"
     lead_a.save()
     client.post(reverse("password_reset"), {"email": "lead@example.org"})
-    link = RESET_URL.search(_body(smtp.wait()[0]))[1]  # type: ignore[index]
+    link = RESET_URL.search(mail_body(smtp.wait()[0]))[1]  # type: ignore[index]
     set_url = client.get(link, follow=True).redirect_chain[-1][0]
     new = "plum-orchard-lantern"
     client.post(set_url, {"new_password1": new, "new_password2": new})

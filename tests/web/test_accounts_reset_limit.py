@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from clotsafe.web.accounts import checks, resetlimit
 from clotsafe.web.audit.models import AuditEvent
-from tests.web.test_accounts import Inbox
-from tests.web.test_accounts import smtp as smtp  # the real SMTP server fixture
+from tests.web.conftest import Inbox
 
 pytestmark = pytest.mark.django_db
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "accounts.md"

@@ -7,10 +7,6 @@ carries a fresh link to the same saved answers."""
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -19,49 +15,10 @@ from django.urls import reverse
 
 from clotsafe.web.clients.models import Client, IntakeLink
 from clotsafe.web.clients.services import find_link
-
-aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller", reason="test-web extra")
+from tests.web.conftest import Inbox, mail_body
 
 pytestmark = pytest.mark.django_db
 URL = re.compile(r"http://testserver/i/([A-Za-z0-9_-]{43,})/")
-
-
-class Inbox:
-    """Collects every message the SMTP server receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = message_from_bytes(envelope.content)
-        msg["X-Rcpt"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(msg)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[Inbox]:
-    """A real SMTP server on a free local port; Django's SMTP backend pointed at it."""
-    inbox = Inbox()
-    with socket.socket() as s:  # a free port (aiosmtpd checks its port by connecting to it)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = aiosmtpd_controller.Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
-def _body(msg: Message) -> str:
-    payload = msg.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode()
 
 
 def test_link_is_emailed_through_smtp_and_opens_the_form(
@@ -74,7 +31,7 @@ def test_link_is_emailed_through_smtp_and_opens_the_form(
     msg = smtp.messages[0]
     assert msg["X-Rcpt"] == "robin@example.org"
     assert "Clinic A" in msg["Subject"]
-    token = URL.search(_body(msg))[1]  # type: ignore[index]
+    token = URL.search(mail_body(msg))[1]  # type: ignore[index]
     assert find_link(token) == IntakeLink.objects.get(client=client)
     page = web.get(response["Location"]).content.decode()
     assert "e-mailed to robin@example.org" in page
@@ -100,12 +57,12 @@ def test_reminder_sends_a_fresh_link_to_the_same_answers(
     link = IntakeLink.objects.get(client=client)
     link.answers = {"rf_breathless": "no"}
     link.save()
-    old = URL.search(_body(smtp.messages[0]))[1]  # type: ignore[index]
+    old = URL.search(mail_body(smtp.messages[0]))[1]  # type: ignore[index]
     web.post(reverse("link_remind", args=[client.pk, link.pk]), {"email": "robin@example.org"})
     assert len(smtp.messages) == 2
     reminder = smtp.messages[1]
     assert reminder["Subject"].startswith("Reminder")
-    new = URL.search(_body(reminder))[1]  # type: ignore[index]
+    new = URL.search(mail_body(reminder))[1]  # type: ignore[index]
     assert new != old and find_link(old) is None
     found = find_link(new)
     assert found is not None and found.pk == link.pk and found.answers == {"rf_breathless": "no"}
