@@ -28,6 +28,7 @@ from test_bulk_screen_support import (
     write_export,
 )
 
+from clotsafe import POLICY_VERSION
 from clotsafe.domain.questions import QUESTIONS
 
 pytestmark = pytest.mark.skipif(
@@ -156,6 +157,9 @@ def test_an_empty_export_writes_empty_outputs(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "worklist.csv").read_text().count("\n") == 1
     summary = orjson.loads((tmp_path / "out" / "summary.json").read_bytes())
     assert summary["patients"] == 0 and "Screened 0 of 0" in result.stdout
+    # the policy in force, even with no patient (it printed "export of None, policy []")
+    assert summary["policy_version"] == POLICY_VERSION
+    assert "None" not in result.stdout and "[]" not in result.stdout
 
 
 def test_a_malformed_line_is_reported_with_file_and_line_and_the_rest_is_screened(

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import orjson
 
+from clotsafe import POLICY_VERSION
 from clotsafe.fhir.bulk.screen_patient import NOT_SCREENED, Outcome
 from clotsafe.render import present
 
@@ -118,7 +119,8 @@ def write_worklist(f: IO[str], rows: list[WorklistRow]) -> None:
 
 def summary(tally: Tally, meta: Mapping[str, Any]) -> dict[str, Any]:
     """summary.json: counts per level and rule, the record's unknowns, the export, the policy."""
-    versions = sorted(tally.policy_versions)
+    # with no patient screened the policy in force is still the engine's
+    versions = sorted(tally.policy_versions) or [POLICY_VERSION]
     return {
         "transactionTime": meta.get("transactionTime"),
         "policy_version": versions[0] if len(versions) == 1 else versions,
@@ -140,10 +142,14 @@ def write_summary(out: Path, data: Mapping[str, Any], tally: Tally) -> None:
     (out / "levels.html").write_text(chart_html(data, tally), encoding="utf-8")
 
 
+def _export_words(transaction_time: str | None) -> str:
+    return f"export of {transaction_time}" if transaction_time else "export time not given"
+
+
 def summary_text(data: Mapping[str, Any], tally: Tally) -> str:
     """The printed summary: plain words, question texts rather than ids."""
     lines = [f"Screened {data['screened']:,} of {data['patients']:,} patients on "
-             f"{data['screened_on']} (export of {data['transactionTime']}, policy "
+             f"{data['screened_on']} ({_export_words(data['transactionTime'])}, policy "
              f"{data['policy_version']})."]  # fmt: skip
     lines.append("Shown as (a screening from a record is never a green light):")
     for key, n in data["shown_as"].items():
