@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from email import message_from_bytes
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -215,3 +216,37 @@ def mail_body(msg: Message) -> str:
     payload = msg.get_payload(decode=True)
     assert isinstance(payload, bytes)
     return payload.decode()
+
+
+#: the browser tests' Chromium (test_browser*.py, test_accounts_browser.py)
+CHROMIUM = Path(os.environ.get("CLOTSAFE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Playwright and one Chromium for the whole session (a second sync Playwright in the
+    same thread fails with "Sync API inside the asyncio loop")."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="install the test-web extra")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def axe() -> Any:
+    """axe-core, run in the page by the browser tests' ``check_axe``."""
+    module = pytest.importorskip(
+        "axe_playwright_python.sync_playwright", reason="install the test-web extra"
+    )
+    return module.Axe()

@@ -10,6 +10,7 @@ Skipped, with the reason, when /usr/bin/chromium is not installed (as test_brows
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,19 +18,18 @@ from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.web.test_browser import (  # noqa: F401  (browser, axe: session fixtures)
-    PASSWORD,
-    PHONE,
-    axe,
-    browser,
-    check_axe,
-    login,
-    nav_click,
-    new_context,
-)
+from tests.web.test_browser import PASSWORD, PHONE, check_axe, login, nav_click, new_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NEW = "plum-orchard-lantern"
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A page in a phone-sized browser, closed after the test."""
+    ctx = new_context(browser, **PHONE)
+    yield ctx.new_page()
+    ctx.close()
 
 
 def _log_in(page: Any, base: str, username: str, password: str) -> None:
@@ -40,17 +40,9 @@ def _log_in(page: Any, base: str, username: str, password: str) -> None:
 
 
 def test_locked_out_therapist_gets_back_in_with_a_temporary_password(
-    browser: Any,  # noqa: F811
-    axe: Any,  # noqa: F811
-    live_server: Any,
-    clinic_a: Any,
-    make_member: Any,
+    browser: Any, page: Any, axe: Any, live_server: Any, lead_a: Any, therapist_a: Any
 ) -> None:
-    make_member(clinic_a, "lead_a", role="lead")
-    make_member(clinic_a, "therapist_a")
     base = live_server.url
-    ctx = new_context(browser, **PHONE)
-    page = ctx.new_page()
     for _ in range(5):
         _log_in(page, base, "therapist_a", "wrong-password")
     _log_in(page, base, "therapist_a", PASSWORD)
@@ -82,28 +74,20 @@ def test_locked_out_therapist_gets_back_in_with_a_temporary_password(
     nav_click(page, "main button[type=submit]")
     assert page.url.endswith(reverse("account")) and "Your password is changed." in page.content()
     check_axe(axe, page)
-    ctx.close()
     lead.close()
 
 
 def test_lead_turns_on_two_factor_and_the_next_login_asks_for_the_code(
-    browser: Any,  # noqa: F811
-    axe: Any,  # noqa: F811
-    live_server: Any,
-    clinic_a: Any,
-    make_member: Any,
+    page: Any, axe: Any, live_server: Any, lead_a: Any
 ) -> None:
-    user = make_member(clinic_a, "lead_a", role="lead")
     base = live_server.url
-    ctx = new_context(browser, **PHONE)
-    page = ctx.new_page()
     login(page, base, "lead_a")
     page.goto(base + reverse("account"))
     check_axe(axe, page)
     nav_click(page, "text=Turn on two-factor")
     assert page.locator(".qr-code svg").count() == 1
     check_axe(axe, page)
-    page.fill("#id_code", _code(user))
+    page.fill("#id_code", _code(lead_a))
     nav_click(page, "button:has-text('Turn on two-factor')")
     assert "Two-factor is on" in page.content()
     nav_click(page, "button:has-text('Log out')")
@@ -112,10 +96,9 @@ def test_lead_turns_on_two_factor_and_the_next_login_asks_for_the_code(
     check_axe(axe, page)
     page.goto(base + reverse("team"))  # no way around the code
     assert "/account/two-factor/check/" in page.url
-    page.fill("#id_code", _code(user))
+    page.fill("#id_code", _code(lead_a))
     nav_click(page, "button:has-text('Continue')")
     assert page.url.endswith(reverse("team"))
-    ctx.close()
 
 
 def _code(user: Any) -> str:
@@ -127,21 +110,14 @@ def _code(user: Any) -> str:
 
 
 def test_lead_sets_a_members_reset_email_on_the_team_page(
-    browser: Any,  # noqa: F811
-    axe: Any,  # noqa: F811
-    live_server: Any,
-    clinic_a: Any,
-    make_member: Any,
+    page: Any, axe: Any, live_server: Any, lead_a: Any, therapist_a: Any
 ) -> None:
     """On a phone: the member's row has the field and its button; saving says so."""
-    make_member(clinic_a, "lead_a", role="lead")
-    therapist = make_member(clinic_a, "therapist_a")
-    page = new_context(browser, **PHONE).new_page()
     login(page, live_server.url, "lead_a")
     page.goto(live_server.url + reverse("team"))
     page.get_by_label("therapist_a: e-mail for password resets").fill("ta@example.org")
     nav_click(page, "button:has-text('Save e-mail for therapist_a')")
     assert "Saved the e-mail of therapist_a." in page.content()
     check_axe(axe, page)
-    therapist.refresh_from_db()
-    assert therapist.email == "ta@example.org"
+    therapist_a.refresh_from_db()
+    assert therapist_a.email == "ta@example.org"

@@ -9,27 +9,25 @@ from __future__ import annotations
 import io
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = Path(os.environ.get("CLOTSAFE_CHROMIUM", "/usr/bin/chromium"))
+from tests.web.conftest import CHROMIUM
+
 if not CHROMIUM.exists():
     pytest.skip(
         f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
         allow_module_level=True,
     )
-playwright_api = pytest.importorskip("playwright.sync_api", reason="install the test-web extra")
-axe_module = pytest.importorskip(
-    "axe_playwright_python.sync_playwright", reason="install the test-web extra"
-)
+pytest.importorskip("playwright.sync_api", reason="install the test-web extra")
+pytest.importorskip("axe_playwright_python.sync_playwright", reason="install the test-web extra")
 
-from pypdf import PdfReader  # noqa: E402
+from pypdf import PdfReader
 
-from clotsafe.domain.questions import BY_ID  # noqa: E402
-from tests.web.conftest import days_ago  # noqa: E402
+from clotsafe.domain.questions import BY_ID
+from tests.web.conftest import days_ago
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the tests
 # themselves (fixtures) are plain synchronous code.
@@ -43,41 +41,7 @@ PHONE = {
     "device_scale_factor": 2,
 }
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "correct-horse-battery"
-
-
-#: one Playwright and one Chromium for the whole session, however many test modules import
-#: this fixture (each importing module registers its own copy of it; a second sync Playwright
-#: in the same thread fails with "Sync API inside the asyncio loop")
-_SHARED: dict[str, Any] = {"users": 0}
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not _SHARED["users"]:
-        _SHARED["playwright"] = playwright_api.sync_playwright().start()
-        _SHARED["browser"] = _SHARED["playwright"].chromium.launch(
-            executable_path=str(CHROMIUM), args=ARGS
-        )
-    _SHARED["users"] += 1
-    yield _SHARED["browser"]
-    _SHARED["users"] -= 1
-    if not _SHARED["users"]:
-        _SHARED.pop("browser").close()
-        _SHARED.pop("playwright").stop()
-
-
-@pytest.fixture(scope="session")
-def axe() -> Any:
-    return axe_module.Axe()
 
 
 def new_context(browser: Any, **options: Any) -> Any:
@@ -110,6 +74,18 @@ def nav_click(page: Any, selector: str) -> None:
     """Click something that loads a new page, and wait for that page (no race with axe)."""
     with page.expect_navigation():
         page.click(selector)
+
+
+def retract_breathlessness(page: Any, base: str, token: str) -> None:
+    """As the client on the intake link ``token``: "Yes" to sudden breathlessness, the emergency
+    screen, "I pressed the wrong answer", then "No" (the save may still be on its way)."""
+    page.goto(f"{base}/i/{token}/step/rf_lungs/")
+    # click, not check: "yes" leaves the page for the emergency screen at once, so the radio
+    # is never seen checked (Playwright's check() would wait for that)
+    page.click("#rf_breathless-yes")
+    page.wait_for_url(re.compile(r"/emergency/$"))
+    nav_click(page, "text=I pressed the wrong answer")
+    page.click("#rf_breathless-no")
 
 
 def login(page: Any, base: str, username: str) -> None:

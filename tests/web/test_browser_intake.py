@@ -16,15 +16,14 @@ import pytest
 from django.utils import timezone
 
 from clotsafe.domain.questions import LIMB_SIGNS
-from tests.web.test_browser import (  # noqa: F401  (browser and axe are fixtures)
+from tests.web.test_browser import (
     DESKTOP,
     PHONE,
-    axe,
-    browser,
     check_axe,
     login,
     nav_click,
     new_context,
+    retract_breathlessness,
     settle,
 )
 
@@ -33,7 +32,7 @@ LIMBS = LIMB_SIGNS
 
 
 @pytest.fixture
-def phone(browser: Any) -> Any:  # noqa: F811
+def phone(browser: Any) -> Any:
     context = new_context(browser, locale="en-US", **PHONE)
     yield context
     context.close()
@@ -120,12 +119,7 @@ def test_rapid_corrections_on_a_slow_network_are_kept(
 
 
 def test_same_day_red_flag_is_on_the_urgent_list_before_the_client_goes_on(
-    browser: Any,  # noqa: F811
-    phone: Any,
-    live_server: Any,
-    intake: Any,
-    clinic_a: Any,
-    make_member: Any,
+    browser: Any, phone: Any, live_server: Any, intake: Any, clinic_a: Any, make_member: Any
 ) -> None:
     """§1.2: "Yes" to swelling, and the client closes the page: the therapist's list shows
     them under Urgent, not as "not screened"."""
@@ -153,11 +147,7 @@ def test_a_retracted_emergency_red_flag_is_kept_for_the_therapist(
     were shown, and when they changed it."""
     link, token = intake
     page = phone.new_page()
-    page.goto(f"{live_server.url}/i/{token}/step/rf_lungs/")
-    page.click("#rf_breathless-yes")
-    page.wait_for_url(re.compile(r"/emergency/$"))
-    nav_click(page, "text=I pressed the wrong answer")
-    page.click("#rf_breathless-no")
+    retract_breathlessness(page, live_server.url, token)
     _settled(page)
     from clotsafe.web.intake.history import red_flag_changes
 
@@ -267,12 +257,7 @@ def _yes(page: Any, qid: str) -> None:
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_axe_on_every_intake_page(
-    browser: Any,  # noqa: F811
-    axe: Any,  # noqa: F811
-    live_server: Any,
-    clinic_a: Any,
-    make_client: Any,
-    size: str,
+    browser: Any, axe: Any, live_server: Any, clinic_a: Any, make_client: Any, size: str
 ) -> None:
     """No serious or critical violation on the start page, every step with its follow-ups and
     errors shown, the same-day and emergency screens, the end page with the confirmation (with

@@ -16,16 +16,7 @@ from pypdf import PdfReader
 
 from clotsafe.domain.regions import REGIONS
 from tests.web.conftest import COMPLETE_NO, dvt_answers
-from tests.web.test_browser import (  # noqa: F401  (browser, axe: session fixtures)
-    DESKTOP,
-    PHONE,
-    axe,
-    browser,
-    check_axe,
-    login,
-    nav_click,
-    new_context,
-)
+from tests.web.test_browser import DESKTOP, PHONE, check_axe, login, nav_click, new_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,7 +27,7 @@ def _pdf_text(body: bytes) -> str:
 
 
 @pytest.fixture
-def desk(browser: Any, live_server: Any, clinic_a: Any, make_member: Any) -> Any:  # noqa: F811
+def desk(browser: Any, live_server: Any, clinic_a: Any, make_member: Any) -> Any:
     """A therapist of clinic A, logged in on a desktop browser."""
     make_member(clinic_a, "therapist_a")
     ctx = new_context(browser, **DESKTOP)
@@ -47,11 +38,7 @@ def desk(browser: Any, live_server: Any, clinic_a: Any, make_member: Any) -> Any
 
 
 def test_incomplete_screening_allows_no_pressure_anywhere(
-    desk: Any,
-    axe: Any,  # noqa: F811
-    live_server: Any,
-    clinic_a: Any,
-    make_client: Any,
+    desk: Any, axe: Any, live_server: Any, clinic_a: Any, make_client: Any
 ) -> None:
     """Issue 8 §1.5 (POLICY §2): an incomplete screening is never a green light, so its body map
     shows no region at "Deepest (no limit)" or any other pressure, and the plan no "Any
@@ -75,11 +62,7 @@ def test_incomplete_screening_allows_no_pressure_anywhere(
 
 
 def test_letter_only_where_it_fits_with_birth_date_and_full_references(
-    desk: Any,
-    axe: Any,  # noqa: F811
-    live_server: Any,
-    clinic_a: Any,
-    make_client: Any,
+    desk: Any, live_server: Any, clinic_a: Any, make_client: Any
 ) -> None:
     """Issue 8 §1.6: an emergency offers no consultation letter (its letter had an empty "Rules
     needing your answer") and its letter URL is refused; a clearance_required letter names the
@@ -104,11 +87,7 @@ def test_letter_only_where_it_fits_with_birth_date_and_full_references(
 
 
 def test_cleared_rule_says_what_to_do_now(
-    desk: Any,
-    axe: Any,  # noqa: F811
-    live_server: Any,
-    clinic_a: Any,
-    make_client: Any,
+    desk: Any, axe: Any, live_server: Any, clinic_a: Any, make_client: Any
 ) -> None:
     """Issue 8 §1.6: after a clearance the cleared rule's card says what to do now (follow the
     plan), not "No massage until the clinician has answered". Failed before the fix."""
@@ -126,10 +105,7 @@ def test_cleared_rule_says_what_to_do_now(
 
 
 def test_changed_red_flag_is_shown_until_acknowledged(
-    desk: Any,
-    axe: Any,  # noqa: F811
-    live_server: Any,
-    clinic_a: Any,
+    desk: Any, axe: Any, live_server: Any, clinic_a: Any
 ) -> None:
     """Issue 8 §1.3 (therapist side): a client who answered yes to sudden breathlessness, was
     shown the emergency screen and changed the answer to no finishes with a standard screening.
@@ -164,8 +140,8 @@ def _no_sideways_scroll(page: Any) -> None:
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_axe_and_layout_on_the_new_workspace_pages(
-    browser: Any,  # noqa: F811
-    axe: Any,  # noqa: F811
+    browser: Any,
+    axe: Any,
     live_server: Any,
     clinic_a: Any,
     make_member: Any,
@@ -219,12 +195,7 @@ def test_axe_and_layout_on_the_new_workspace_pages(
 
 
 def test_journey_retracted_breathlessness_reaches_the_therapist(
-    browser: Any,  # noqa: F811
-    axe: Any,  # noqa: F811
-    desk: Any,
-    live_server: Any,
-    clinic_a: Any,
-    make_client: Any,
+    browser: Any, axe: Any, desk: Any, live_server: Any, clinic_a: Any, make_client: Any
 ) -> None:
     """Issue 8 §1.3, the whole journey: on a phone the client answers "Yes" to sudden
     breathlessness, sees the emergency screen, presses "I pressed the wrong answer", answers
@@ -233,19 +204,13 @@ def test_journey_retracted_breathlessness_reaches_the_therapist(
     screening is not a green Standard until acknowledged. Failed before issue 8: the list showed
     Standard and the history only "rf_breathless (yes → no)"."""
     from clotsafe.web.clients.services import create_link
-    from tests.web.test_browser import answer_step_no, settle
+    from tests.web.test_browser import answer_step_no, retract_breathlessness, settle
 
     client = make_client(clinic_a, "Jordan Journey")
     _, token = create_link(client, by=None)
     phone = new_context(browser, **PHONE)
     page = phone.new_page()
-    page.goto(f"{live_server.url}/i/{token}/step/rf_lungs/")
-    # click, not check: "yes" leaves the page for the emergency screen at once, so the radio
-    # is never seen checked (Playwright's check() would wait for that)
-    page.click("#rf_breathless-yes")
-    page.wait_for_url(re.compile(r"/emergency/$"))
-    nav_click(page, "text=I pressed the wrong answer")
-    page.click("#rf_breathless-no")
+    retract_breathlessness(page, live_server.url, token)
     settle(page)
     for _ in range(30):
         if "/done/" in page.url:
