@@ -276,3 +276,33 @@ def test_a_sort_in_several_patient_ranges_writes_what_one_sort_writes(
     bulk_screen(directory, tmp_path / "o2")
     for name in ("decisions.ndjson", "worklist.csv", "risk-assessments.ndjson"):
         assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
+
+
+def test_one_scan_reads_the_kept_text_and_a_blank_line_sends_its_type_the_general_way(
+    tmp_path: Path,
+) -> None:
+    """The schema-read plan's scan of a type's lines copies its kept lines' text and finds its
+    blank lines at once: a clean type keeps that text; a type with a blank line (its record
+    numbers are no longer line numbers) is read by the general plan; the groups are the same."""
+    from clotsafe.fhir.bulk.screen_duckdb import DuckDbEngine
+    from clotsafe.fhir.bulk.source import export_files
+
+    def run(directory: Path) -> tuple[set[str], list[tuple[str, list[str]]]]:
+        engine = DuckDbEngine(export_files(directory), temp_directory=tmp_path / "duck")
+        try:
+            engine.prepare()
+            rows = [(g.patient, [r.raw for r in g.rows]) for g in engine.groups()]
+            return engine.texts, rows
+        finally:
+            engine.close()
+
+    directory = tmp_path / "export"
+    generator().generate(directory, 25, seed=29)
+    clean_texts, clean_rows = run(directory)
+    assert {"Condition", "Patient", "Observation"} <= clean_texts
+    path = directory / "Condition.1.ndjson"
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join([*lines[:3], b"", *lines[3:]]))
+    texts, rows = run(directory)
+    assert "Condition" not in texts and "Patient" in texts
+    assert rows == clean_rows

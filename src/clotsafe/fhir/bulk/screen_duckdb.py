@@ -5,18 +5,22 @@
    file and line, and the rest of the file is read.
 2. Each type's SQL on FHIR view (``views/``) gives its rows with each line's file and line
    number. First the schema-read plan (``sof.compile_typed_ndjson``: ``read_json`` with only
-   the fields the view names, one parse per line, about 4 x faster); it is used only when the
-   type's files have no blank line (its line numbers are record numbers), DuckDB read every
-   line with the schema (a malformed line or another shape stops it) and no text column was
-   flagged. Otherwise the general plan (``sof.compile_view``) runs over the type's valid
-   lines. ``screen_views.keep_sql`` joins the codings with the code lists and gives
-   ``keep(type, id, patient, file, line)``.
-3. One sort per resource type, one after the other: the type's lines joined with its kept
-   (file, line) pairs (an integer join: no line is parsed again), ordered by patient id, then
-   export order, into a table (``sorted_<Type>``, spilled to disk under the memory limit); the
-   tables are then read side by side and merged by patient id in Python (a k-way merge) and
-   handed over one :class:`PatientGroup` at a time. Only one patient's rows per type are held
-   in Python.
+   the fields the view names, one parse per line, about 4 x faster); it is kept only when
+   DuckDB read every line with the schema (a malformed line or another shape stops it), no
+   text column was flagged and the type's files have no blank line (its line numbers are
+   record numbers). ``screen_views.keep_sql`` joins the codings with the code lists and gives
+   the type's kept ``(type, id, patient, file, line)``; then one scan of the type's lines
+   copies the kept lines' text (``text_<Type>``, an integer join on (file, line): no line is
+   parsed again) together with any line that is blank or does not start with ``{``. If there
+   is such a line, the record numbers were not line numbers: the type's rows are dropped and
+   the general plan (``sof.compile_view``) runs over the type's valid lines instead. So one
+   scan both checks the line numbers and reads the kept text (they were two scans).
+3. One sort per resource type, one after the other: the type's kept lines (``text_<Type>``,
+   or for the general plan and Medications, whose kept rows are known last, the lines joined
+   with their kept (file, line) pairs now) ordered by patient id, then export order, into a
+   table (``sorted_<Type>``, spilled to disk under the memory limit); the tables are then read
+   side by side and merged by patient id in Python (a k-way merge) and handed over one
+   :class:`PatientGroup` at a time. Only one patient's rows per type are held in Python.
 
 The connection has a memory limit and a temporary directory, so large exports spill to disk
 rather than grow; no extension is installed or loaded (``sof.duckdb_connect``). The engine's
@@ -109,6 +113,8 @@ class DuckDbEngine:
         self.report = InputReport()
         self.types = sorted({f.type for f in files} & set(views()))
         self.checked: set[str] = set()
+        #: types whose kept lines were copied out by the schema-read plan's scan (``text_<T>``)
+        self.texts: set[str] = set()
         self.chunk_rows = CHUNK_ROWS
 
     def close(self) -> None:
@@ -130,7 +136,7 @@ class DuckDbEngine:
         for t in self.types:
             if not self._flatten_typed(t):
                 self._flatten(t)
-            self._keep_type(t)
+                self._keep_type(t)
         self._keep()
         return self.report
 
@@ -168,10 +174,9 @@ class DuckDbEngine:
 
         files = [(f.ordinal, str(f.path)) for f in self.files if f.type == t]
         sql = compile_typed_ndjson(views()[t], files, max_line=MAX_LINE)
-        # a line that does not start with "{" may be blank (not a record: the record numbers
-        # would no longer be line numbers); checked without copying any line
-        if sql is None or self._one(f"SELECT count(*) FROM lines_{t} WHERE resource IS NULL "
-                                    "OR NOT starts_with(resource, '{')"):  # fmt: skip
+        # Medications are kept by what the later types name: their line numbers are checked
+        # first, on their own (a small type)
+        if sql is None or (t == "Medication" and self._one(self._odd_lines_sql(t))):
             return False
         try:
             self.con.execute(f"CREATE OR REPLACE TABLE flat_{t} AS {sql}")
@@ -180,6 +185,46 @@ class DuckDbEngine:
         if self._one(f"SELECT count(*) FROM flat_{t} WHERE __sof_odd"):
             self.con.execute(f"DROP TABLE flat_{t}")
             return False
+        if t == "Medication":
+            self._keep_type(t)
+            return True
+        self.con.execute(f"CREATE TABLE keep_{t} AS " + keep_sql(t, f"flat_{t}"))
+        if not self._take_text(t):
+            self.con.execute(f"DROP TABLE keep_{t}")
+            self.con.execute(f"DROP TABLE flat_{t}")
+            return False
+        self._keep_type(t, kept=f"keep_{t}")
+        self.con.execute(f"DROP TABLE keep_{t}")
+        return True
+
+    @staticmethod
+    def _odd_lines_sql(t: str) -> str:
+        """SQL: the count of the type's lines not starting with "{": perhaps blank (not a
+        record, so the record numbers would not be line numbers); read without copying."""
+        return (f"SELECT count(*) FROM lines_{t} WHERE resource IS NULL "
+                "OR NOT starts_with(resource, '{')")  # fmt: skip
+
+    def _take_text(self, t: str) -> bool:
+        """``text_<Type>(patient, file, line, resource)``: the lines ``keep_<Type>`` names and
+        every line not starting with "{", in one scan; False (and no table) when there is such
+        a line: then the record numbers ``keep_<Type>`` holds may not be line numbers."""
+        con = self.con
+        # the kept pairs are the hash join's build side, as written: DuckDB's estimate of a
+        # read_csv is poor, and with the lines as build side (every line's text in a hash
+        # table) 10,000 patients' Conditions spilled 600 MB and took 3.5 x longer
+        con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+        con.execute(
+            f"CREATE TABLE text_{t} AS SELECT k.patient, l.file, l.line, l.resource "
+            f"FROM lines_{t} l LEFT JOIN (SELECT DISTINCT patient, file, line FROM keep_{t}) k "
+            "ON l.file = k.file AND l.line = k.line "
+            "WHERE k.line IS NOT NULL OR l.resource IS NULL OR NOT starts_with(l.resource, '{')"
+        )
+        con.execute("RESET disabled_optimizers")
+        if self._one(f"SELECT count(*) FROM text_{t} WHERE resource IS NULL "
+                     "OR NOT starts_with(resource, '{')"):  # fmt: skip
+            con.execute(f"DROP TABLE text_{t}")
+            return False
+        self.texts.add(t)
         return True
 
     def _malformed(self, t: str) -> None:
@@ -198,12 +243,14 @@ class DuckDbEngine:
         return compile_view(views()[t], dialect="duckdb", source=f"src_{t}",
                             carry=("file", "line"))  # fmt: skip
 
-    def _keep_type(self, t: str) -> None:
-        """The type's kept rows into ``keep0`` (and the Medications its medicines name into
-        ``med_refs``), then its view rows are dropped: one type's at a time in memory."""
+    def _keep_type(self, t: str, *, kept: str | None = None) -> None:
+        """The type's kept rows (``keep_sql``, or the table ``kept`` holding them) into
+        ``keep0`` (and the Medications its medicines name into ``med_refs``), then its view
+        rows are dropped: one type's at a time in memory."""
         con = self.con
         if t != "Medication":
-            con.execute("INSERT INTO keep0 " + keep_sql(t, f"flat_{t}"))
+            con.execute("INSERT INTO keep0 " + (f"SELECT * FROM {kept}" if kept
+                                                else keep_sql(t, f"flat_{t}")))  # fmt: skip
         if t in MEDICINE_TYPES:
             con.execute("INSERT INTO med_refs " + medicine_refs_sql(f"flat_{t}"))
         if t != "Medication":
@@ -247,25 +294,27 @@ class DuckDbEngine:
 
     def _sort(self, t: str) -> None:
         """``sorted_<Type>(patient, file, line, resource)``: the type's kept lines by patient
-        then line. The kept lines are first copied out unsorted (``text_<Type>``), then sorted
-        in patient-id ranges of at most ``chunk_rows`` lines, appended in range order: at
-        100,000 patients one sort of the 2 million kept Observations (1.4 GB) ran out of the
-        512MB, and so did eight sorts streaming side by side."""
+        then line. The kept lines are copied out unsorted (``text_<Type>``, unless the
+        schema-read plan's scan did), then sorted in patient-id ranges of at most
+        ``chunk_rows`` lines, appended in range order: at 100,000 patients one sort of the 2
+        million kept Observations (1.4 GB) ran out of the 512MB, and so did eight sorts
+        streaming side by side."""
         con = self.con
-        # the kept pairs are the hash join's build side, as written: DuckDB's estimate of a
-        # read_csv is poor, and with the lines as build side (every line's text in a hash
-        # table) 10,000 patients' Conditions spilled 600 MB and took 3.5 x longer
-        con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
-        con.execute(
-            f"CREATE TABLE text_{t} AS SELECT k.patient, l.file, l.line, l.resource "
-            f"FROM lines_{t} l JOIN (SELECT DISTINCT patient, file, line FROM keep "
-            f"WHERE type = '{t}') k ON l.file = k.file AND l.line = k.line"
-        )
-        con.execute("RESET disabled_optimizers")
+        if t not in self.texts:
+            # the kept pairs are the build side, as written (see ``_take_text``)
+            con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+            con.execute(
+                f"CREATE TABLE text_{t} AS SELECT k.patient, l.file, l.line, l.resource "
+                f"FROM lines_{t} l JOIN (SELECT DISTINCT patient, file, line FROM keep "
+                f"WHERE type = '{t}') k ON l.file = k.file AND l.line = k.line"
+            )
+            con.execute("RESET disabled_optimizers")
         con.execute(f"CREATE TABLE sorted_{t} AS SELECT * FROM text_{t} LIMIT 0")
+        # text_<Type> of the schema-read plan also holds resources of no Patient of the export
         for lo, hi in self.ranges(t):
             con.execute(f"INSERT INTO sorted_{t} SELECT * FROM text_{t} WHERE patient >= ? "
-                        "AND patient <= ? ORDER BY patient, file, line", [lo, hi])  # fmt: skip
+                        "AND patient <= ? AND patient IN (SELECT id FROM patients) "
+                        "ORDER BY patient, file, line", [lo, hi])  # fmt: skip
         con.execute(f"DROP TABLE text_{t}")
 
     def ranges(self, t: str) -> list[tuple[str, str]]:
