@@ -21,8 +21,10 @@ CHECK_ID = re.compile(r"\(?\b(security\.[WE]\d{3})\b")
 
 
 def _production_env(data_dir: Path) -> dict[str, str]:
+    # not the test run's own settings, nor the async switch the browser tests set in this process
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("CLOTSAFE_") and k != "DJANGO_SETTINGS_MODULE"}  # fmt: skip
+           if not k.startswith("CLOTSAFE_")
+           and k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}  # fmt: skip
     env.update({
         "CLOTSAFE_DATA_DIR": str(data_dir),
         "CLOTSAFE_DATABASE_URL": "postgres://clotsafe:not-used@db.internal:5432/clotsafe",
