@@ -30,6 +30,7 @@ def gc_restored() -> Iterator[None]:
     gc.set_threshold(*threshold)
 
 
+@pytest.mark.django_db  # lets the query counter connect (PostgreSQL); it still asserts none
 def test_the_warm_up_call_answers_a_card_without_the_database(
     monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any
 ) -> None:
