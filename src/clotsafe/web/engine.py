@@ -16,7 +16,7 @@ from typing import Any
 
 from clotsafe.domain.decision import Decision
 from clotsafe.domain.errors import FieldError, IntakeError, SettingsError
-from clotsafe.domain.intake import parse_intake
+from clotsafe.domain.intake import Intake, parse_intake
 from clotsafe.knowledge import clearable_rules
 from clotsafe.render import present
 from clotsafe.rules import load_settings
@@ -99,5 +99,10 @@ def run(answers: Mapping[str, Any], screened_on: date, *, settings_toml: str = "
     """Parse and evaluate one intake; raises IntakeError on invalid answers."""
     obj = build_intake(answers, screened_on, clearances)
     intake = parse_intake(obj, known_rules=clearable_rules())
-    decision = _screener(settings_toml).screen_one(intake, at=screened_on)
-    return Evaluation(intake=intake.to_json(), outcome=decision)
+    return Evaluation(intake=intake.to_json(), outcome=decide(intake, settings_toml=settings_toml))
+
+
+def decide(intake: Intake, *, settings_toml: str = "") -> Decision:
+    """The Decision for an intake the engine has already parsed, under the clinic's settings,
+    on its own screening date."""
+    return _screener(settings_toml).screen_one(intake, at=intake.screened_on)

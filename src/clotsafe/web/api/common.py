@@ -54,14 +54,24 @@ def client_of(request: HttpRequest, client_id: int) -> Client:
     )
 
 
-def raw_json(request: HttpRequest) -> bytes:
-    """The body as JSON text the engine accepts (see :func:`decode`)."""
+def _body(request: HttpRequest) -> bytes:
     try:
-        raw = request.body
+        return request.body
     except RequestDataTooBig:
         raise ApiError(413, "too_large", "the request body is too large") from None
+
+
+def raw_json(request: HttpRequest) -> bytes:
+    """The body as JSON text the engine accepts (see :func:`decode`), for a route that hands
+    the text itself on to the engine's parser."""
+    raw = _body(request)
     decode(raw)
     return raw
+
+
+def json_body(request: HttpRequest) -> Any:
+    """The body decoded once (see :func:`decode`)."""
+    return decode(_body(request))
 
 
 def decode(raw: bytes) -> Any:

@@ -50,7 +50,7 @@ def recheck(
 ) -> Status[dict[str, Any]]:
     """Re-check the red flags before a session; returns the new screening."""
     client = common.client_of(request, client_id)
-    answers = _red_flags(common.decode(common.raw_json(request)))
+    answers = _red_flags(common.json_body(request))
     screening = screenings.recheck(client, answers, by=common.user(request))
     return Status(201, screening_out(screening))
 

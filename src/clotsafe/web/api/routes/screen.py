@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from django.http import HttpRequest
 from ninja import Router
 
@@ -35,13 +34,6 @@ INTAKE_BODY = {
 )
 def screen(request: HttpRequest) -> dict[str, Any]:
     """Screen one intake JSON with the clinic's settings; returns the decision JSON."""
-    raw = common.raw_json(request)
-    intake = parse_intake_json(raw, known_rules=clearable_rules())
-    obj = orjson.loads(raw)
-    result = engine.run(
-        obj["answers"],
-        intake.screened_on,
-        clearances=obj.get("clearances", []),
-        settings_toml=common.clinic(request).settings_toml,
-    )
-    return result.decision
+    intake = parse_intake_json(common.raw_json(request), known_rules=clearable_rules())
+    # the intake parsed once: not rebuilt from its answers and validated a second time
+    return engine.decide(intake, settings_toml=common.clinic(request).settings_toml).to_json()
