@@ -87,9 +87,7 @@ def _clinic(request: HttpRequest) -> Any:
     """The clinic the view scoped the request to; for the admin, the operator's own (if any)."""
     clinic = getattr(request, "clinic", None)
     if clinic is None and request.user.pk is not None:
-        from clotsafe.web.clinics.models import Membership
+        from clotsafe.web.audit.signals import clinic_of
 
-        membership = Membership.objects.filter(user_id=request.user.pk).select_related("clinic")
-        first = membership.first()
-        clinic = first.clinic if first else None
+        clinic = clinic_of(request.user)
     return clinic

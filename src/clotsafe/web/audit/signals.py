@@ -18,20 +18,21 @@ ATTEMPT_MAX = 60
 SETTINGS_FIELDS = ("settings_toml", "emergency_number", "units")
 
 
-def _clinic(user: Any) -> Any:
+def clinic_of(user: Any) -> Any:
+    """The user's clinic for the audit log, deactivated or not (one membership per user)."""
     membership = Membership.objects.filter(user=user).select_related("clinic").first()
     return membership.clinic if membership else None
 
 
 @receiver(user_logged_in)
 def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    log(_clinic(user), user, "login", target_type="session", request=request)
+    log(clinic_of(user), user, "login", target_type="session", request=request)
 
 
 @receiver(user_logged_out)
 def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        log(_clinic(user), user, "logout", target_type="session", request=request)
+        log(clinic_of(user), user, "logout", target_type="session", request=request)
 
 
 @receiver(user_login_failed)
@@ -42,7 +43,7 @@ def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = Non
     attempted = str(credentials.get("username") or "")
     user = get_user_model().objects.filter(username=attempted).first() if attempted else None
     shown = attempted[:ATTEMPT_MAX] + ("…" if len(attempted) > ATTEMPT_MAX else "")
-    log(_clinic(user) if user else None, None, "login_failed", target_type="session",
+    log(clinic_of(user) if user else None, None, "login_failed", target_type="session",
         actor="anonymous", detail=f"failed log-in as {shown!r}", request=request)  # fmt: skip
 
 
