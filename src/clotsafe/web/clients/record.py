@@ -20,7 +20,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from clotsafe.render import present as words
@@ -29,6 +28,7 @@ from clotsafe.web.audit.services import log
 from clotsafe.web.clearances.models import Clearance
 from clotsafe.web.clients.models import Client, IntakeLink
 from clotsafe.web.screenings import present, readback
+from clotsafe.web.screenings.letter import pdf_from_template
 from clotsafe.web.screenings.models import Screening
 
 FORMAT = "clotsafe client record"
@@ -152,8 +152,6 @@ def _clearance_view(c: Clearance) -> dict[str, Any]:
 
 def record_pdf(client: Client, by: Any) -> bytes:
     """The record in plain language, as a PDF."""
-    from weasyprint import HTML  # imported here: loading it costs ~0.5 s
-
     number = client.clinic.emergency_number
     context = {
         "clinic": client.clinic, "client": client, "today": timezone.localdate(),
@@ -164,8 +162,7 @@ def record_pdf(client: Client, by: Any) -> bytes:
         "clearances": [_clearance_view(c) for c in client.clearances.order_by("date", "pk")],
         "audit": _audit_lines(client),
     }  # fmt: skip
-    pdf: bytes = HTML(string=render_to_string(TEMPLATE, context), base_url=None).write_pdf()
-    return pdf
+    return pdf_from_template(TEMPLATE, context)
 
 
 # --- erasure ----------------------------------------------------------------------------------

@@ -68,11 +68,16 @@ def render_letter(decision: Decision, *, letterhead: Letterhead, patient: Patien
                   author: str, consent: str = "") -> bytes:  # fmt: skip
     """The consultation letter PDF for this decision (``consent``: the client's confirmation
     of the answers, in words, when there is one)."""
-    from weasyprint import HTML  # imported here: loading it costs ~0.5 s
-
     context = letter_context(decision, letterhead=letterhead, patient=patient, author=author,
                              consent=consent)  # fmt: skip
-    pdf: bytes = HTML(string=render_to_string(TEMPLATE, context), base_url=None).write_pdf()
+    return pdf_from_template(TEMPLATE, context)
+
+
+def pdf_from_template(template: str, context: dict[str, Any]) -> bytes:
+    """A template rendered to PDF by WeasyPrint (no base URL: nothing is fetched)."""
+    from weasyprint import HTML  # imported here: loading it costs ~0.5 s
+
+    pdf: bytes = HTML(string=render_to_string(template, context), base_url=None).write_pdf()
     return pdf
 
 
