@@ -48,6 +48,15 @@ def require_extra(extra: str, *modules: str) -> None:
         _missing_extra(extra, missing[0])
 
 
+def web_setup() -> None:
+    """Django set up as ``clotsafe serve`` does (the same data directory and database), for the
+    commands of other modules; without the web extra, the message naming it."""
+    require_extra("web")
+    from clotsafe.web.serve import setup
+
+    setup()
+
+
 def _importable(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None

@@ -14,13 +14,9 @@ ACTOR = "command line"
 
 
 def _django() -> None:
-    try:
-        from clotsafe.web.serve import setup
-    except ImportError as exc:  # pragma: no cover - only without the extra
-        raise click.ClickException(
-            f"the web app is not installed: pip install 'clotsafe[web]' ({exc})"
-        ) from None
-    setup()
+    from clotsafe.cli import web_setup
+
+    web_setup()
 
 
 @click.group("api-token")

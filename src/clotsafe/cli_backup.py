@@ -18,9 +18,9 @@ def backup(path: Path) -> None:
 
     SQLite: an online copy (the server may keep running). PostgreSQL: pg_dump's custom format.
     """
-    from clotsafe.web.serve import setup
+    from clotsafe.cli import web_setup
 
-    setup()
+    web_setup()
     from clotsafe.web.backup import BackupError
     from clotsafe.web.backup import backup as run
 
@@ -40,9 +40,9 @@ def restore(path: Path, yes: bool) -> None:
     Everything stored since the backup is lost. A backup from an older clotsafe is migrated;
     one from a newer clotsafe is refused.
     """
-    from clotsafe.web.serve import setup
+    from clotsafe.cli import web_setup
 
-    setup()
+    web_setup()
     from django.db import connections
 
     from clotsafe.web.backup import BackupError, describe
