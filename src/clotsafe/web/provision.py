@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from clotsafe.web.accounts.validation import USERNAME, check_new_password
 from clotsafe.web.audit.services import log
 from clotsafe.web.clinics.models import EMERGENCY_NUMBER, Clinic, Membership
+from clotsafe.web.clinics.services import add_member
 
 NAME_MAX = 200  # Clinic.name
 ACTOR = "command line (clotsafe createclinic)"
@@ -81,8 +82,5 @@ def create_clinic(name: str, username: str, password: str, *,
 
 def _create(name: str, username: str, password: str, emergency_number: str) -> Membership:
     clinic = Clinic.objects.create(name=name, emergency_number=emergency_number)
-    user = User.objects.create_user(username=username, password=password)
-    membership = Membership.objects.create(user=user, clinic=clinic, role=Membership.Role.LEAD)
     log(clinic, None, "create", clinic, actor=ACTOR, detail=f"clinic created with lead {username}")
-    log(clinic, None, "create", membership, actor=ACTOR, detail=f"added lead {username}")
-    return membership
+    return add_member(clinic, username, password, role=Membership.Role.LEAD.value, actor=ACTOR)

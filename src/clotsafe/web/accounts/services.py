@@ -11,15 +11,11 @@ from django.http import HttpRequest
 from clotsafe.web.accounts import lockout, resetlimit
 from clotsafe.web.accounts.models import PasswordState
 from clotsafe.web.audit.services import log
-from clotsafe.web.clinics.models import Clinic, Membership
+from clotsafe.web.audit.signals import clinic_of
+from clotsafe.web.clinics.models import Membership
 
 #: no 0/O, 1/l/I: a temporary password is read out or copied by hand
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-
-
-def clinic_of(user: User) -> Clinic | None:
-    membership = Membership.objects.filter(user=user).select_related("clinic").first()
-    return membership.clinic if membership else None
 
 
 def temporary_password() -> str:

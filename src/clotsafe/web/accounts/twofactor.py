@@ -15,8 +15,8 @@ from django.http import HttpRequest
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clotsafe.web.accounts.services import clinic_of
 from clotsafe.web.audit.services import log
+from clotsafe.web.audit.signals import clinic_of
 
 DEVICE_NAME = "default"
 

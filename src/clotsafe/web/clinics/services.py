@@ -62,12 +62,12 @@ def record_switch(clinic: Clinic, *, by: User | None, request: HttpRequest | Non
 @transaction.atomic
 def add_member(clinic: Clinic, username: str, password: str, *, role: str = "therapist",
                full_name: str = "", email: str = "",
-               by: User | None = None) -> Membership:  # fmt: skip
+               by: User | None = None, actor: str = "") -> Membership:  # fmt: skip
     first, _, last = full_name.partition(" ")
     user = User.objects.create_user(username=username, password=password, email=email,
                                     first_name=first, last_name=last)  # fmt: skip
     membership = Membership.objects.create(user=user, clinic=clinic, role=role)
-    log(clinic, by, "create", membership, detail=f"added {role} {username}")
+    log(clinic, by, "create", membership, detail=f"added {role} {username}", actor=actor)
     return membership
 
 
