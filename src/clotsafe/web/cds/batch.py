@@ -17,9 +17,10 @@ answered call's rows).
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -94,9 +95,65 @@ class GroupCommit:
                 self._cv.notify_all()
 
     def _write_all(self, batch: list[Pending]) -> None:
-        with self._lock(), transaction.atomic(), connection.cursor() as cursor:
-            for write, items in _by_writer(batch):
-                write(cursor, items)
+        with self._lock():
+            plain = _plain_sqlite()
+            if plain is None:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    _write_groups(cursor, batch)
+            else:
+                _write_plain(plain, batch)
+
+
+def _write_groups(cursor: Any, batch: list[Pending]) -> None:
+    for write, items in _by_writer(batch):
+        write(cursor, items)
+
+
+def _plain_sqlite() -> sqlite3.Connection | None:
+    """This thread's own sqlite3 connection, when a group may be written on it directly: SQLite,
+    and no transaction of Django's open on it (an ``atomic`` block: then through Django, inside
+    it). Django's ``atomic`` and cursor wrappers cost about as much CPU as the group's INSERT
+    and COMMIT themselves (0.12 against 0.05 ms a group, in process)."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return None
+    connection.ensure_connection()
+    raw = connection.connection
+    if not isinstance(raw, sqlite3.Connection) or raw.in_transaction:
+        return None
+    return raw
+
+
+def _write_plain(raw: sqlite3.Connection, batch: list[Pending]) -> None:
+    """One ``BEGIN IMMEDIATE`` ... ``COMMIT`` on the plain connection (Django leaves it in
+    autocommit between its own transactions); rolled back if any statement fails."""
+    cursor = raw.cursor()
+    try:
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            _write_groups(_QmarkCursor(cursor), batch)
+            cursor.execute("COMMIT")
+        except BaseException:
+            if raw.in_transaction:
+                raw.rollback()
+            raise
+    finally:
+        cursor.close()
+
+
+class _QmarkCursor:
+    """The writers' statements (``%s`` placeholders, as Django's cursors take them) on a plain
+    sqlite3 cursor (``?``). They hold no other ``%``."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(sql.replace("%s", "?"), params)
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
 
 
 def _by_writer(batch: list[Pending]) -> Iterator[tuple[BatchWriter, list[Pending]]]:
