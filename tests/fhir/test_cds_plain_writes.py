@@ -101,3 +101,18 @@ def test_inside_a_django_transaction_the_group_goes_through_django() -> None:
         assert SeenJti.objects.filter(jti=jti_key("inside")).exists()
         transaction.savepoint_rollback(sid)
     assert not SeenJti.objects.filter(jti=jti_key("inside")).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_autocommit_turned_off_by_hand_the_group_is_left_to_django() -> None:
+    """A caller managing its transaction by hand (``set_autocommit(False)``): the plain
+    connection is not used (its own BEGIN and COMMIT would end the caller's transaction);
+    Django writes the group as before."""
+    transaction.set_autocommit(False)
+    try:
+        assert batch._plain_sqlite() is None
+        assert DbJtiStore().add_if_new("by-hand", EXP)
+        assert not DbJtiStore().add_if_new("by-hand", EXP)
+        transaction.commit()
+    finally:
+        transaction.set_autocommit(True)
