@@ -236,20 +236,6 @@ def test_several_files_per_type_are_merged_by_patient_in_export_order(tmp_path: 
     assert assert_same_as_screen_fhir(directory, tmp_path / "out") == 60
 
 
-def test_the_merge_gives_each_patient_the_rows_of_every_type_in_stream_order() -> None:
-    """merge_groups: a patient missing from a type's stream, patients in id order, the rows of
-    the earlier stream (type) first."""
-    from clotsafe.fhir.bulk.screen_duckdb import merge_groups
-
-    conditions = [("a", 0, 1, "c1"), ("a", 0, 4, "c2"), ("c", 1, 2, "c3")]
-    patients = [("a", 2, 1, "pa"), ("b", 2, 2, "pb"), ("c", 2, 3, "pc")]
-    groups = list(merge_groups([iter(conditions), iter(patients)]))
-    assert [g.patient for g in groups] == ["a", "b", "c"]
-    assert [r.raw for r in groups[0].rows] == ["c1", "c2", "pa"]
-    assert [(r.file, r.line) for r in groups[2].rows] == [(1, 2), (2, 3)]
-    assert [r.raw for r in groups[1].rows] == ["pb"]
-
-
 def test_an_export_far_larger_than_the_memory_limit_is_screened(tmp_path: Path) -> None:
     """Issue 10: 10,000 patients ran out of DuckDB's 512MB in the grouped fetch. The same at a
     small scale: 300 patients (52 MB of NDJSON) under a 64MB limit give the outputs of an
@@ -263,19 +249,40 @@ def test_an_export_far_larger_than_the_memory_limit_is_screened(tmp_path: Path) 
         assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
 
 
-def test_a_sort_in_several_patient_ranges_writes_what_one_sort_writes(
+def test_parts_of_a_few_patients_write_what_one_part_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Large types are sorted in patient-id ranges (bounded memory): the same outputs."""
+    """The kept lines are written and sorted in parts of PART_PATIENTS patients (bounded
+    memory): parts of 7 patients (9 parts, several files per type) and of 1 patient give the
+    outputs of one part, and each patient the decision ``screen --fhir`` gives."""
     from clotsafe.fhir.bulk import screen_duckdb
 
     directory = tmp_path / "export"
-    generator().generate(directory, 60, seed=13)
+    generator().generate(directory, 60, seed=13, part_lines=300)
     bulk_screen(directory, tmp_path / "o1")
-    monkeypatch.setattr(screen_duckdb, "CHUNK_ROWS", 50)
-    bulk_screen(directory, tmp_path / "o2")
-    for name in ("decisions.ndjson", "worklist.csv", "risk-assessments.ndjson"):
-        assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
+    for size in (7, 1):
+        monkeypatch.setattr(screen_duckdb, "PART_PATIENTS", size)
+        bulk_screen(directory, tmp_path / f"p{size}")
+        for name in ("decisions.ndjson", "worklist.csv", "risk-assessments.ndjson"):
+            assert (tmp_path / "o1" / name).read_bytes() == (
+                tmp_path / f"p{size}" / name
+            ).read_bytes()
+    assert assert_same_as_screen_fhir(directory, tmp_path / "p7") == 60
+
+
+def test_the_kept_text_is_deleted_when_the_engine_closes(tmp_path: Path) -> None:
+    """The kept lines' Parquet files are patient data: gone once the screening ends."""
+    from clotsafe.fhir.bulk.screen_duckdb import DuckDbEngine
+    from clotsafe.fhir.bulk.source import export_files
+
+    directory = tmp_path / "export"
+    generator().generate(directory, 10, seed=3)
+    engine = DuckDbEngine(export_files(directory), temp_directory=tmp_path / "duck")
+    engine.prepare()
+    assert list(engine.parts_dir.glob("*/*/part=0/*.parquet"))
+    assert len(list(engine.groups())) == 10
+    engine.close()
+    assert not engine.parts_dir.exists()
 
 
 def test_one_scan_reads_the_kept_text_and_a_blank_line_sends_its_type_the_general_way(

@@ -10,17 +10,22 @@
    text column was flagged and the type's files have no blank line (its line numbers are
    record numbers). ``screen_views.keep_sql`` joins the codings with the code lists and gives
    the type's kept ``(type, id, patient, file, line)``; then one scan of the type's lines
-   copies the kept lines' text (``text_<Type>``, an integer join on (file, line): no line is
-   parsed again) together with any line that is blank or does not start with ``{``. If there
-   is such a line, the record numbers were not line numbers: the type's rows are dropped and
-   the general plan (``sof.compile_view``) runs over the type's valid lines instead. So one
-   scan both checks the line numbers and reads the kept text (they were two scans).
-3. One sort per resource type, one after the other: the type's kept lines (``text_<Type>``,
-   or for the general plan and Medications, whose kept rows are known last, the lines joined
-   with their kept (file, line) pairs now) ordered by patient id, then export order, into a
-   table (``sorted_<Type>``, spilled to disk under the memory limit); the tables are then read
-   side by side and merged by patient id in Python (a k-way merge) and handed over one
-   :class:`PatientGroup` at a time. Only one patient's rows per type are held in Python.
+   writes the kept lines' text to disk (below; an integer join on (file, line): no line is
+   parsed again) and counts any line that is blank or does not start with ``{``. If there is
+   such a line, the record numbers were not line numbers: the type's text is deleted and the
+   general plan (``sof.compile_view``) runs over the type's valid lines instead. So one scan
+   both checks the line numbers and reads the kept text.
+3. The Patient type is read first, and its ids, in order, cut into parts of
+   ``PART_PATIENTS`` patients (``patient_part``). Each type's kept lines (for the general plan
+   and for Medications, whose kept rows are known last, once ``kept`` is complete) are written
+   as they are found to compressed Parquet files, one directory per part
+   (``COPY ... PARTITION_BY``): nothing of the text stays in DuckDB's memory, and what goes to
+   disk is about a fifth of its size. Then part after part, every type's lines of that part
+   are read back sorted by patient id, then file and line (the file numbers are in export
+   order, so one sort puts each patient's lines in export order) and handed over one
+   :class:`PatientGroup` at a time. One part's lines are sorted at a time, whatever the size
+   of the export (before, the kept text of every type was held in DuckDB, spilled at 100,000
+   patients, and scanned again for each patient range of each sort).
 
 The connection has a memory limit and a temporary directory, so large exports spill to disk
 rather than grow; no extension is installed or loaded (``sof.duckdb_connect``). The engine's
@@ -30,10 +35,10 @@ the per-type fetches can stream side by side on cursors of the same connection.
 
 from __future__ import annotations
 
-import heapq
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
@@ -43,6 +48,7 @@ from typing import Any
 from clotsafe.fhir.bulk.screen_views import (
     MEDICINE_TYPES,
     PREFIX_LENGTHS,
+    candidates_sql,
     keep_sql,
     medication_keep_sql,
     medicine_refs_sql,
@@ -53,8 +59,12 @@ from clotsafe.fhir.bulk.source_codes import code_rows
 
 DEFAULT_MEMORY_LIMIT = "512MB"
 FETCH_ROWS = 5_000
-#: kept lines per sort (about 0.7 KB each: ~70 MB of text to sort under the memory limit)
-CHUNK_ROWS = 100_000
+#: patients per part: one part's kept lines are sorted at a time (at ~30 kept lines of ~0.7
+#: KB a patient, about 40 MB)
+PART_PATIENTS = 2_000
+#: rows each part's Parquet writer holds before it writes them: bounds the writers' memory
+#: (up to 100 parts open at once) whatever the size of the export
+FLUSH_ROWS = 2_000
 #: the longest line (one resource) read: 4 MiB; DuckDB's buffers are sized from it, and a
 #: gzip file's would not fit the memory limit with a larger one
 MAX_LINE = 4 << 20
@@ -109,16 +119,22 @@ class DuckDbEngine:
         # ORDINALITY) and no table's order matters: keeping insertion order would only hold
         # rows in memory
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute(f"SET partitioned_write_flush_threshold = {FLUSH_ROWS // 8}")
+        temp.mkdir(parents=True, exist_ok=True)
+        #: the kept lines' text as Parquet: ``<Type>/part=<n>/*.parquet``
+        self.parts_dir = Path(tempfile.mkdtemp(prefix="kept-", dir=temp))
+        self.parts = 0
         self.files = files
         self.report = InputReport()
         self.types = sorted({f.type for f in files} & set(views()))
         self.checked: set[str] = set()
-        #: types whose kept lines were copied out by the schema-read plan's scan (``text_<T>``)
+        #: types whose kept lines were written by the schema-read plan's scan
         self.texts: set[str] = set()
-        self.chunk_rows = CHUNK_ROWS
+        self.part_patients = PART_PATIENTS
 
     def close(self) -> None:
         self.con.close()
+        shutil.rmtree(self.parts_dir, ignore_errors=True)
 
     # --- 1 and 2: lines, views, keep ---------------------------------------------------------
     def prepare(self) -> InputReport:
@@ -130,15 +146,69 @@ class DuckDbEngine:
             con.execute(f"CREATE VIEW lines_{t} AS " + " UNION ALL ".join(parts))
             self._source(t, checked=False)
         con.execute(f"CREATE TABLE prefix_lengths AS {PREFIX_LENGTHS}")
-        con.execute("CREATE TABLE keep0 (type VARCHAR, id VARCHAR, patient VARCHAR, "
-                    "file INTEGER, line BIGINT)")  # fmt: skip
+        # the kept lines, small: the patient as its number (``patient_part``); a kept line
+        # whose subject is no Patient of the export has none (``stray``: its reference)
+        con.execute("CREATE TABLE kept (file INTEGER, line BIGINT, pno INTEGER, stray VARCHAR)")
         con.execute("CREATE TABLE med_refs (medication VARCHAR, patient VARCHAR)")
-        for t in self.types:
+        con.execute("CREATE TABLE patient_part (patient VARCHAR, pno INTEGER, part INTEGER)")
+        # the Patients first: their ids decide the parts every type's text is written to
+        for t in sorted(self.types, key=lambda t: t != "Patient"):
             if not self._flatten_typed(t):
                 self._flatten(t)
+                if t == "Patient":
+                    self._cut_parts("SELECT id FROM flat_Patient")
                 self._keep_type(t)
         self._keep()
+        for t in self.types:
+            if t not in self.texts:
+                self._write_kept(t)
         return self.report
+
+    def _cut_parts(self, patients: str) -> None:
+        """``patient_part``: the Patients' ids in order, numbered from 0 (``pno``), and
+        ``part_patients`` to a part (cut again when the Patients' schema-read plan gave way
+        to the general one)."""
+        self.con.execute("DELETE FROM patient_part")
+        self.con.execute(
+            "INSERT INTO patient_part SELECT id, pno, pno // "
+            f"{int(self.part_patients)} FROM (SELECT id, (row_number() OVER (ORDER BY id)) - 1 "
+            f"AS pno FROM (SELECT DISTINCT id FROM ({patients}) WHERE id IS NOT NULL))"
+        )
+        self.parts = self._one("SELECT coalesce(max(part) + 1, 0) FROM patient_part")
+
+    @staticmethod
+    def _compact(rows: str) -> str:
+        """SQL: kept rows ``(type, id, patient, file, line)`` as ``kept`` holds them."""
+        return (
+            "SELECT DISTINCT k.file, k.line, p.pno, CASE WHEN p.pno IS NULL THEN k.patient END "
+            f"FROM ({rows}) k LEFT JOIN patient_part p ON p.patient = k.patient"
+        )
+
+    def _copy_parts(self, f: ExportFile, kept: str, *, odd: bool) -> bool:
+        """Write the file's lines that ``kept`` (file, line, pno) names, with their patient,
+        to ``<Type>/<file>/part=<n>/``; with ``odd``, also every line not starting with "{"
+        (part NULL, even where a kept record number names it), and False if there was one.
+        One file at a time: the join's kept pairs (its build side) are one file's."""
+        target = self.parts_dir / f.type / str(f.ordinal)
+        shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(exist_ok=True)
+        bad = "l.resource IS NULL OR NOT starts_with(l.resource, '{')"
+        part = f"CASE WHEN {bad} THEN NULL ELSE p.part END" if odd else "p.part"
+        select = (
+            f"SELECT {part} AS part, p.pno, p.patient, l.file, l.line, l.resource "
+            f"FROM ({lines_sql(f)}) l {'LEFT ' if odd else ''}JOIN (SELECT line, pno FROM {kept} "
+            f"WHERE pno IS NOT NULL AND file = {f.ordinal}) k ON l.line = k.line "
+            "LEFT JOIN patient_part p ON p.pno = k.pno"
+            + (f" WHERE k.line IS NOT NULL OR {bad}" if odd else "")
+        )
+        options = f"FORMAT parquet, PARTITION_BY (part), ROW_GROUP_SIZE {FLUSH_ROWS}"
+        # the kept pairs are the hash join's build side, as written: DuckDB's estimate of a
+        # read_csv is poor, and with the lines as build side (every line's text in a hash
+        # table) 10,000 patients' Conditions spilled 600 MB and took 3.5 x longer
+        self.con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+        self.con.execute(f"COPY ({select}) TO {_lit(str(target))} ({options})")
+        self.con.execute("RESET disabled_optimizers")
+        return not (target / "part=__HIVE_DEFAULT_PARTITION__").exists()
 
     def _source(self, t: str, *, checked: bool) -> None:
         """``src_<Type>``: the type's lines, JSON-checked only once a file proved to need it
@@ -179,7 +249,8 @@ class DuckDbEngine:
         if sql is None or (t == "Medication" and self._one(self._odd_lines_sql(t))):
             return False
         try:
-            self.con.execute(f"CREATE OR REPLACE TABLE flat_{t} AS {sql}")
+            self.con.execute(f"CREATE OR REPLACE TABLE flat_{t} AS "
+                             + candidates_sql(t, f"({sql})"))  # fmt: skip
         except duckdb.Error:
             return False
         if self._one(f"SELECT count(*) FROM flat_{t} WHERE __sof_odd"):
@@ -188,12 +259,19 @@ class DuckDbEngine:
         if t == "Medication":
             self._keep_type(t)
             return True
-        self.con.execute(f"CREATE TABLE keep_{t} AS " + keep_sql(t, f"flat_{t}"))
+        if t == "Patient":
+            self._cut_parts(f"SELECT id FROM flat_{t}")
+        self.con.execute(f"CREATE TABLE keep_{t} AS " + self._compact(keep_sql(t, f"flat_{t}")))
+        # the view rows are dropped before the text is written: the Parquet writers' buffers
+        # cannot spill, the view's rows (5 million Observations at 100,000 patients) can but
+        # would take the room (the Medications named twice are joined with DISTINCT)
+        if t in MEDICINE_TYPES:
+            self.con.execute("INSERT INTO med_refs " + medicine_refs_sql(f"flat_{t}"))
+        self.con.execute(f"DROP TABLE flat_{t}")
         if not self._take_text(t):
             self.con.execute(f"DROP TABLE keep_{t}")
-            self.con.execute(f"DROP TABLE flat_{t}")
             return False
-        self._keep_type(t, kept=f"keep_{t}")
+        self.con.execute(f"INSERT INTO kept SELECT * FROM keep_{t}")
         self.con.execute(f"DROP TABLE keep_{t}")
         return True
 
@@ -205,27 +283,22 @@ class DuckDbEngine:
                 "OR NOT starts_with(resource, '{')")  # fmt: skip
 
     def _take_text(self, t: str) -> bool:
-        """``text_<Type>(patient, file, line, resource)``: the lines ``keep_<Type>`` names and
-        every line not starting with "{", in one scan; False (and no table) when there is such
-        a line: then the record numbers ``keep_<Type>`` holds may not be line numbers."""
-        con = self.con
-        # the kept pairs are the hash join's build side, as written: DuckDB's estimate of a
-        # read_csv is poor, and with the lines as build side (every line's text in a hash
-        # table) 10,000 patients' Conditions spilled 600 MB and took 3.5 x longer
-        con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
-        con.execute(
-            f"CREATE TABLE text_{t} AS SELECT k.patient, l.file, l.line, l.resource "
-            f"FROM lines_{t} l LEFT JOIN (SELECT DISTINCT patient, file, line FROM keep_{t}) k "
-            "ON l.file = k.file AND l.line = k.line "
-            "WHERE k.line IS NOT NULL OR l.resource IS NULL OR NOT starts_with(l.resource, '{')"
-        )
-        con.execute("RESET disabled_optimizers")
-        if self._one(f"SELECT count(*) FROM text_{t} WHERE resource IS NULL "
-                     "OR NOT starts_with(resource, '{')"):  # fmt: skip
-            con.execute(f"DROP TABLE text_{t}")
-            return False
+        """The lines ``keep_<Type>`` names written to the parts, each file's in one scan that
+        also finds any line not starting with "{"; False (and nothing written) when there is
+        such a line: then the record numbers ``keep_<Type>`` holds may not be line numbers."""
+        for f in self.files:
+            if f.type == t and not self._copy_parts(f, f"keep_{t}", odd=True):
+                shutil.rmtree(self.parts_dir / t)
+                return False
         self.texts.add(t)
         return True
+
+    def _write_kept(self, t: str) -> None:
+        """The type's kept lines (by ``kept``) written to the parts: for the general plan and
+        the Medications, once every type's kept rows are known."""
+        for f in self.files:
+            if f.type == t:
+                self._copy_parts(f, "kept", odd=False)
 
     def _malformed(self, t: str) -> None:
         names = {f.ordinal: f.name for f in self.files}
@@ -243,36 +316,32 @@ class DuckDbEngine:
         return compile_view(views()[t], dialect="duckdb", source=f"src_{t}",
                             carry=("file", "line"))  # fmt: skip
 
-    def _keep_type(self, t: str, *, kept: str | None = None) -> None:
-        """The type's kept rows (``keep_sql``, or the table ``kept`` holding them) into
-        ``keep0`` (and the Medications its medicines name into ``med_refs``), then its view
-        rows are dropped: one type's at a time in memory."""
+    def _keep_type(self, t: str) -> None:
+        """The type's kept rows (``keep_sql``) into ``kept`` (and the Medications its
+        medicines name into ``med_refs``), then its view rows are dropped: one type's at a
+        time in memory."""
         con = self.con
         if t != "Medication":
-            con.execute("INSERT INTO keep0 " + (f"SELECT * FROM {kept}" if kept
-                                                else keep_sql(t, f"flat_{t}")))  # fmt: skip
+            con.execute("INSERT INTO kept " + self._compact(keep_sql(t, f"flat_{t}")))
         if t in MEDICINE_TYPES:
             con.execute("INSERT INTO med_refs " + medicine_refs_sql(f"flat_{t}"))
         if t != "Medication":
             con.execute(f"DROP TABLE flat_{t}")
 
     def _keep(self) -> None:
-        """``keep(type, patient, file, line)``: the kept rows of the export's patients."""
+        """The Medications the kept medicines name into ``kept``; the report's counts."""
         con = self.con
         if "Medication" in self.types:
-            con.execute("INSERT INTO keep0 " + medication_keep_sql("flat_Medication", "med_refs"))
+            con.execute("INSERT INTO kept " + self._compact(
+                medication_keep_sql("flat_Medication", "med_refs")))  # fmt: skip
             con.execute("DROP TABLE flat_Medication")
-        con.execute("CREATE TABLE patients AS SELECT DISTINCT id FROM keep0 "
-                    "WHERE type = 'Patient'")  # fmt: skip
-        con.execute("CREATE TABLE keep AS SELECT type, patient, file, line FROM keep0 "
-                    "WHERE patient IN (SELECT id FROM patients)")  # fmt: skip
         r = self.report
-        r.patients = self._one("SELECT count(*) FROM patients")
-        r.without_patient = self._one("SELECT count(*) FROM keep0") - self._one(
-            "SELECT count(*) FROM keep"
-        )
-        r.kept = dict(con.execute("SELECT type, count(*) FROM keep GROUP BY type").fetchall())
-        con.execute("DROP TABLE keep0")
+        r.patients = self._one("SELECT count(*) FROM patient_part")
+        r.without_patient = self._one("SELECT count(*) FROM kept WHERE pno IS NULL")
+        types = {f.ordinal: f.type for f in self.files}
+        for file, n in con.execute("SELECT file, count(*) FROM kept WHERE pno IS NOT NULL "
+                                   "GROUP BY file").fetchall():  # fmt: skip
+            r.kept[types[file]] = r.kept.get(types[file], 0) + n
         con.execute("DROP TABLE med_refs")
 
     def _one(self, sql: str) -> int:
@@ -281,84 +350,25 @@ class DuckDbEngine:
 
     # --- 3: the groups -------------------------------------------------------------------------
     def groups(self) -> Iterator[PatientGroup]:
-        """Each patient's kept lines, patients by id, lines in export order: each type's kept
-        lines sorted into a table of their own, one type at a time, then the tables read side
-        by side and merged by patient (types are in export order, so are their rows)."""
-        if not self.types:
-            return
-        # from here on, a table keeps the order its rows were inserted in, and a scan gives it
-        self.con.execute("SET preserve_insertion_order = true")
-        for t in self.types:
-            self._sort(t)
-        yield from merge_groups([self._fetch(t) for t in self.types])
+        """Each patient's kept lines, patients by id, lines in export order: part after part,
+        the part's lines of every type sorted by patient, file and line."""
+        first = itemgetter(0)
+        for part in range(self.parts):
+            paths = sorted(str(p) for p in self.parts_dir.glob(f"*/*/part={part}/*.parquet"))
+            if not paths:
+                continue
+            rows = self._sorted(paths)
+            for pid, lines in groupby(rows, key=first):
+                yield PatientGroup(pid, tuple(Row(f, n, raw) for _p, f, n, raw in lines))
 
-    def _sort(self, t: str) -> None:
-        """``sorted_<Type>(patient, file, line, resource)``: the type's kept lines by patient
-        then line. The kept lines are copied out unsorted (``text_<Type>``, unless the
-        schema-read plan's scan did), then sorted in patient-id ranges of at most
-        ``chunk_rows`` lines, appended in range order: at 100,000 patients one sort of the 2
-        million kept Observations (1.4 GB) ran out of the 512MB, and so did eight sorts
-        streaming side by side."""
-        con = self.con
-        if t not in self.texts:
-            # the kept pairs are the build side, as written (see ``_take_text``)
-            con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
-            con.execute(
-                f"CREATE TABLE text_{t} AS SELECT k.patient, l.file, l.line, l.resource "
-                f"FROM lines_{t} l JOIN (SELECT DISTINCT patient, file, line FROM keep "
-                f"WHERE type = '{t}') k ON l.file = k.file AND l.line = k.line"
-            )
-            con.execute("RESET disabled_optimizers")
-        con.execute(f"CREATE TABLE sorted_{t} AS SELECT * FROM text_{t} LIMIT 0")
-        # text_<Type> of the schema-read plan also holds resources of no Patient of the export
-        for lo, hi in self.ranges(t):
-            con.execute(f"INSERT INTO sorted_{t} SELECT * FROM text_{t} WHERE patient >= ? "
-                        "AND patient <= ? AND patient IN (SELECT id FROM patients) "
-                        "ORDER BY patient, file, line", [lo, hi])  # fmt: skip
-        con.execute(f"DROP TABLE text_{t}")
-
-    def ranges(self, t: str) -> list[tuple[str, str]]:
-        """Patient-id ranges of at most ``chunk_rows`` kept lines of the type (a patient with
-        more is a range of its own)."""
-        rows = self.con.execute(f"SELECT patient, count(*) FROM keep WHERE type = '{t}' "
-                                "GROUP BY patient ORDER BY patient").fetchall()  # fmt: skip
-        out: list[tuple[str, str]] = []
-        first: str | None = None
-        last = ""
-        size = 0
-        for patient, n in rows:
-            if first is not None and size + n > self.chunk_rows:
-                out.append((first, last))
-                first, size = None, 0
-            first = patient if first is None else first
-            last = patient
-            size += n
-        if first is not None:
-            out.append((first, last))
-        return out
-
-    def _fetch(self, t: str) -> Iterator[tuple[str, int, int, str]]:
-        """(patient, file, line, resource) of ``sorted_<Type>`` in its order, on a cursor of
-        its own so that the types stream side by side."""
+    def _sorted(self, paths: list[str]) -> Iterator[tuple[str, int, int, str]]:
+        """(patient, file, line, resource) of one part's files, sorted."""
         cur = self.con.cursor()
-        cur.execute("SET preserve_insertion_order = true")
-        cur.execute(f"SELECT patient, file, line, resource FROM sorted_{t}")
+        files = "[" + ", ".join(_lit(p) for p in paths) + "]"
+        cur.execute(f"SELECT patient, file, line, resource FROM read_parquet({files}) "
+                    "ORDER BY pno, file, line")  # fmt: skip
         try:
             while batch := cur.fetchmany(FETCH_ROWS):
                 yield from batch
         finally:
             cur.close()
-
-
-def merge_groups(streams: Iterable[Iterable[tuple[str, int, int, Any]]]) -> Iterator[PatientGroup]:
-    """A k-way merge of (patient, file, line, text) streams, each sorted by patient then
-    (file, line), given in export order: one PatientGroup per patient with the rows of the
-    first stream first (``heapq.merge`` keeps the streams' order for equal patients)."""
-    first = itemgetter(0)
-    # each patient's rows of a stream as a list: the merge reads a stream's next patient
-    # before the current one is used, which would empty a lazy groupby group
-    per_stream = [((pid, list(rows)) for pid, rows in groupby(s, key=first)) for s in streams]
-    merged = heapq.merge(*per_stream, key=first)
-    for pid, parts in groupby(merged, key=first):
-        yield PatientGroup(pid, tuple(Row(f, n, raw) for _pid, rows in parts
-                                      for _p, f, n, raw in rows))  # fmt: skip

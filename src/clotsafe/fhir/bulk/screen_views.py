@@ -80,6 +80,23 @@ def keep_sql(kind: str, flat: str) -> str:
     return " UNION ".join(parts)
 
 
+def candidates_sql(kind: str, view: str) -> str:
+    """SELECT * of the view rows (``view``: a subquery of the schema-read plan, with its
+    ``__sof_odd`` flag) that ``keep_sql`` or ``medicine_refs_sql`` could use, or that are
+    flagged: a superset, so that only these are materialised (at 100,000 patients the
+    Conditions' view has 12 million rows, a few hundred thousand of them candidates)."""
+    if kind not in CODE_KINDS:
+        return f"SELECT * FROM {view}"
+    exact = ", ".join(f"'{k}'" for k in CODE_KINDS[kind] if not k.endswith("_prefix"))
+    conds = ["v.__sof_odd", "EXISTS (SELECT 1 FROM codes c WHERE c.system = v.system "
+             f"AND c.code = v.code AND c.kind IN ({exact}))"]  # fmt: skip
+    if "condition_prefix" in CODE_KINDS[kind]:
+        conds.append("v.system IN (SELECT system FROM codes WHERE kind = 'condition_prefix')")
+    if kind in MEDICINE_TYPES:
+        conds.append("v.medication IS NOT NULL")
+    return f"SELECT * FROM {view} v WHERE " + " OR ".join(conds)
+
+
 #: SQL: the lengths of the ICD-10-CM prefixes (a table ``prefix_lengths(n)``)
 PREFIX_LENGTHS = "SELECT DISTINCT length(code) AS n FROM codes WHERE kind = 'condition_prefix'"
 
