@@ -335,7 +335,11 @@ def _rich(stream: IO[str]) -> Iterator[Reporter]:
     type=click.Path(dir_okay=False),
     help="Clinic settings TOML (may only make the policy stricter).",
 )
-@click.option("--memory-limit", default="512MB", show_default=True, help="DuckDB's memory limit.")
+@click.option(
+    "--memory-limit",
+    default=None,
+    help="DuckDB's memory limit (it spills to --temp-dir beyond it) [256MB].",
+)
 @click.option(
     "--temp-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -347,7 +351,7 @@ def _rich(stream: IO[str]) -> Iterator[Reporter]:
     "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
 )
 def screen(directory: Path, on: datetime, out: Path, engine: str, workers: int,
-           progress_mode: str, settings_path: str | None, memory_limit: str,
+           progress_mode: str, settings_path: str | None, memory_limit: str | None,
            temp_dir: Path | None, spark_master: str | None, fmt: str) -> None:  # fmt: skip
     """Screen every patient of a bulk export in DIRECTORY (files of `bulk export`) into --out."""
     from clotsafe.cli import require_extra

@@ -39,7 +39,8 @@ class ScreenOptions:
     engine: str = "duckdb"
     workers: int = 1
     settings: Settings = DEFAULT_SETTINGS
-    memory_limit: str = "512MB"
+    #: DuckDB's memory limit (None: ``screen_duckdb.DEFAULT_MEMORY_LIMIT``)
+    memory_limit: str | None = None
     temp_directory: Path | None = None
     spark_master: str | None = None
     #: DuckDB's threads (default: one per core)
@@ -113,9 +114,9 @@ class _Timer:
 
 def _duckdb(options: ScreenOptions, files: list[ExportFile], writer: OutputWriter,
             progress: Progress, timer: _Timer) -> tuple[Any, int]:  # fmt: skip
-    from clotsafe.fhir.bulk.screen_duckdb import DuckDbEngine
+    from clotsafe.fhir.bulk.screen_duckdb import DEFAULT_MEMORY_LIMIT, DuckDbEngine
 
-    engine = DuckDbEngine(files, memory_limit=options.memory_limit,
+    engine = DuckDbEngine(files, memory_limit=options.memory_limit or DEFAULT_MEMORY_LIMIT,
                           temp_directory=options.temp_directory,
                           threads=options.threads)  # fmt: skip
     try:
