@@ -205,6 +205,17 @@ def main() -> None:
     for kind in kinds:
         res[kind] = run(kind, a.dir)
         print(kind, orjson.dumps(res[kind]).decode(), file=sys.stderr, flush=True)
+    out = {"summary": _summary(res, kinds, spark=a.spark), "runs": res}
+    text = orjson.dumps(out, option=orjson.OPT_INDENT_2).decode()
+    if a.out:
+        a.out.write_text(text + "\n")
+    print(text)
+
+
+def _summary(res: dict[str, Any], kinds: list[str], *, spark: bool) -> dict[str, Any]:
+    """Ratios to the floor of the same run (none without a floor run)."""
+    if "floor" not in res:
+        return {}
     fl = res["floor"]
     n = fl["resources"]
     sqls = [k for k in kinds if k.startswith("sql-")]
@@ -231,15 +242,11 @@ def main() -> None:
             if k.startswith(("e2e", "spark"))
         },
     }
-    if a.spark and "e2e-2" in res:
+    if spark and "e2e-2" in res:
         summary["spark_seconds_over_duckdb"] = round(
             res["spark"]["seconds"] / res["e2e-2"]["seconds"], 2
         )
-    out = {"summary": summary, "runs": res}
-    text = orjson.dumps(out, option=orjson.OPT_INDENT_2).decode()
-    if a.out:
-        a.out.write_text(text + "\n")
-    print(text)
+    return summary
 
 
 if __name__ == "__main__":
