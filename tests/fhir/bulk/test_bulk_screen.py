@@ -313,3 +313,49 @@ def test_one_scan_reads_the_kept_text_and_a_blank_line_sends_its_type_the_genera
     texts, rows = run(directory)
     assert "Condition" not in texts and "Patient" in texts
     assert rows == clean_rows
+
+
+def test_kept_resources_of_no_patient_of_the_export_are_counted_not_screened(
+    tmp_path: Path,
+) -> None:
+    """``without_patient`` counts each kept resource once per subject that is no Patient of
+    the export (as ``keep`` did before the kept rows held patient numbers): two Conditions of
+    two unknown patients and a Medication that both name; nobody else's decision changes."""
+    from clotsafe.fhir.bulk.source_codes import code_rows
+
+    directory = tmp_path / "export"
+    generator().generate(directory, 12, seed=31)
+    bulk_screen(directory, tmp_path / "o1")
+    system, code = next((s, c) for kind, s, c in code_rows() if kind == "condition")
+    drug_system, drug = next((s, c) for kind, s, c in code_rows() if kind == "drug")
+    extra = b""
+    for n, ref in enumerate(("Patient/ghost-1", "urn:uuid:ghost-2")):
+        extra += (
+            orjson.dumps(
+                {
+                    "resourceType": "Condition",
+                    "id": f"gc{n}",
+                    "subject": {"reference": ref},
+                    "code": {"coding": [{"system": system, "code": code}]},
+                }
+            )
+            + b"\n"
+        )
+    (directory / "Condition.9.ndjson").write_bytes(extra)
+    meds = b"".join(
+        orjson.dumps({"resourceType": "MedicationRequest", "id": f"gm{n}", "status": "active",
+                      "intent": "order", "subject": {"reference": ref},
+                      "medicationReference": {"reference": "Medication/ghost-med"}}) + b"\n"
+        for n, ref in enumerate(("Patient/ghost-1", "Patient/ghost-2"))
+    )  # fmt: skip
+    (directory / "MedicationRequest.9.ndjson").write_bytes(meds)
+    med = {"resourceType": "Medication", "id": "ghost-med",
+           "code": {"coding": [{"system": drug_system, "code": drug}]}}  # fmt: skip
+    (directory / "Medication.9.ndjson").write_bytes(orjson.dumps(med) + b"\n")
+    bulk_screen(directory, tmp_path / "o2")
+    summary = orjson.loads((tmp_path / "o2" / "summary.json").read_bytes())
+    # 2 Conditions + 2 MedicationRequests + the Medication once for each of its 2 subjects
+    assert summary["input"]["without_patient"] == 6
+    assert summary["patients"] == 12
+    for name in ("decisions.ndjson", "worklist.csv"):
+        assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
