@@ -165,6 +165,8 @@ def test_duckdb_connection_is_bounded_and_offline(tmp_path: Path) -> None:
     assert settings["autoload_known_extensions"] == "false"
     assert settings["temp_directory"] == str(tmp_path / "spill")
     assert settings["memory_limit"].startswith("244")  # 256 MB in MiB
+    # the spilled rows are patient data: the directory is its owner's only
+    assert (tmp_path / "spill").stat().st_mode & 0o777 == 0o700
     mode = con.sql("SELECT install_mode FROM duckdb_extensions() WHERE extension_name = 'json'")
     assert mode.fetchall() == [("STATICALLY_LINKED",)]
     sql = compile_view(CONDITION_VIEW, dialect="duckdb", source="src", constants=CONSTANTS)

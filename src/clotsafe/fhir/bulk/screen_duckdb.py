@@ -122,7 +122,6 @@ class DuckDbEngine:
         # rows in memory
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute(f"SET partitioned_write_flush_threshold = {FLUSH_ROWS // 8}")
-        temp.mkdir(parents=True, exist_ok=True)
         #: the kept lines' text as Parquet: ``<Type>/part=<n>/*.parquet``
         self.parts_dir = Path(tempfile.mkdtemp(prefix="kept-", dir=temp))
         self.parts = 0

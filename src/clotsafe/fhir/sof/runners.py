@@ -45,7 +45,8 @@ def duckdb_connect(
     import duckdb
 
     temp = Path(temp_directory or Path(tempfile.gettempdir()) / "clotsafe-duckdb")
-    temp.mkdir(parents=True, exist_ok=True)
+    # what DuckDB spills there is patient data: a directory it creates is its owner's only
+    temp.mkdir(parents=True, exist_ok=True, mode=0o700)
     config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": memory_limit,
         "temp_directory": str(temp),
