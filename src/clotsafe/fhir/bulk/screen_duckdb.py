@@ -64,8 +64,9 @@ FETCH_ROWS = 5_000
 #: patients per part: one part's kept lines are sorted at a time (at ~30 kept lines of ~0.7
 #: KB a patient, about 40 MB)
 PART_PATIENTS = 2_000
-#: rows each part's Parquet writer holds before it writes them: bounds the writers' memory
-#: (up to 100 parts open at once) whatever the size of the export
+#: rows per Parquet row group, and (an eighth of it) rows a part's buffer holds before it is
+#: handed to its writer: both bound the writers' memory (up to 100 parts open at once),
+#: whatever the size of the export (the Parquet writers' buffers cannot spill)
 FLUSH_ROWS = 2_000
 #: the longest line (one resource) read: 4 MiB; DuckDB's buffers are sized from it, and a
 #: gzip file's would not fit the memory limit with a larger one
