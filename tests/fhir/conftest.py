@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import importlib.util
 
+import pytest
+
+# the in-process CDS tests' Django set-up and fixtures (a module they import, then name in
+# pytest_plugins): registered here, before they import it, so pytest does not warn about it
+pytest.register_assert_rewrite("cds_django")
+
 
 def _missing(*modules: str) -> list[str]:
     out = []

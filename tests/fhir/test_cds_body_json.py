@@ -9,28 +9,18 @@ faster decoding of the body must keep."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cds_django  # noqa: F401  (sets Django up: before the imports below)
 import pytest
+from cds_live import Keys
+from tests.domain.test_strictjson import repeat_key
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clotsafe.web.settings")
-os.environ.setdefault("CLOTSAFE_DATA_DIR", tempfile.mkdtemp(prefix="clotsafe-test-"))
-os.environ.setdefault("CLOTSAFE_SECRET_KEY", "test-only-not-a-secret")
-django = pytest.importorskip("django")
-pytest.importorskip("weasyprint")
-django.setup()
+from clotsafe.fhir.codes import SNOMED, code_lists
 
-from cds_live import Keys  # noqa: E402
-from tests.domain.test_strictjson import repeat_key  # noqa: E402
-
-from clotsafe.fhir.codes import SNOMED, code_lists  # noqa: E402
-from clotsafe.web.cds.conf import cds_settings  # noqa: E402
-
+pytest_plugins = ("cds_django",)  # the fixtures keys and cds
 pytestmark = pytest.mark.django_db
 
 URL = "/cds-services/clotsafe-patient-view"
@@ -38,21 +28,6 @@ SYNTHEA = Path(__file__).parent.parent / "fixtures" / "fhir" / "synthea" / "synt
 KINDS = {"conditions": "Condition", "medicationRequests": "MedicationRequest",
          "medicationStatements": "MedicationStatement", "observations": "Observation",
          "procedures": "Procedure", "encounters": "Encounter"}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def keys() -> Keys:
-    return Keys()
-
-
-@pytest.fixture(autouse=True)
-def cds(settings: Any, tmp_path: Any, keys: Keys) -> Iterator[None]:
-    issuers = tmp_path / "issuers.json"
-    issuers.write_text(json.dumps(keys.jwks()))
-    settings.CLOTSAFE_CDS = {"CLOTSAFE_CDS_ISSUERS": str(issuers)}
-    cds_settings.cache_clear()
-    yield
-    cds_settings.cache_clear()
 
 
 def full_hook() -> dict[str, Any]:

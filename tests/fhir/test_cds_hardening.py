@@ -11,52 +11,28 @@ CLOTSAFE_DATABASE_URL is set (where NUL characters and over-long strings used to
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import cds_django  # noqa: F401  (sets Django up: before the imports below)
+import jwt
 import pytest
+from cds_live import ISS_EC, Keys
+from fhir_builders import ICD, PATIENT_ID, ago, condition, med_request, patient
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clotsafe.web.settings")
-os.environ.setdefault("CLOTSAFE_DATA_DIR", tempfile.mkdtemp(prefix="clotsafe-test-"))
-os.environ.setdefault("CLOTSAFE_SECRET_KEY", "test-only-not-a-secret")
-django = pytest.importorskip("django")
-pytest.importorskip("weasyprint")
-django.setup()
+from clotsafe.fhir.errors import problem
+from clotsafe.web.audit.models import AuditEvent
+from clotsafe.web.cds.audit import patient_hash
+from clotsafe.web.cds.models import CardFeedback, ConsultationLetter, SeenJti
 
-import jwt  # noqa: E402
-from cds_live import ISS_EC, Keys  # noqa: E402
-from fhir_builders import ICD, PATIENT_ID, ago, condition, med_request, patient  # noqa: E402
-
-from clotsafe.fhir.errors import problem  # noqa: E402
-from clotsafe.web.audit.models import AuditEvent  # noqa: E402
-from clotsafe.web.cds.audit import patient_hash  # noqa: E402
-from clotsafe.web.cds.conf import cds_settings  # noqa: E402
-from clotsafe.web.cds.models import CardFeedback, ConsultationLetter, SeenJti  # noqa: E402
-
+pytest_plugins = ("cds_django",)  # the fixtures keys and cds
 pytestmark = pytest.mark.django_db
 
 PV, OS, AB = "clotsafe-patient-view", "clotsafe-order-select", "clotsafe-appointment-book"
 HOOKS = {PV: "patient-view", OS: "order-select", AB: "appointment-book"}
-
-
-@pytest.fixture(scope="module")
-def keys() -> Keys:
-    return Keys()
-
-
-@pytest.fixture(autouse=True)
-def cds(settings: Any, tmp_path: Any, keys: Keys) -> Iterator[None]:
-    issuers = tmp_path / "issuers.json"
-    issuers.write_text(json.dumps(keys.jwks()))
-    settings.CLOTSAFE_CDS = {"CLOTSAFE_CDS_ISSUERS": str(issuers)}
-    cds_settings.cache_clear()
-    yield
-    cds_settings.cache_clear()
 
 
 def _url(service: str, feedback: bool = False) -> str:

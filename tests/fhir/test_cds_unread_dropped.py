@@ -8,44 +8,19 @@ filter does not apply to is passed on as it came."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterator
 from typing import Any
 
+import cds_django  # noqa: F401  (sets Django up: before the imports below)
 import pytest
+from cds_live import Keys
+from tests.fhir.test_cds_body_json import full_hook, post
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clotsafe.web.settings")
-os.environ.setdefault("CLOTSAFE_DATA_DIR", tempfile.mkdtemp(prefix="clotsafe-test-"))
-os.environ.setdefault("CLOTSAFE_SECRET_KEY", "test-only-not-a-secret")
-django = pytest.importorskip("django")
-pytest.importorskip("weasyprint")
-django.setup()
+from clotsafe.fhir import service
+from clotsafe.fhir.service import unread_conditions_dropped
+from clotsafe.web.cds import views
 
-from cds_live import Keys  # noqa: E402
-from tests.fhir.test_cds_body_json import full_hook, post  # noqa: E402
-
-from clotsafe.fhir import service  # noqa: E402
-from clotsafe.fhir.service import unread_conditions_dropped  # noqa: E402
-from clotsafe.web.cds import views  # noqa: E402
-from clotsafe.web.cds.conf import cds_settings  # noqa: E402
-
+pytest_plugins = ("cds_django",)  # the fixtures keys and cds
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def keys() -> Keys:
-    return Keys()
-
-
-@pytest.fixture(autouse=True)
-def cds(settings: Any, tmp_path: Any, keys: Keys) -> Iterator[None]:
-    issuers = tmp_path / "issuers.json"
-    issuers.write_text(json.dumps(keys.jwks()))
-    settings.CLOTSAFE_CDS = {"CLOTSAFE_CDS_ISSUERS": str(issuers)}
-    cds_settings.cache_clear()
-    yield
-    cds_settings.cache_clear()
 
 
 def _answer(resp: Any) -> tuple[int, Any]:
