@@ -7,12 +7,11 @@ failing at import; without Django or waitress only the live HTTP tests are.
 from __future__ import annotations
 
 import importlib.util
+import json
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-
-# the in-process CDS tests' Django set-up and fixtures (a module they import, then name in
-# pytest_plugins): registered here, before they import it, so pytest does not warn about it
-pytest.register_assert_rewrite("cds_django")
 
 
 def _missing(*modules: str) -> list[str]:
@@ -38,3 +37,24 @@ if MISSING or MISSING_WEB:
         f"tests/fhir partly skipped: missing {', '.join(MISSING + MISSING_WEB)}; "
         'install with pip install -e ".[test,fhir,test-fhir]"'
     )
+
+
+@pytest.fixture(scope="module")
+def keys() -> Any:
+    """A key set for signing hook JWTs (``cds_live.Keys``)."""
+    from cds_live import Keys
+
+    return Keys()
+
+
+@pytest.fixture
+def cds(settings: Any, tmp_path: Any, keys: Any) -> Iterator[None]:
+    """The CDS service's settings trusting ``keys`` (in-process tests: ``cds_django``)."""
+    from clotsafe.web.cds.conf import cds_settings
+
+    issuers = tmp_path / "issuers.json"
+    issuers.write_text(json.dumps(keys.jwks()))
+    settings.CLOTSAFE_CDS = {"CLOTSAFE_CDS_ISSUERS": str(issuers)}
+    cds_settings.cache_clear()
+    yield
+    cds_settings.cache_clear()

@@ -20,8 +20,8 @@ from tests.domain.test_strictjson import repeat_key
 
 from clotsafe.fhir.codes import SNOMED, code_lists
 
-pytest_plugins = ("cds_django",)  # the fixtures keys and cds
-pytestmark = pytest.mark.django_db
+# the fixtures keys and cds: tests/fhir/conftest.py
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cds")]
 
 URL = "/cds-services/clotsafe-patient-view"
 SYNTHEA = Path(__file__).parent.parent / "fixtures" / "fhir" / "synthea" / "synthea-5aa60e91.json"

@@ -28,8 +28,8 @@ from clotsafe.web.audit.models import AuditEvent
 from clotsafe.web.cds.audit import patient_hash
 from clotsafe.web.cds.models import CardFeedback, ConsultationLetter, SeenJti
 
-pytest_plugins = ("cds_django",)  # the fixtures keys and cds
-pytestmark = pytest.mark.django_db
+# the fixtures keys and cds: tests/fhir/conftest.py
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cds")]
 
 PV, OS, AB = "clotsafe-patient-view", "clotsafe-order-select", "clotsafe-appointment-book"
 HOOKS = {PV: "patient-view", OS: "order-select", AB: "appointment-book"}

@@ -19,8 +19,8 @@ from clotsafe.fhir import service
 from clotsafe.fhir.service import unread_conditions_dropped
 from clotsafe.web.cds import views
 
-pytest_plugins = ("cds_django",)  # the fixtures keys and cds
-pytestmark = pytest.mark.django_db
+# the fixtures keys and cds: tests/fhir/conftest.py
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cds")]
 
 
 def _answer(resp: Any) -> tuple[int, Any]:
