@@ -9,12 +9,12 @@
    DuckDB read every line with the schema (a malformed line or another shape stops it), no
    text column was flagged and the type's files have no blank line (its line numbers are
    record numbers). ``screen_views.keep_sql`` joins the codings with the code lists and gives
-   the type's kept ``(type, id, patient, file, line)``; then one scan of the type's lines
-   writes the kept lines' text to disk (below; an integer join on (file, line): no line is
-   parsed again) and counts any line that is blank or does not start with ``{``. If there is
-   such a line, the record numbers were not line numbers: the type's text is deleted and the
-   general plan (``sof.compile_view``) runs over the type's valid lines instead. So one scan
-   both checks the line numbers and reads the kept text.
+   the type's kept ``(type, id, patient, file, line)``; then one scan of each of the type's
+   files writes the kept lines' text to disk (below; an integer join on the line number: no
+   line is parsed again) and finds any line that is blank or does not start with ``{``. If
+   there is such a line, the record numbers were not line numbers: the type's text is deleted
+   and the general plan (``sof.compile_view``) runs over the type's valid lines instead. So
+   one scan both checks the line numbers and reads the kept text.
 3. The Patient type is read first, and its ids, in order, cut into parts of
    ``PART_PATIENTS`` patients (``patient_part``). Each type's kept lines (for the general plan
    and for Medications, whose kept rows are known last, once ``kept`` is complete) are written
@@ -30,7 +30,7 @@
 The connection has a memory limit and a temporary directory, so large exports spill to disk
 rather than grow; no extension is installed or loaded (``sof.duckdb_connect``). The engine's
 tables and views live in the connection's own in-memory database (not TEMP objects), so that
-the per-type fetches can stream side by side on cursors of the same connection.
+a part's sorted lines stream on a cursor of their own.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ class DuckDbEngine:
         # rows in memory
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute(f"SET partitioned_write_flush_threshold = {FLUSH_ROWS // 8}")
-        #: the kept lines' text as Parquet: ``<Type>/part=<n>/*.parquet``
+        #: the kept lines' text as Parquet: ``<Type>/<file>/part=<n>/*.parquet``
         self.parts_dir = Path(tempfile.mkdtemp(prefix="kept-", dir=temp))
         self.parts = 0
         self.files = files
@@ -263,13 +263,11 @@ class DuckDbEngine:
             return True
         if t == "Patient":
             self._cut_parts(f"SELECT id FROM flat_{t}")
-        self.con.execute(f"CREATE TABLE keep_{t} AS " + self._compact(keep_sql(t, f"flat_{t}")))
+        self.con.execute(f"CREATE TABLE keep_{t} AS SELECT * FROM kept LIMIT 0")
         # the view rows are dropped before the text is written: the Parquet writers' buffers
         # cannot spill, the view's rows (5 million Observations at 100,000 patients) can but
         # would take the room (the Medications named twice are joined with DISTINCT)
-        if t in MEDICINE_TYPES:
-            self.con.execute("INSERT INTO med_refs " + medicine_refs_sql(f"flat_{t}"))
-        self.con.execute(f"DROP TABLE flat_{t}")
+        self._keep_type(t, into=f"keep_{t}")
         if not self._take_text(t):
             self.con.execute(f"DROP TABLE keep_{t}")
             return False
@@ -318,13 +316,13 @@ class DuckDbEngine:
         return compile_view(views()[t], dialect="duckdb", source=f"src_{t}",
                             carry=("file", "line"))  # fmt: skip
 
-    def _keep_type(self, t: str) -> None:
-        """The type's kept rows (``keep_sql``) into ``kept`` (and the Medications its
+    def _keep_type(self, t: str, *, into: str = "kept") -> None:
+        """The type's kept rows (``keep_sql``) into ``into`` (and the Medications its
         medicines name into ``med_refs``), then its view rows are dropped: one type's at a
         time in memory."""
         con = self.con
         if t != "Medication":
-            con.execute("INSERT INTO kept " + self._compact(keep_sql(t, f"flat_{t}")))
+            con.execute(f"INSERT INTO {into} " + self._compact(keep_sql(t, f"flat_{t}")))
         if t in MEDICINE_TYPES:
             con.execute("INSERT INTO med_refs " + medicine_refs_sql(f"flat_{t}"))
         if t != "Medication":
