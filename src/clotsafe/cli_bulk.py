@@ -160,6 +160,16 @@ def _bad(message: str) -> BulkError:
     return BulkError("bulk_bad_option", message)
 
 
+#: a size DuckDB takes as a memory limit: 256MB, 1.5GB, 2GiB (not "-1": no limit at all)
+MEMORY_SIZE = re.compile(r"[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def _memory_limit(value: str | None) -> str | None:
+    if value is not None and not MEMORY_SIZE.fullmatch(value.strip()):
+        raise _bad(f"--memory-limit {value!r} is not a size such as 256MB or 2GB")
+    return value
+
+
 def _group(group: str | None, patients: tuple[str, ...]) -> str | None:
     if bool(group) == bool(patients):
         raise click.UsageError("give either --group ID or one or more --patient ID")
@@ -361,12 +371,12 @@ def screen(directory: Path, on: datetime, out: Path, engine: str, workers: int,
     from clotsafe.fhir.bulk.screen_outputs import summary_text
     from clotsafe.fhir.bulk.screen_progress import progress_for
 
-    options = ScreenOptions(directory=directory, out=out, at=on.date(), engine=engine,
-                            workers=workers, settings=_screen_settings(settings_path),
-                            memory_limit=memory_limit, temp_directory=temp_dir,
-                            spark_master=spark_master)  # fmt: skip
     progress = progress_for(progress_mode, sys.stderr)
     try:
+        options = ScreenOptions(directory=directory, out=out, at=on.date(), engine=engine,
+                                workers=workers, settings=_screen_settings(settings_path),
+                                memory_limit=_memory_limit(memory_limit), temp_directory=temp_dir,
+                                spark_master=spark_master)  # fmt: skip
         result = run_screen(options, progress)
     except BulkError as exc:
         progress.close()

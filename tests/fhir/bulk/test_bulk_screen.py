@@ -359,3 +359,28 @@ def test_kept_resources_of_no_patient_of_the_export_are_counted_not_screened(
     assert summary["patients"] == 12
     for name in ("decisions.ndjson", "worklist.csv"):
         assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("limit", "says"),
+    [("abc", "--memory-limit 'abc' is not a size"), ("-1", "--memory-limit '-1' is not a size"),
+     ("1MB", "needed more memory than --memory-limit 1MB")],
+)  # fmt: skip
+def test_a_memory_limit_that_cannot_work_is_a_clear_error_not_a_traceback(
+    tmp_path: Path, limit: str, says: str
+) -> None:
+    """``--memory-limit abc`` ended in DuckDB's parser error and ``1MB`` in its out-of-memory
+    error, each as a traceback: now the option's error (exit 1), and ``-1`` (no limit at all,
+    which DuckDB would take) is refused too."""
+    from click.testing import CliRunner
+
+    from clotsafe.cli import main
+
+    directory = tmp_path / "export"
+    generator().generate(directory, 5, seed=1)
+    result = CliRunner().invoke(main, ["bulk", "screen", str(directory), "--on", "2026-11-25",
+                                       "--out", str(tmp_path / "out"), "--progress", "none",
+                                       "--memory-limit", limit])  # fmt: skip
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert says in result.stderr and "[bulk_bad_option]" in result.stderr
+    assert "Traceback" not in result.output + result.stderr

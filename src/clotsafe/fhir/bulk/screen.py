@@ -114,10 +114,12 @@ class _Timer:
 
 def _duckdb(options: ScreenOptions, files: list[ExportFile], writer: OutputWriter,
             progress: Progress, timer: _Timer) -> tuple[Any, int]:  # fmt: skip
+    import duckdb
+
     from clotsafe.fhir.bulk.screen_duckdb import DEFAULT_MEMORY_LIMIT, DuckDbEngine
 
-    engine = DuckDbEngine(files, memory_limit=options.memory_limit or DEFAULT_MEMORY_LIMIT,
-                          temp_directory=options.temp_directory,
+    limit = options.memory_limit or DEFAULT_MEMORY_LIMIT
+    engine = DuckDbEngine(files, memory_limit=limit, temp_directory=options.temp_directory,
                           threads=options.threads)  # fmt: skip
     try:
         report = engine.prepare()
@@ -132,6 +134,10 @@ def _duckdb(options: ScreenOptions, files: list[ExportFile], writer: OutputWrite
             done += writer.write(block)
             progress.patients(done, report.patients)
         timer.lap("screen")
+    except duckdb.OutOfMemoryException as exc:
+        raise BulkError("bulk_bad_option", f"DuckDB needed more memory than --memory-limit "
+                        f"{limit} and could not spill the rest: run again with a larger "
+                        "--memory-limit") from exc  # fmt: skip
     finally:
         engine.close()
     return report, report.patients
