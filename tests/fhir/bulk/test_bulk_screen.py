@@ -271,7 +271,7 @@ def test_parts_of_a_few_patients_write_what_one_part_writes(
 
 
 def test_the_kept_text_is_deleted_when_the_engine_closes(tmp_path: Path) -> None:
-    """The kept lines' Parquet files are patient data: gone once the screening ends."""
+    """The kept lines' text files are patient data: gone once the screening ends."""
     from clotsafe.fhir.bulk.screen_duckdb import DuckDbEngine
     from clotsafe.fhir.bulk.source import export_files
 
@@ -279,7 +279,7 @@ def test_the_kept_text_is_deleted_when_the_engine_closes(tmp_path: Path) -> None
     generator().generate(directory, 10, seed=3)
     engine = DuckDbEngine(export_files(directory), temp_directory=tmp_path / "duck")
     engine.prepare()
-    assert list(engine.parts_dir.glob("*/*/part=0/*.parquet"))
+    assert list(engine.parts_dir.glob("text/*/0.txt"))
     assert len(list(engine.groups())) == 10
     engine.close()
     assert not engine.parts_dir.exists()

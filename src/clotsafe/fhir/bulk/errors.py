@@ -24,6 +24,7 @@ BULK_ERROR_CODES: dict[str, str] = {
     "bulk_download_failed": "a file could not be downloaded (the rest stay; --resume retries it)",
     "bulk_count_mismatch": "a file's line count differs from the manifest's count",
     "bulk_io_error": "DIR or a file in it cannot be written",
+    "bulk_input_changed": "an export file changed while bulk screen read it",
 }
 
 #: process exit status per code; 1 is bad local input, 3 the server, 4 the data on disk
@@ -34,6 +35,7 @@ EXIT_CODES: dict[str, int] = {
     "bulk_io_error": 1,
     "bulk_resume_mismatch": 1,
     "bulk_count_mismatch": 4,
+    "bulk_input_changed": 4,
 }
 SERVER_EXIT = 3
 

@@ -78,10 +78,14 @@ def run_screen(options: ScreenOptions, progress: Progress) -> ScreenResult:
     timer = _Timer()
     writer = OutputWriter(options.out)
     progress.stage("views", files=len(files), engine=options.engine)
-    if options.engine == "spark":
-        report, total = _spark(options, files, writer, progress, timer)
-    else:
-        report, total = _duckdb(options, files, writer, progress, timer)
+    try:
+        if options.engine == "spark":
+            report, total = _spark(options, files, writer, progress, timer)
+        else:
+            report, total = _duckdb(options, files, writer, progress, timer)
+    except BaseException:
+        writer.abort()
+        raise
     progress.stage("outputs")
     writer.close()
     meta.update(_meta(options, files, report, timer))

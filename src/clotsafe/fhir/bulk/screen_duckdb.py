@@ -1,36 +1,31 @@
-"""``bulk screen --engine duckdb``: DuckDB (embedded) filters, flattens and groups; Python decides.
+"""``bulk screen --engine duckdb``: DuckDB (embedded) filters and flattens; Python decides.
 
-1. Each file is read as lines (``read_csv`` with one column and no delimiter, gzip by
-   extension), numbered by physical line; a non-blank line that is not JSON is reported with its
-   file and line, and the rest of the file is read.
+1. A line is what ``lines`` says: the bytes between two newlines, numbered from 1, found by
+   the bytes (numpy), never by a CSV reader (which refuses a carriage return inside a record
+   and numbers lines its own way).
 2. Each type's SQL on FHIR view (``views/``) gives its rows with each line's file and line
    number. First the schema-read plan (``sof.compile_typed_ndjson``: ``read_json`` with only
    the fields the view names, one parse per line, about 4 x faster); it is kept only when
    DuckDB read every line with the schema (a malformed line or another shape stops it), no
-   text column was flagged and the type's files have no blank line (its line numbers are
-   record numbers). ``screen_views.keep_sql`` joins the codings with the code lists and gives
-   the type's kept ``(type, id, patient, file, line)``; then one scan of each of the type's
-   files writes the kept lines' text to disk (below; an integer join on the line number: no
-   line is parsed again) and finds any line that is blank or does not start with ``{``. If
-   there is such a line, the record numbers were not line numbers: the type's text is deleted
-   and the general plan (``sof.compile_view``) runs over the type's valid lines instead. So
-   one scan both checks the line numbers and reads the kept text.
+   text column was flagged and, up to the last kept line of each file, every line starts with
+   ``{`` (no blank line: its record numbers are line numbers). ``screen_views.keep_sql`` joins
+   the codings with the code lists and gives the type's kept ``(type, id, patient, file,
+   line)``; then each of the type's files is read once more as bytes (``lines.pick``: the
+   newlines found at several GB/s, no line parsed again), which both fetches the kept lines'
+   text and checks the line numbers. If a line does not start with ``{``, the type's text is
+   dropped and the general plan (``sof.compile_view``) runs instead, over the type's lines as
+   ``lines`` numbers them (written to Parquet for DuckDB; a line that is not UTF-8 is
+   reported and skipped there).
 3. The Patient type is read first, and its ids, in order, cut into parts of
-   ``PART_PATIENTS`` patients (``patient_part``). Each type's kept lines (for the general plan
-   and for Medications, whose kept rows are known last, once ``kept`` is complete) are written
-   as they are found to compressed Parquet files, one directory per part
-   (``COPY ... PARTITION_BY``): nothing of the text stays in DuckDB's memory, and what goes to
-   disk is about a fifth of its size. Then part after part, every type's lines of that part
-   are read back sorted by patient id, then file and line (the file numbers are in export
-   order, so one sort puts each patient's lines in export order) and handed over one
-   :class:`PatientGroup` at a time. One part's lines are sorted at a time, whatever the size
-   of the export (before, the kept text of every type was held in DuckDB, spilled at 100,000
-   patients, and scanned again for each patient range of each sort).
+   ``PART_PATIENTS`` patients (``patient_part``). Each kept line's text is written as it is
+   found to its patient's part (``kept_text``): the general plan's and the Medications' once
+   ``kept`` is complete. Then part after part, the part's lines of every type are sorted by
+   patient, file and line (the file numbers are in export order, so each patient's lines come
+   in export order) and handed over one :class:`PatientGroup` at a time: one part's text is in
+   memory at a time, whatever the size of the export.
 
 The connection has a memory limit and a temporary directory, so large exports spill to disk
-rather than grow; no extension is installed or loaded (``sof.duckdb_connect``). The engine's
-tables and views live in the connection's own in-memory database (not TEMP objects), so that
-a part's sorted lines stream on a cursor of their own.
+rather than grow; no extension is installed or loaded (``sof.duckdb_connect``).
 """
 
 from __future__ import annotations
@@ -39,12 +34,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from clotsafe.fhir.bulk.errors import BulkError
+from clotsafe.fhir.bulk.kept_text import KeptText
+from clotsafe.fhir.bulk.lines import Ints, OddLine, chunks, first_odd, pick
 from clotsafe.fhir.bulk.screen_views import (
     MEDICINE_TYPES,
     PREFIX_LENGTHS,
@@ -54,23 +51,23 @@ from clotsafe.fhir.bulk.screen_views import (
     medicine_refs_sql,
     views,
 )
-from clotsafe.fhir.bulk.source import ExportFile, PatientGroup, Row
+from clotsafe.fhir.bulk.source import ExportFile, PatientGroup
 from clotsafe.fhir.bulk.source_codes import code_rows
 
 #: DuckDB's memory limit: at 100,000 patients 256MB gives a peak of ~380 MiB against ~640
 #: with 512MB, and was not slower (benchmarks/bulk/README.md); the sorted parts are small
 DEFAULT_MEMORY_LIMIT = "256MB"
-FETCH_ROWS = 5_000
-#: patients per part: one part's kept lines are sorted at a time (at ~30 kept lines of ~0.7
-#: KB a patient, about 40 MB)
+#: patients per part: one part's kept lines are sorted at a time (at ~30 kept lines of ~1
+#: KB a patient, about 60 MB)
 PART_PATIENTS = 2_000
-#: rows per Parquet row group, and (an eighth of it) rows a part's buffer holds before it is
-#: handed to its writer: both bound the writers' memory (up to 100 parts open at once),
-#: whatever the size of the export (the Parquet writers' buffers cannot spill)
-FLUSH_ROWS = 2_000
-#: the longest line (one resource) read: 4 MiB; DuckDB's buffers are sized from it, and a
-#: gzip file's would not fit the memory limit with a larger one
+#: the longest record the schema-read plan reads: 4 MiB (DuckDB's buffers are sized from it;
+#: a longer one sends its type the general way)
 MAX_LINE = 4 << 20
+#: lines handed to the general plan's Parquet writer at a time, and lines per row group (DuckDB
+#: holds a row group per thread, and its JSON functions several times that: ~250 KB, so the
+#: general plan runs under a 64MB limit, as with 2,000 it did not)
+LINE_BATCH = 20_000
+LINE_GROUP = 250
 
 
 @dataclass
@@ -88,18 +85,12 @@ class InputReport:
                 "without_patient": self.without_patient}  # fmt: skip
 
 
+#: what the summary says of a line that is not UTF-8 text
+NOT_UTF8 = "not UTF-8 text, so not JSON: the line is skipped"
+
+
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def lines_sql(f: ExportFile) -> str:
-    """SELECT file, line, resource: every physical line of one file (NULL when blank)."""
-    reader = (
-        f"read_csv({_lit(str(f.path))}, columns = {{'resource': 'VARCHAR'}}, delim = chr(1), "
-        "quote = '', escape = '', header = false, auto_detect = false, "
-        f"max_line_size = {MAX_LINE}, buffer_size = {2 * MAX_LINE}, compression = 'auto')"
-    )
-    return f"SELECT {f.ordinal} AS file, ordinality AS line, resource FROM {reader} WITH ORDINALITY"
 
 
 class DuckDbEngine:
@@ -122,8 +113,8 @@ class DuckDbEngine:
         # ORDINALITY) and no table's order matters: keeping insertion order would only hold
         # rows in memory
         self.con.execute("SET preserve_insertion_order = false")
-        self.con.execute(f"SET partitioned_write_flush_threshold = {FLUSH_ROWS // 8}")
-        #: the kept lines' text as Parquet: ``<Type>/<file>/part=<n>/*.parquet``
+        #: the kept lines' text (``kept_text``) and the general plan's lines, patient data:
+        #: inside DuckDB's temporary directory (its owner's only), deleted on close
         self.parts_dir = Path(tempfile.mkdtemp(prefix="kept-", dir=temp))
         self.parts = 0
         self.files = files
@@ -133,6 +124,7 @@ class DuckDbEngine:
         #: types whose kept lines were written by the schema-read plan's scan
         self.texts: set[str] = set()
         self.part_patients = PART_PATIENTS
+        self.kept_text = KeptText(self.parts_dir / "text", self.part_patients)
 
     def close(self) -> None:
         self.con.close()
@@ -143,28 +135,46 @@ class DuckDbEngine:
         con = self.con
         con.execute("CREATE TABLE codes (kind VARCHAR, system VARCHAR, code VARCHAR)")
         con.executemany("INSERT INTO codes VALUES (?, ?, ?)", list(code_rows()))
-        for t in self.types:
-            parts = [lines_sql(f) for f in self.files if f.type == t]
-            con.execute(f"CREATE VIEW lines_{t} AS " + " UNION ALL ".join(parts))
-            self._source(t, checked=False)
         con.execute(f"CREATE TABLE prefix_lengths AS {PREFIX_LENGTHS}")
         # the kept lines, small: the patient as its number (``patient_part``); a kept line
         # whose subject is no Patient of the export has none (``stray``: its reference)
         con.execute("CREATE TABLE kept (file INTEGER, line BIGINT, pno INTEGER, stray VARCHAR)")
         con.execute("CREATE TABLE med_refs (medication VARCHAR, patient VARCHAR)")
         con.execute("CREATE TABLE patient_part (patient VARCHAR, pno INTEGER, part INTEGER)")
-        # the Patients first: their ids decide the parts every type's text is written to
-        for t in sorted(self.types, key=lambda t: t != "Patient"):
-            if not self._flatten_typed(t):
-                self._flatten(t)
-                if t == "Patient":
-                    self._cut_parts("SELECT id FROM flat_Patient")
-                self._keep_type(t)
+        # the Patients first: their ids decide the parts every type's text is written to. A
+        # type's kept text is fetched on a thread of its own while DuckDB reads the next type
+        # (numpy, file writes and DuckDB all release the GIL)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kept-text") as pool:
+            jobs = {}
+            for t in self._order():
+                if not self._flatten_typed(t):
+                    self._general(t)
+                elif t != "Medication":
+                    jobs[t] = pool.submit(self._take_text, t, self._wanted(t, f"keep_{t}"))
+            for t, job in jobs.items():
+                self._took_text(t, job.result())
         self._keep()
         for t in self.types:
             if t not in self.texts:
                 self._write_kept(t)
+        order = {f.name: f.ordinal for f in self.files}
+        self.report.malformed.sort(key=lambda m: (order[m["file"]], m["line"]))
         return self.report
+
+    def _order(self) -> list[str]:
+        """The Patients first, then the largest types first: the text thread's last job, which
+        nothing else overlaps, is then a small one."""
+        size = {
+            t: sum(f.path.stat().st_size for f in self.files if f.type == t) for t in self.types
+        }
+        return sorted(self.types, key=lambda t: (t != "Patient", -size[t], t))
+
+    def _general(self, t: str) -> None:
+        """The type's kept rows by the general plan."""
+        self._flatten(t)
+        if t == "Patient":
+            self._cut_parts("SELECT id FROM flat_Patient")
+        self._keep_type(t)
 
     def _cut_parts(self, patients: str) -> None:
         """``patient_part``: the Patients' ids in order, numbered from 0 (``pno``), and
@@ -186,32 +196,6 @@ class DuckDbEngine:
             f"FROM ({rows}) k LEFT JOIN patient_part p ON p.patient = k.patient"
         )
 
-    def _copy_parts(self, f: ExportFile, kept: str, *, odd: bool) -> bool:
-        """Write the file's lines that ``kept`` (file, line, pno) names, with their patient,
-        to ``<Type>/<file>/part=<n>/``; with ``odd``, also every line not starting with "{"
-        (part NULL, even where a kept record number names it), and False if there was one.
-        One file at a time: the join's kept pairs (its build side) are one file's."""
-        target = self.parts_dir / f.type / str(f.ordinal)
-        shutil.rmtree(target, ignore_errors=True)
-        target.parent.mkdir(exist_ok=True)
-        bad = "l.resource IS NULL OR NOT starts_with(l.resource, '{')"
-        part = f"CASE WHEN {bad} THEN NULL ELSE p.part END" if odd else "p.part"
-        select = (
-            f"SELECT {part} AS part, p.pno, p.patient, l.file, l.line, l.resource "
-            f"FROM ({lines_sql(f)}) l {'LEFT ' if odd else ''}JOIN (SELECT line, pno FROM {kept} "
-            f"WHERE pno IS NOT NULL AND file = {f.ordinal}) k ON l.line = k.line "
-            "LEFT JOIN patient_part p ON p.pno = k.pno"
-            + (f" WHERE k.line IS NOT NULL OR {bad}" if odd else "")
-        )
-        options = f"FORMAT parquet, PARTITION_BY (part), ROW_GROUP_SIZE {FLUSH_ROWS}"
-        # the kept pairs are the hash join's build side, as written: DuckDB's estimate of a
-        # read_csv is poor, and with the lines as build side (every line's text in a hash
-        # table) 10,000 patients' Conditions spilled 600 MB and took 3.5 x longer
-        self.con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
-        self.con.execute(f"COPY ({select}) TO {_lit(str(target))} ({options})")
-        self.con.execute("RESET disabled_optimizers")
-        return not (target / "part=__HIVE_DEFAULT_PARTITION__").exists()
-
     def _source(self, t: str, *, checked: bool) -> None:
         """``src_<Type>``: the type's lines, JSON-checked only once a file proved to need it
         (checking costs a parse of every line; malformed lines are rare)."""
@@ -228,6 +212,8 @@ class DuckDbEngine:
         reported and the type read again without it."""
         import duckdb
 
+        self._write_lines(t)
+        self._source(t, checked=False)
         try:
             self.con.execute(f"CREATE OR REPLACE TABLE flat_{t} AS {self._view_sql(t)}")
         except duckdb.InvalidInputException as exc:
@@ -248,7 +234,7 @@ class DuckDbEngine:
         sql = compile_typed_ndjson(views()[t], files, max_line=MAX_LINE)
         # Medications are kept by what the later types name: their line numbers are checked
         # first, on their own (a small type)
-        if sql is None or (t == "Medication" and self._one(self._odd_lines_sql(t))):
+        if sql is None or (t == "Medication" and self._any_odd(t)):
             return False
         try:
             self.con.execute(f"CREATE OR REPLACE TABLE flat_{t} AS "
@@ -263,42 +249,107 @@ class DuckDbEngine:
             return True
         if t == "Patient":
             self._cut_parts(f"SELECT id FROM flat_{t}")
+        # the type's kept rows wait in keep_<Type> until its text is fetched (``_took_text``)
         self.con.execute(f"CREATE TABLE keep_{t} AS SELECT * FROM kept LIMIT 0")
-        # the view rows are dropped before the text is written: the Parquet writers' buffers
-        # cannot spill, the view's rows (5 million Observations at 100,000 patients) can but
-        # would take the room (the Medications named twice are joined with DISTINCT)
         self._keep_type(t, into=f"keep_{t}")
-        if not self._take_text(t):
-            self.con.execute(f"DROP TABLE keep_{t}")
-            return False
-        self.con.execute(f"INSERT INTO kept SELECT * FROM keep_{t}")
-        self.con.execute(f"DROP TABLE keep_{t}")
         return True
 
-    @staticmethod
-    def _odd_lines_sql(t: str) -> str:
-        """SQL: the count of the type's lines not starting with "{": perhaps blank (not a
-        record, so the record numbers would not be line numbers); read without copying."""
-        return (f"SELECT count(*) FROM lines_{t} WHERE resource IS NULL "
-                "OR NOT starts_with(resource, '{')")  # fmt: skip
+    def _any_odd(self, t: str) -> bool:
+        """Whether a line of the type's files does not start with "{" (perhaps blank: not a
+        record, so the record numbers would not be line numbers)."""
+        return any(first_odd(f) is not None for f in self.files if f.type == t)
 
-    def _take_text(self, t: str) -> bool:
-        """The lines ``keep_<Type>`` names written to the parts, each file's in one scan that
-        also finds any line not starting with "{"; False (and nothing written) when there is
-        such a line: then the record numbers ``keep_<Type>`` holds may not be line numbers."""
-        for f in self.files:
-            if f.type == t and not self._copy_parts(f, f"keep_{t}", odd=True):
-                shutil.rmtree(self.parts_dir / t)
-                return False
-        self.texts.add(t)
-        return True
-
-    def _write_kept(self, t: str) -> None:
-        """The type's kept lines (by ``kept``) written to the parts: for the general plan and
-        the Medications, once every type's kept rows are known."""
+    def _wanted(self, t: str, kept: str) -> list[tuple[ExportFile, Ints, Ints]]:
+        """Per file of the type: the line numbers ``kept`` names (ascending), their patients."""
+        out = []
         for f in self.files:
             if f.type == t:
-                self._copy_parts(f, "kept", odd=False)
+                sql = (
+                    f"SELECT line, pno FROM {kept} WHERE file = ? AND pno IS NOT NULL ORDER BY line"
+                )
+                rows = self.con.execute(sql, [f.ordinal]).fetchnumpy()
+                out.append((f, rows["line"].astype("int64"), rows["pno"].astype("int64")))
+        return out
+
+    def _take_text(self, t: str, wanted: list[tuple[ExportFile, Ints, Ints]]) -> bool:
+        """(On the text thread: no DuckDB.) The lines ``wanted`` written to ``kept_text``, each
+        file read once as bytes, which also checks that every line up to the last kept one
+        starts with "{"; False (and the type's text dropped) when one does not: then the
+        record numbers may not be line numbers."""
+        try:
+            self._write_text(t, wanted, strict=True)
+        except OddLine:
+            self.kept_text.drop(t)
+            return False
+        return True
+
+    def _took_text(self, t: str, took: bool) -> None:
+        """The schema-read plan's kept rows into ``kept`` once its text is written, or, when
+        the line numbers were not record numbers, the type's kept rows by the general plan
+        (its medicines' references are the same: joined with DISTINCT)."""
+        if took:
+            self.texts.add(t)
+            self.con.execute(f"INSERT INTO kept SELECT * FROM keep_{t}")
+        self.con.execute(f"DROP TABLE keep_{t}")
+        if not took:
+            self._general(t)
+
+    def _write_kept(self, t: str) -> None:
+        """The type's kept lines (by ``kept``) written to ``kept_text``: for the general plan
+        and the Medications, once every type's kept rows are known."""
+        try:
+            self._write_text(t, self._wanted(t, "kept"), strict=False)
+        except OddLine as exc:
+            message = f"{t}: {exc}: the file changed while it was screened; screen it again"
+            raise BulkError("bulk_input_changed", message) from exc
+
+    def _write_text(self, t: str, wanted: list[tuple[ExportFile, Ints, Ints]], *,
+                    strict: bool) -> None:  # fmt: skip
+        writer = self.kept_text.writer(t)
+        for f, lines, pnos in wanted:
+            for got in pick(f, lines, strict=strict):
+                writer.add(pnos[got.lo : got.hi], f.ordinal, lines[got.lo : got.hi], got)
+        writer.flush()
+
+    def _write_lines(self, t: str) -> None:
+        """``lines_<Type>``: the type's non-blank lines for the general plan, as ``lines``
+        numbers them, through Parquet (DuckDB reads it as it needs it: it may be far larger
+        than memory); a line that is not UTF-8 is reported (it cannot be JSON) and skipped."""
+        import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
+
+        path = self.parts_dir / "lines" / f"{t}.parquet"
+        path.parent.mkdir(exist_ok=True)
+        schema = pa.schema([("file", pa.int32()), ("line", pa.int64()), ("resource", pa.string())])
+        with pq.ParquetWriter(path, schema) as out:
+            for f in self.files:
+                if f.type == t:
+                    for batch in self._line_batches(f):
+                        out.write_table(pa.Table.from_pydict(batch, schema), LINE_GROUP)
+        self.con.execute(f"CREATE OR REPLACE VIEW lines_{t} AS SELECT file, line, resource "
+                         f"FROM read_parquet({_lit(str(path))})")  # fmt: skip
+
+    def _line_batches(self, f: ExportFile) -> Iterator[dict[str, list[Any]]]:
+        batch: dict[str, list[Any]] = {"file": [], "line": [], "resource": []}
+        for c in chunks(f):
+            for i in range(len(c)):
+                raw = c.line(i)
+                if not raw.strip():
+                    continue
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    self.report.malformed.append({"file": f.name, "line": c.first + i,
+                                                  "message": NOT_UTF8})  # fmt: skip
+                    continue
+                batch["file"].append(f.ordinal)
+                batch["line"].append(c.first + i)
+                batch["resource"].append(text)
+            if len(batch["line"]) >= LINE_BATCH:
+                yield batch
+                batch = {"file": [], "line": [], "resource": []}
+        if batch["line"]:
+            yield batch
 
     def _malformed(self, t: str) -> None:
         names = {f.ordinal: f.name for f in self.files}
@@ -352,23 +403,10 @@ class DuckDbEngine:
     def groups(self) -> Iterator[PatientGroup]:
         """Each patient's kept lines, patients by id, lines in export order: part after part,
         the part's lines of every type sorted by patient, file and line."""
-        first = itemgetter(0)
         for part in range(self.parts):
-            paths = sorted(str(p) for p in self.parts_dir.glob(f"*/*/part={part}/*.parquet"))
-            if not paths:
-                continue
-            rows = self._sorted(paths)
-            for pid, lines in groupby(rows, key=first):
-                yield PatientGroup(pid, tuple(Row(f, n, raw) for _p, f, n, raw in lines))
-
-    def _sorted(self, paths: list[str]) -> Iterator[tuple[str, int, int, str]]:
-        """(patient, file, line, resource) of one part's files, sorted."""
-        cur = self.con.cursor()
-        files = "[" + ", ".join(_lit(p) for p in paths) + "]"
-        cur.execute(f"SELECT patient, file, line, resource FROM read_parquet({files}) "
-                    "ORDER BY pno, file, line")  # fmt: skip
-        try:
-            while batch := cur.fetchmany(FETCH_ROWS):
-                yield from batch
-        finally:
-            cur.close()
+            ids = [r[0] for r in self.con.execute(
+                "SELECT patient FROM patient_part WHERE part = ? ORDER BY pno", [part]
+            ).fetchall()]  # fmt: skip
+            base = part * self.part_patients
+            for pno, rows in self.kept_text.part(part):
+                yield PatientGroup(ids[pno - base], rows)

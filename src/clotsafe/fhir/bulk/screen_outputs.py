@@ -84,9 +84,13 @@ class OutputWriter:
             n += 1
         return n
 
-    def close(self) -> None:
+    def abort(self) -> None:
+        """The screening failed: the files are closed as they are (the summary is not written)."""
         self._decisions.close()
         self._risks.close()
+
+    def close(self) -> None:
+        self.abort()
         with (self.out / "worklist.csv").open("w", newline="", encoding="utf-8") as f:
             write_worklist(f, self.rows)
 
