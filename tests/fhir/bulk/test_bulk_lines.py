@@ -176,3 +176,15 @@ def test_crlf_line_numbers_stay_physical_after_a_blank_crlf_line(tmp_path: Path)
     clots = _clots(tmp_path / "out")
     assert clots["Patient/p3"] == [] and clots["Patient/p2"] == ["Condition/c2"]
     assert assert_same_as_screen_fhir(directory, tmp_path / "out") == len(PATIENTS)
+
+
+def test_a_record_longer_than_4_mib_is_screened(tmp_path: Path) -> None:
+    """A 5 MiB note in a Condition (past the schema-read plan's 4 MiB) is read by the general
+    plan, not refused (its CSV reader stopped the screening at 4 MiB)."""
+    directory = _export(tmp_path / "export")
+    _replace_in_line_2(directory, b'"text":"DVT"', b'"text":"' + b"x" * (5 << 20) + b'"')
+    result = bulk_screen(directory, tmp_path / "out")
+    assert "Traceback" not in result.output + result.stderr
+    assert _malformed(tmp_path / "out") == []
+    assert _clots(tmp_path / "out")["Patient/p2"] == ["Condition/c2"]
+    assert assert_same_as_screen_fhir(directory, tmp_path / "out") == len(PATIENTS)
