@@ -36,7 +36,9 @@ class TypeWriter:
         self.text: dict[int, list[bytes]] = {}
         self.sizes: dict[int, int] = {}
         self.buffered = 0
-        folder.mkdir(parents=True, exist_ok=True)
+        # a type's text is written by one writer: what an earlier one left is not its own
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
 
     def add(self, pnos: Ints, file: int, lines: Ints, got: Picked) -> None:
         """The lines ``got`` (of patients ``pnos``, line numbers ``lines``), by part."""

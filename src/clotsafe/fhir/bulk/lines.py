@@ -86,7 +86,7 @@ def _mapped(mm: mmap.mmap, size: int) -> Iterator[Chunk]:
         pos = end
         released = _release(mm, released, start)
     if start < size:
-        yield _chunk(mm, first, start, np.array([size], np.int64))
+        yield _chunk(mm, first, start, np.array([size], np.int64), eof=True)
 
 
 def _newlines(buf: Any, pos: int, end: int) -> Ints:
@@ -94,12 +94,15 @@ def _newlines(buf: Any, pos: int, end: int) -> Ints:
     return (np.flatnonzero(view == _NL) + pos).astype(np.int64)
 
 
-def _chunk(buf: Any, first: int, start: int, nl: Ints) -> Chunk:
-    """The lines ending at ``nl`` (newlines, or the end of the file), the first of them
-    starting at ``start``; a ``\\r`` before a line's end is not part of it."""
+def _chunk(buf: Any, first: int, start: int, nl: Ints, *, eof: bool = False) -> Chunk:
+    """The lines ending at the newlines ``nl`` (or the last line, ending at the end of the
+    file: ``eof``), the first of them starting at ``start``; a ``\\r`` before a newline is
+    not part of its line."""
     starts = np.empty(len(nl), np.int64)
     starts[0] = start
     starts[1:] = nl[:-1] + 1
+    if eof:
+        return Chunk(buf, first, starts, nl)
     view = np.frombuffer(buf, np.uint8)
     cr = (nl > starts) & (view[np.maximum(nl - 1, 0)] == _CR)
     return Chunk(buf, first, starts, nl - cr)
@@ -116,22 +119,32 @@ def _release(mm: mmap.mmap, released: int, upto: int) -> int:
 
 
 def _inflated(f: ExportFile) -> Iterator[Chunk]:
-    carry = b""
     first = 1
     with gzip.GzipFile(f.path, "rb") as fh:
-        while block := fh.read(CHUNK):
+        carry = _after_bom(fh)
+        while True:
+            block = fh.read(CHUNK)
             buf = carry + block if carry else block
-            if first == 1 and not carry and buf.startswith(BOM):
-                buf = buf[len(BOM) :]
             nl = _newlines(buf, 0, len(buf))
-            if not len(nl):
+            if len(nl):
+                yield _chunk(buf, first, 0, nl)
+                first += len(nl)
+                carry = buf[int(nl[-1]) + 1 :]
+            else:
                 carry = buf
-                continue
-            yield _chunk(buf, first, 0, nl)
-            first += len(nl)
-            carry = buf[int(nl[-1]) + 1 :]
+            if not block:
+                break
     if carry:
-        yield _chunk(carry, first, 0, np.array([len(carry)], np.int64))
+        yield _chunk(carry, first, 0, np.array([len(carry)], np.int64), eof=True)
+
+
+def _after_bom(fh: gzip.GzipFile) -> bytes:
+    """The stream's first bytes, unless they are a byte-order mark (read whole: a block may
+    end inside one)."""
+    head = b""
+    while len(head) < len(BOM) and (more := fh.read(len(BOM) - len(head))):
+        head += more
+    return b"" if head == BOM else head
 
 
 def first_odd(f: ExportFile) -> int | None:
@@ -172,6 +185,8 @@ def pick(f: ExportFile, wanted: Ints, *, strict: bool) -> Iterator[Picked]:
     done = 0
     if not len(wanted):
         return
+    if wanted[0] < 1:
+        raise ValueError(f"line numbers start at 1, not {wanted[0]}")
     for c in chunks(f):
         if strict and (n := c.odd()) is not None and n <= wanted[-1]:
             raise OddLine(n)
