@@ -21,12 +21,16 @@ from typing import Any
 
 import orjson
 import pytest
+from click.testing import CliRunner
 from test_bulk_screen_support import (
+    ON,
     assert_same_as_screen_fhir,
     bulk_screen,
     decisions,
     write_export,
 )
+
+from clotsafe.cli import main
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("duckdb") is None,
@@ -188,3 +192,30 @@ def test_a_record_longer_than_4_mib_is_screened(tmp_path: Path) -> None:
     assert _malformed(tmp_path / "out") == []
     assert _clots(tmp_path / "out")["Patient/p2"] == ["Condition/c2"]
     assert assert_same_as_screen_fhir(directory, tmp_path / "out") == len(PATIENTS)
+
+
+def test_a_key_named_twice_in_a_record_is_refused_not_guessed(tmp_path: Path) -> None:
+    """POLICY 1.1 §8.1: c2 says clinicalStatus "active" and then "resolved". The last one won
+    (p2's DVT silently ignored); now p2 is not screened and the error names the file, line and
+    key, as ``screen --fhir`` refuses the same Bundle. The other patients are screened."""
+    directory = _export(tmp_path / "export")
+    clinical = b"http://terminology.hl7.org/CodeSystem/condition-clinical"
+    resolved = b'"clinicalStatus":{"coding":[{"system":"' + clinical + b'","code":"resolved"}]}'
+    _replace_in_line_2(directory, b'"code":"active"}]}', b'"code":"active"}]},' + resolved)
+    bulk_screen(directory, tmp_path / "out")
+    by_patient = {d["patient"]: d for d in decisions(tmp_path / "out")}
+    errors = by_patient["Patient/p2"]["error"]
+    assert [(e["field"], e["code"]) for e in errors] == [
+        ("Condition.1.ndjson:2.clinicalStatus", "duplicate_key")
+    ]
+    assert "decision" not in by_patient["Patient/p2"]
+    assert all("decision" in by_patient[f"Patient/{p}"] for p in PATIENTS if p != "p2")
+    worklist = (tmp_path / "out" / "worklist.csv").read_text()
+    assert "not screened" in worklist
+    patient = (directory / "Patient.1.ndjson").read_bytes().split(b"\n")[1]
+    condition = (directory / "Condition.1.ndjson").read_bytes().split(b"\n")[1]
+    bundle = (b'{"resourceType":"Bundle","type":"collection","entry":[{"resource":' + patient
+              + b'},{"resource":' + condition + b"}]}")  # fmt: skip
+    refused = CliRunner().invoke(main, ["screen", "--fhir", "-", "--on", ON, "--format", "json"],
+                                 input=bundle)  # fmt: skip
+    assert refused.exit_code != 0 and "duplicate_key" in refused.output

@@ -18,15 +18,13 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
-
 from clotsafe.fhir.ehr import derive_resources
-from clotsafe.fhir.errors import FhirInputError, problem
+from clotsafe.fhir.errors import FhirInputError, fhir_json, join, problem
 from clotsafe.fhir.resources import USED_TYPES, Res
 from clotsafe.rules.screener import SourceItem
 
@@ -112,7 +110,7 @@ def patient_item(g: PatientGroup, at: date, names: list[str]) -> SourceItem:
 
 def _res(row: Row, names: list[str]) -> Res:
     path = f"{names[row.file]}:{row.line}"
-    data: Any = orjson.loads(row.raw)
+    data: Any = _decoded(row.raw, path)
     kind = data.get("resourceType") if isinstance(data, dict) else None
     if not isinstance(kind, str):
         message = "every FHIR resource needs a resourceType"
@@ -120,3 +118,14 @@ def _res(row: Row, names: list[str]) -> Res:
     rid = data.get("id")
     ref = f"{kind}/{rid}" if isinstance(rid, str) and rid else path
     return Res(data, path, ref, kind)
+
+
+def _decoded(raw: bytes | str, path: str) -> Any:
+    """The line as JSON, decoded as every FHIR input is (``fhir_json``): a key named twice
+    in one object is refused (POLICY 1.1 §8.1: ``screen --fhir`` refuses the same Bundle), and
+    so is a line that is not one JSON value (an engine whose JSON functions read only its
+    first value may have kept it); the errors name the file and line."""
+    try:
+        return fhir_json(raw)
+    except FhirInputError as exc:
+        raise FhirInputError([replace(e, field=join(path, e.field)) for e in exc.errors]) from None
