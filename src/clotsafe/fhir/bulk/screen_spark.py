@@ -1,6 +1,7 @@
 """``bulk screen --engine spark``: the same views on Spark, the same Python stage on the executors.
 
-1. Each file is read with ``spark.read.text`` (gzip by extension; blank lines kept, so that
+1. Each file is read with ``spark.read.text`` (gzip by extension; lines split at ``\n`` only
+   and a ``\r`` before it dropped, as ``lines.py`` defines them; blank lines kept, so that
    line numbers are physical ones): a row per line with the file's ordinal and its line number
    (``monotonically_increasing_id`` within the file's partitions, which Spark numbers in file
    order, turned into a line number with each partition's line count).
@@ -77,9 +78,13 @@ class SparkEngine:
     def _lines(self, files: list[ExportFile]) -> Any:
         from pyspark.sql import functions as F
 
+        # lines as ``lines.py`` defines them: split at "\n" only (Spark's default also splits
+        # at a lone "\r", which JSON allows inside a record), a "\r" before it dropped
+        value = F.col("value")
+        crlf = F.when(value.endswith("\r"), F.expr("substring(value, 1, length(value) - 1)"))
         frames = [
-            self.spark.read.text(str(f.path))
-            .select(F.lit(f.ordinal).alias("file"), F.col("value").alias("resource"))
+            self.spark.read.text(str(f.path), lineSep="\n")
+            .select(F.lit(f.ordinal).alias("file"), crlf.otherwise(value).alias("resource"))
             .withColumn("seq", F.monotonically_increasing_id())
             for f in files
         ]
@@ -101,7 +106,11 @@ class SparkEngine:
         offsets = counts.select("file", "part", before.alias("before"))
         numbered = frame.withColumn("part", part).join(F.broadcast(offsets), ["file", "part"])
         line = F.col("before") + F.col("seq").bitwiseAND(F.lit(_LOW_BITS)) + 1
-        return numbered.select("file", line.cast("long").alias("line"), "resource")
+        # a byte-order mark opening a file is not part of its first line
+        text = F.col("resource")
+        bom = (line == 1) & text.startswith("\ufeff")
+        text = F.when(bom, F.expr("substring(resource, 2)")).otherwise(text)
+        return numbered.select("file", line.cast("long").alias("line"), text.alias("resource"))
 
     def _malformed(self) -> None:
         """Spark's JSON functions read a malformed line as NULL: report each non-blank line
