@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,6 +85,8 @@ class InputReport:
                 "without_patient": self.without_patient}  # fmt: skip
 
 
+#: a file, the line numbers of it to fetch (ascending) and each one's patient number
+Wanted = tuple[ExportFile, Ints, Ints]
 #: what the summary says of a line that is not UTF-8 text
 NOT_UTF8 = "not UTF-8 text, so not JSON: the line is skipped"
 
@@ -150,9 +152,15 @@ class DuckDbEngine:
                 if not self._flatten_typed(t):
                     self._general(t)
                 elif t != "Medication":
-                    jobs[t] = pool.submit(self._take_text, t, self._wanted(t, f"keep_{t}"))
-            for t, job in jobs.items():
-                self._took_text(t, job.result())
+                    # each file's kept line numbers are fetched by the thread, on a cursor of
+                    # its own, as it gets to the file: one file's at a time in memory
+                    cursor = self.con.cursor()
+                    wanted = self._wanted(t, f"keep_{t}", cursor)
+                    jobs[t] = (cursor, pool.submit(self._take_text, t, wanted))
+            for t, (cursor, job) in jobs.items():
+                took = job.result()
+                cursor.close()
+                self._took_text(t, took)
         self._keep()
         for t in self.types:
             if t not in self.texts:
@@ -259,23 +267,19 @@ class DuckDbEngine:
         record, so the record numbers would not be line numbers)."""
         return any(first_odd(f) is not None for f in self.files if f.type == t)
 
-    def _wanted(self, t: str, kept: str) -> list[tuple[ExportFile, Ints, Ints]]:
+    def _wanted(self, t: str, kept: str, con: Any = None) -> Iterator[Wanted]:
         """Per file of the type: the line numbers ``kept`` names (ascending), their patients."""
-        out = []
+        sql = f"SELECT line, pno FROM {kept} WHERE file = ? AND pno IS NOT NULL ORDER BY line"
         for f in self.files:
             if f.type == t:
-                sql = (
-                    f"SELECT line, pno FROM {kept} WHERE file = ? AND pno IS NOT NULL ORDER BY line"
-                )
-                rows = self.con.execute(sql, [f.ordinal]).fetchnumpy()
-                out.append((f, rows["line"].astype("int64"), rows["pno"].astype("int64")))
-        return out
+                rows = (con or self.con).execute(sql, [f.ordinal]).fetchnumpy()
+                yield f, rows["line"].astype("int64"), rows["pno"].astype("int64")
 
-    def _take_text(self, t: str, wanted: list[tuple[ExportFile, Ints, Ints]]) -> bool:
-        """(On the text thread: no DuckDB.) The lines ``wanted`` written to ``kept_text``, each
-        file read once as bytes, which also checks that every line up to the last kept one
-        starts with "{"; False (and the type's text dropped) when one does not: then the
-        record numbers may not be line numbers."""
+    def _take_text(self, t: str, wanted: Iterable[Wanted]) -> bool:
+        """(On the text thread, with its own cursor.) The lines ``wanted`` written to
+        ``kept_text``, each file read once as bytes, which also checks that every line up to
+        the last kept one starts with "{"; False (and the type's text dropped) when one does
+        not: then the record numbers may not be line numbers."""
         try:
             self._write_text(t, wanted, strict=True)
         except OddLine:
@@ -303,7 +307,7 @@ class DuckDbEngine:
             message = f"{t}: {exc}: the file changed while it was screened; screen it again"
             raise BulkError("bulk_input_changed", message) from exc
 
-    def _write_text(self, t: str, wanted: list[tuple[ExportFile, Ints, Ints]], *,
+    def _write_text(self, t: str, wanted: Iterable[Wanted], *,
                     strict: bool) -> None:  # fmt: skip
         writer = self.kept_text.writer(t)
         for f, lines, pnos in wanted:
