@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -26,6 +27,16 @@ pytestmark = [
 OUTPUTS = ("decisions.ndjson", "worklist.csv", "risk-assessments.ndjson", "levels.html")
 
 
+def same_outputs(directory: Path, tmp_path: Path) -> list[dict[str, Any]]:
+    """Screen with DuckDB, then Spark: the same files, byte for byte; both summaries."""
+    bulk_screen(directory, tmp_path / "duckdb")
+    bulk_screen(directory, tmp_path / "spark", "--engine", "spark")
+    for name in OUTPUTS:
+        duck = (tmp_path / "duckdb" / name).read_bytes()
+        assert duck == (tmp_path / "spark" / name).read_bytes(), name
+    return [orjson.loads((tmp_path / e / "summary.json").read_bytes()) for e in ("duckdb", "spark")]
+
+
 def test_spark_and_duckdb_write_identical_outputs_for_1000_patients(tmp_path: Path) -> None:
     """1,000 generated patients (plus a gzip part and a cut line): Spark = DuckDB, file by file."""
     directory = tmp_path / "export"
@@ -37,14 +48,7 @@ def test_spark_and_duckdb_write_identical_outputs_for_1000_patients(tmp_path: Pa
     lines = path.read_bytes().split(b"\n")
     lines[3] = lines[3][:30]
     path.write_bytes(b"\n".join(lines))
-    bulk_screen(directory, tmp_path / "duckdb")
-    bulk_screen(directory, tmp_path / "spark", "--engine", "spark")
-    for name in OUTPUTS:
-        duck = (tmp_path / "duckdb" / name).read_bytes()
-        assert duck == (tmp_path / "spark" / name).read_bytes(), name
-    summaries = [
-        orjson.loads((tmp_path / e / "summary.json").read_bytes()) for e in ("duckdb", "spark")
-    ]
+    summaries = same_outputs(directory, tmp_path)
     for key in ("patients", "levels", "shown_as", "rules", "unknowns"):
         assert summaries[0][key] == summaries[1][key], key
     assert summaries[0]["patients"] == 1000
@@ -69,14 +73,7 @@ def test_spark_reads_lines_as_duckdb_does(tmp_path: Path) -> None:
     path.write_bytes(b"".join(line + b"\r\n" for line in [lines[0], b"", *lines[1:]]))
     patients = directory / "Patient.1.ndjson"
     patients.write_bytes(b"\xef\xbb\xbf" + patients.read_bytes())
-    bulk_screen(directory, tmp_path / "duckdb")
-    bulk_screen(directory, tmp_path / "spark", "--engine", "spark")
-    for name in OUTPUTS:
-        duck = (tmp_path / "duckdb" / name).read_bytes()
-        assert duck == (tmp_path / "spark" / name).read_bytes(), name
-    summaries = [
-        orjson.loads((tmp_path / e / "summary.json").read_bytes()) for e in ("duckdb", "spark")
-    ]
+    summaries = same_outputs(directory, tmp_path)
     assert summaries[0]["patients"] == summaries[1]["patients"] == 20
     assert summaries[0]["input"]["kept"] == summaries[1]["input"]["kept"]
     # Spark's JSON functions read the first of two values on a line and do not see the second:
