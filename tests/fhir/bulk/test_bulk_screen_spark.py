@@ -61,16 +61,20 @@ def test_spark_and_duckdb_write_identical_outputs_for_1000_patients(tmp_path: Pa
 
 
 def test_spark_reads_lines_as_duckdb_does(tmp_path: Path) -> None:
-    """CRLF endings, a blank CRLF line, a CR inside a record (JSON whitespace), two records
-    split by a lone CR and a byte-order mark: Spark writes what DuckDB writes (Spark's reader
-    split lines at a lone CR too: a record holding one was lost as two malformed lines)."""
+    """CRLF endings, a blank CRLF line and one holding a tab, a CR inside a record (JSON
+    whitespace), two records split by a lone CR, a line that is not UTF-8 and a byte-order
+    mark: Spark writes what DuckDB writes (Spark's reader split lines at a lone CR too, so a
+    record holding one was lost as two malformed lines, and a line that is not UTF-8 stopped
+    the screening with a traceback)."""
     directory = tmp_path / "export"
     generator().generate(directory, 20, seed=31)
     path = directory / "Condition.1.ndjson"
     lines = path.read_bytes().split(b"\n")[:-1]
     lines[2] = lines[2].replace(b",", b",\r", 1)
     lines[4:6] = [lines[4] + b"\r" + lines[5]]
-    path.write_bytes(b"".join(line + b"\r\n" for line in [lines[0], b"", *lines[1:]]))
+    lines[7] = lines[7].replace(b"{", b'{"note":"\xff",', 1)
+    written = [lines[0], b"", *lines[1:], b"\t"]
+    path.write_bytes(b"".join(line + b"\r\n" for line in written))
     patients = directory / "Patient.1.ndjson"
     patients.write_bytes(b"\xef\xbb\xbf" + patients.read_bytes())
     summaries = same_outputs(directory, tmp_path)
@@ -79,7 +83,9 @@ def test_spark_reads_lines_as_duckdb_does(tmp_path: Path) -> None:
     # Spark's JSON functions read the first of two values on a line and do not see the second:
     # DuckDB reports the line; on Spark, were it kept, the Python stage would refuse it (its
     # patient not screened, the error naming the line: never screened on half of it)
-    assert [(m["file"], m["line"]) for m in summaries[0]["input"]["malformed"]] == [
-        ("Condition.1.ndjson", 6)
-    ]
-    assert summaries[1]["input"]["malformed"] == []
+    not_utf8 = {"file": "Condition.1.ndjson", "line": 9,
+                "message": "not UTF-8 text, so not JSON: the line is skipped"}  # fmt: skip
+    two_values = {"file": "Condition.1.ndjson", "line": 6,
+                  "message": "not JSON: the line is skipped"}  # fmt: skip
+    assert summaries[0]["input"]["malformed"] == [two_values, not_utf8]
+    assert summaries[1]["input"]["malformed"] == [not_utf8]

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from clotsafe.fhir.bulk.screen_duckdb import InputReport
+from clotsafe.fhir.bulk.screen_duckdb import NOT_UTF8, InputReport
 from clotsafe.fhir.bulk.screen_patient import Outcome, PatientScreener
 from clotsafe.fhir.bulk.screen_views import (
     MEDICINE_TYPES,
@@ -38,6 +38,9 @@ from clotsafe.fhir.bulk.source import ExportFile, PatientGroup, Row
 from clotsafe.fhir.bulk.source_codes import code_rows
 from clotsafe.rules.settings import DEFAULT_SETTINGS, Settings
 
+#: Spark SQL: the line is blank (white space only, as Python's ``bytes.strip`` sees it)
+BLANK = "resource RLIKE '^[ \\\\t\\\\r\\\\n\\\\f\\\\x0B]*$'"
+NOT_JSON = "not JSON: the line is skipped"
 OUTCOME_SCHEMA = "patient string, line binary, risk binary, info binary"
 _LOW_BITS = (1 << 33) - 1  # monotonically_increasing_id: partition index << 33 | row in it
 
@@ -69,7 +72,8 @@ class SparkEngine:
         for t in self.types:
             frame = self._lines([f for f in self.files if f.type == t])
             frame.createOrReplaceTempView(f"lines_{t}")
-            spark.sql(f"SELECT file, line, resource FROM lines_{t} WHERE trim(resource) <> ''"
+            usable = f"NOT {BLANK} AND is_valid_utf8(resource)"
+            spark.sql(f"SELECT file, line, resource FROM lines_{t} WHERE {usable}"
                       ).createOrReplaceTempView(f"src_{t}")  # fmt: skip
         self._malformed()
         self._keep()
@@ -113,17 +117,19 @@ class SparkEngine:
         return numbered.select("file", line.cast("long").alias("line"), text.alias("resource"))
 
     def _malformed(self) -> None:
-        """Spark's JSON functions read a malformed line as NULL: report each non-blank line
-        that does not parse (checked only where ``resourceType`` does not come out)."""
+        """Report each non-blank line that is not UTF-8 (Spark keeps its bytes, which cannot
+        reach Python as text) or does not parse (Spark's JSON functions read it as NULL:
+        checked only where ``resourceType`` does not come out), as DuckDB reports them."""
         names = {f.ordinal: f.name for f in self.files}
         if not self.types:
             return
-        parts = [f"SELECT file, line FROM lines_{t} WHERE trim(resource) <> '' "
-                 "AND get_json_object(resource, '$.resourceType') IS NULL "
-                 "AND try_parse_json(resource) IS NULL" for t in self.types]  # fmt: skip
+        parts = [f"SELECT file, line, is_valid_utf8(resource) AS utf8 FROM lines_{t} "
+                 f"WHERE NOT {BLANK} AND (NOT is_valid_utf8(resource) OR "
+                 "(get_json_object(resource, '$.resourceType') IS NULL "
+                 "AND try_parse_json(resource) IS NULL))" for t in self.types]  # fmt: skip
         rows = self.spark.sql(" UNION ALL ".join(parts) + " ORDER BY file, line").collect()
         self.report.malformed += [{"file": names[r["file"]], "line": int(r["line"]),
-                                   "message": "not JSON: the line is skipped"}
+                                   "message": NOT_JSON if r["utf8"] else NOT_UTF8}
                                   for r in rows]  # fmt: skip
 
     # --- 2: views and keep ------------------------------------------------------------------------
