@@ -384,3 +384,30 @@ def test_a_memory_limit_that_cannot_work_is_a_clear_error_not_a_traceback(
     assert result.exit_code == 1, (result.output, result.exception)
     assert says in result.stderr and "[bulk_bad_option]" in result.stderr
     assert "Traceback" not in result.output + result.stderr
+
+
+def test_a_blank_line_in_the_patients_or_a_medicine_file_sends_it_the_general_way_late(
+    tmp_path: Path,
+) -> None:
+    """The Patients' and the MedicationRequests' line numbers are checked on the text thread,
+    after DuckDB has read other types with the Patients' numbers: a blank line there sends
+    the type the general way late (same parts, the medicines' references twice), and every
+    patient still gets the decision ``screen --fhir`` gives."""
+    from clotsafe.fhir.bulk.screen_duckdb import DuckDbEngine
+    from clotsafe.fhir.bulk.source import export_files
+
+    directory = tmp_path / "export"
+    generator().generate(directory, 40, seed=37)
+    for name in ("Patient.1.ndjson", "MedicationRequest.1.ndjson"):
+        path = directory / name
+        lines = path.read_bytes().split(b"\n")
+        path.write_bytes(b"\n".join([*lines[:4], b"", *lines[4:]]))
+    engine = DuckDbEngine(export_files(directory), temp_directory=tmp_path / "duck")
+    try:
+        engine.prepare()
+        assert not {"Patient", "MedicationRequest"} & engine.texts
+        assert "Condition" in engine.texts
+    finally:
+        engine.close()
+    bulk_screen(directory, tmp_path / "out")
+    assert assert_same_as_screen_fhir(directory, tmp_path / "out") == 40
