@@ -88,8 +88,10 @@ def candidates_sql(kind: str, view: str) -> str:
     if kind not in CODE_KINDS:
         return f"SELECT * FROM {view}"
     exact = ", ".join(f"'{k}'" for k in CODE_KINDS[kind] if not k.endswith("_prefix"))
-    conds = ["v.__sof_odd", "EXISTS (SELECT 1 FROM codes c WHERE c.system = v.system "
-             f"AND c.code = v.code AND c.kind IN ({exact}))"]  # fmt: skip
+    # by the code alone (a superset: ``keep_sql`` matches the system too): a semi-join on the
+    # short code is cheaper than one on (system, code) over every coding (0.84 against 0.94 s
+    # for 10,000 patients' Conditions, one thread)
+    conds = ["v.__sof_odd", f"v.code IN (SELECT code FROM codes WHERE kind IN ({exact}))"]
     if "condition_prefix" in CODE_KINDS[kind]:
         conds.append("v.system IN (SELECT system FROM codes WHERE kind = 'condition_prefix')")
     if kind in MEDICINE_TYPES:
