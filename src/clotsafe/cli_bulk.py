@@ -354,7 +354,8 @@ def _rich(stream: IO[str]) -> Iterator[Reporter]:
     "--temp-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where DuckDB spills [system temp/clotsafe-duckdb-PID].",
+    help="Where DuckDB spills and the kept lines wait (deleted at the end) "
+    "[system temp/clotsafe-duckdb-PID].",
 )
 @click.option("--spark-master", default=None, help="With --engine spark: the master [local[2]].")
 @click.option(
