@@ -239,14 +239,16 @@ class DuckDbEngine:
         from clotsafe.fhir.sof import compile_typed_ndjson
 
         files = [(f.ordinal, str(f.path)) for f in self.files if f.type == t]
-        sql = compile_typed_ndjson(views()[t], files, max_line=MAX_LINE)
+        # a scan numbered by record (WITH ORDINALITY) runs on one DuckDB thread: with more,
+        # the type's files are read side by side, each on a cursor of its own
+        groups = [[f] for f in files] if self._threads() > 1 and len(files) > 1 else [files]
+        sqls = [compile_typed_ndjson(views()[t], g, max_line=MAX_LINE) for g in groups]
         # Medications are kept by what the later types name: their line numbers are checked
         # first, on their own (a small type)
-        if sql is None or (t == "Medication" and self._any_odd(t)):
+        if None in sqls or (t == "Medication" and self._any_odd(t)):
             return False
         try:
-            self.con.execute(f"CREATE OR REPLACE TABLE flat_{t} AS "
-                             + candidates_sql(t, f"({sql})"))  # fmt: skip
+            self._read_typed(t, [s for s in sqls if s is not None])
         except duckdb.Error:
             return False
         if self._one(f"SELECT count(*) FROM flat_{t} WHERE __sof_odd"):
@@ -261,6 +263,34 @@ class DuckDbEngine:
         self.con.execute(f"CREATE TABLE keep_{t} AS SELECT * FROM kept LIMIT 0")
         self._keep_type(t, into=f"keep_{t}")
         return True
+
+    def _threads(self) -> int:
+        return self._one("SELECT current_setting('threads')")
+
+    def _read_typed(self, t: str, sqls: list[str]) -> None:
+        """``flat_<Type>``: the candidate rows of each query in ``sqls`` (one per file, or one
+        for all), the queries run side by side on up to the connection's threads."""
+        if len(sqls) == 1:
+            self.con.execute(f"CREATE OR REPLACE TABLE flat_{t} AS "
+                             + candidates_sql(t, f"({sqls[0]})"))  # fmt: skip
+            return
+        parts = [f"flat_{t}__{i}" for i in range(len(sqls))]
+
+        def read(name: str, sql: str) -> None:
+            with self.con.cursor() as cursor:
+                cursor.execute(
+                    f"CREATE OR REPLACE TABLE {name} AS " + candidates_sql(t, f"({sql})")
+                )
+
+        try:
+            with ThreadPoolExecutor(max_workers=self._threads()) as pool:
+                for job in [pool.submit(read, n, q) for n, q in zip(parts, sqls, strict=True)]:
+                    job.result()
+            union = " UNION ALL ".join(f"SELECT * FROM {n}" for n in parts)
+            self.con.execute(f"CREATE OR REPLACE TABLE flat_{t} AS {union}")
+        finally:
+            for name in parts:
+                self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def _any_odd(self, t: str) -> bool:
         """Whether a line of the type's files does not start with "{" (perhaps blank: not a
