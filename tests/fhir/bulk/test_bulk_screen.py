@@ -411,3 +411,37 @@ def test_a_blank_line_in_the_patients_or_a_medicine_file_sends_it_the_general_wa
         engine.close()
     bulk_screen(directory, tmp_path / "out")
     assert assert_same_as_screen_fhir(directory, tmp_path / "out") == 40
+
+
+@pytest.mark.parametrize("cut", [False, True])
+def test_one_thread_and_files_read_side_by_side_give_the_same_groups(
+    tmp_path: Path, cut: bool
+) -> None:
+    """With two DuckDB threads a type's files are read side by side (each scan numbered by
+    record runs on one thread): the same groups as one thread reading them in turn, also when
+    one file's read fails (a cut line: the type goes the general way)."""
+    from clotsafe.fhir.bulk.screen_duckdb import DuckDbEngine
+    from clotsafe.fhir.bulk.source import export_files
+
+    directory = tmp_path / "export"
+    generator().generate(directory, 60, seed=41, part_lines=300)
+    assert (directory / "Condition.3.ndjson").is_file()
+    if cut:
+        path = directory / "Condition.2.ndjson"
+        lines = path.read_bytes().split(b"\n")
+        lines[5] = lines[5][:40]
+        path.write_bytes(b"\n".join(lines))
+
+    def groups(threads: int) -> tuple[set[str], list[tuple[str, list[tuple[int, int]]]]]:
+        engine = DuckDbEngine(export_files(directory), temp_directory=tmp_path / f"d{threads}",
+                              threads=threads)  # fmt: skip
+        try:
+            engine.prepare()
+            rows = [(g.patient, [(r.file, r.line) for r in g.rows]) for g in engine.groups()]
+            return engine.texts, rows
+        finally:
+            engine.close()
+
+    one, two = groups(1), groups(2)
+    assert one == two
+    assert ("Condition" in one[0]) is not cut
