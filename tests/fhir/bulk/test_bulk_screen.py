@@ -445,3 +445,22 @@ def test_one_thread_and_files_read_side_by_side_give_the_same_groups(
     one, two = groups(1), groups(2)
     assert one == two
     assert ("Condition" in one[0]) is not cut
+
+
+def test_workers_read_their_own_ranges_across_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker reads its range of patients' lines itself (the main process sends ids): ranges
+    of 7 patients in parts of 20, on 2 workers, write what one process writes, and every
+    patient gets the decision ``screen --fhir`` gives."""
+    from clotsafe.fhir.bulk import screen, screen_duckdb
+
+    directory = tmp_path / "export"
+    generator().generate(directory, 60, seed=43, part_lines=300)
+    bulk_screen(directory, tmp_path / "o1")
+    monkeypatch.setattr(screen_duckdb, "PART_PATIENTS", 20)
+    monkeypatch.setattr(screen, "BLOCK", 7)
+    bulk_screen(directory, tmp_path / "o2", "--workers", "2")
+    for name in ("decisions.ndjson", "worklist.csv", "risk-assessments.ndjson"):
+        assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
+    assert assert_same_as_screen_fhir(directory, tmp_path / "o2") == 60

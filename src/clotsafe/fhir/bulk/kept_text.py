@@ -12,14 +12,19 @@ its record numbers turn out not to be line numbers).
 
 from __future__ import annotations
 
+import mmap
+import os
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from clotsafe.fhir.bulk.lines import Ints, Picked
-from clotsafe.fhir.bulk.source import Row
+from clotsafe.fhir.bulk.source import PatientGroup, Row
 
 #: bytes of text buffered before every part's buffer is appended to its files
 FLUSH_BYTES = 16 << 20
@@ -91,26 +96,61 @@ class KeptText:
     def has(self, kind: str) -> bool:
         return (self.directory / kind).is_dir()
 
-    def part(self, part: int) -> Iterator[tuple[int, tuple[Row, ...]]]:
-        """Each patient of the part (by number) with their lines, sorted by file and line."""
+    def part(self, part: int, lo: int = 0, hi: int | None = None
+             ) -> Iterator[tuple[int, tuple[Row, ...]]]:  # fmt: skip
+        """Each patient of the part (by number; only ``lo`` <= number < ``hi`` when given)
+        with their lines, sorted by file and line. The text files are mapped, so a range
+        reads only its own lines."""
         indexes: list[Ints] = []
-        texts: list[bytes] = []
-        for idx in sorted(self.directory.glob(f"*/{part}.idx")):
-            rows = np.fromfile(idx, np.int64).reshape(-1, _FIELDS)
-            source = np.full((len(rows), 1), len(texts), np.int64)
-            indexes.append(np.hstack((rows, source)))
-            texts.append(idx.with_suffix(".txt").read_bytes())
-        if not indexes:
-            return
-        rows = np.concatenate(indexes)
-        rows = rows[np.lexsort((rows[:, 2], rows[:, 1], rows[:, 0]))]
-        cuts = (np.flatnonzero(np.diff(rows[:, 0])) + 1).tolist()
-        pnos, files, lines, offsets, lengths, sources = rows.T.tolist()
-        for lo, hi in zip([0, *cuts], [*cuts, len(rows)], strict=True):
-            yield pnos[lo], tuple([
-                Row(files[i], lines[i], texts[sources[i]][offsets[i] : offsets[i] + lengths[i]])
-                for i in range(lo, hi)
-            ])  # fmt: skip
+        texts: list[Any] = []
+        with ExitStack() as stack:
+            for idx in sorted(self.directory.glob(f"*/{part}.idx")):
+                rows = np.fromfile(idx, np.int64).reshape(-1, _FIELDS)
+                if hi is not None:
+                    rows = rows[(rows[:, 0] >= lo) & (rows[:, 0] < hi)]
+                if not len(rows):
+                    continue
+                source = np.full((len(rows), 1), len(texts), np.int64)
+                indexes.append(np.hstack((rows, source)))
+                texts.append(stack.enter_context(_mapped(idx.with_suffix(".txt"))))
+            if indexes:
+                yield from _patients(np.concatenate(indexes), texts)
 
 
-__all__ = ["KeptText", "TypeWriter"]
+@dataclass(frozen=True)
+class PatientRange:
+    """Patients ``lo`` .. ``lo + len(ids) - 1`` (by number) of one part, with their ids: small
+    enough to send to a worker, which reads their lines itself (:meth:`groups`)."""
+
+    directory: Path
+    part_patients: int
+    part: int
+    lo: int
+    ids: tuple[str, ...]
+
+    def groups(self) -> Iterator[PatientGroup]:
+        store = KeptText(self.directory, self.part_patients)
+        for pno, rows in store.part(self.part, self.lo, self.lo + len(self.ids)):
+            yield PatientGroup(self.ids[pno - self.lo], rows)
+
+
+def _mapped(path: Path) -> Any:
+    """The file's bytes, mapped (a context manager; an empty file cannot be mapped)."""
+    with path.open("rb") as fh:
+        if not os.fstat(fh.fileno()).st_size:
+            return nullcontext(b"")
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def _patients(rows: Ints, texts: list[Any]) -> Iterator[tuple[int, tuple[Row, ...]]]:
+    rows = rows[np.lexsort((rows[:, 2], rows[:, 1], rows[:, 0]))]
+    cuts = (np.flatnonzero(np.diff(rows[:, 0])) + 1).tolist()
+    pnos, files, lines, offsets, lengths, sources = rows.T.tolist()
+    for lo, hi in zip([0, *cuts], [*cuts, len(rows)], strict=True):
+        yield pnos[lo], tuple([
+            Row(files[i], lines[i], texts[sources[i]][offsets[i] : offsets[i] + lengths[i]])
+            for i in range(lo, hi)
+        ])  # fmt: skip
+
+
+__all__ = ["KeptText", "PatientRange", "TypeWriter"]

@@ -22,10 +22,11 @@ from typing import Any
 import orjson
 
 from clotsafe.fhir.bulk.errors import BulkError
+from clotsafe.fhir.bulk.kept_text import PatientRange
 from clotsafe.fhir.bulk.screen_outputs import OutputWriter, summary, write_summary
 from clotsafe.fhir.bulk.screen_patient import Outcome, PatientScreener
 from clotsafe.fhir.bulk.screen_progress import Progress
-from clotsafe.fhir.bulk.source import ExportFile, PatientGroup, export_files
+from clotsafe.fhir.bulk.source import ExportFile, export_files
 from clotsafe.rules.settings import DEFAULT_SETTINGS, Settings
 
 BLOCK = 200  # patients per block sent to a worker
@@ -133,7 +134,7 @@ def _duckdb(options: ScreenOptions, files: list[ExportFile], writer: OutputWrite
         progress.stage("screen", patients=report.patients)
         names = [f.name for f in files]
         done = 0
-        for block in screen_groups(engine.groups(), options.at, names, options.settings,
+        for block in screen_ranges(engine.ranges(BLOCK), options.at, names, options.settings,
                                    workers=options.workers):  # fmt: skip
             done += writer.write(block)
             progress.patients(done, report.patients)
@@ -169,22 +170,22 @@ def _spark(options: ScreenOptions, files: list[ExportFile], writer: OutputWriter
 # --- the Python stage, in this process or in --workers processes (order kept) -----------------
 
 
-def screen_groups(groups: Iterable[PatientGroup], at: date, names: list[str], settings: Settings,
-                  *, workers: int = 1) -> Iterator[list[Outcome]]:  # fmt: skip
-    """Blocks of Outcomes in the groups' order; ``workers`` > 1: that many processes, at most
-    2 × workers blocks in flight."""
-    blocks = _blocks(groups, BLOCK)
+def screen_ranges(ranges: Iterable[PatientRange], at: date, names: list[str],
+                  settings: Settings, *, workers: int = 1) -> Iterator[list[Outcome]]:  # fmt: skip
+    """Each range's Outcomes, in order; ``workers`` > 1: that many processes, at most 2 ×
+    workers ranges in flight. A worker reads its range's lines itself: the main process sends
+    a range (a few ids) and receives the outcomes, and no patient's lines are copied to it."""
     if workers <= 1:
         screener = PatientScreener(at, names, settings)
-        for block in blocks:
-            yield screener.screen(block)
+        for r in ranges:
+            yield screener.screen(r.groups())
         return
     ctx = multiprocessing.get_context("spawn")
     init = (at, names, settings)
     with ctx.Pool(workers, initializer=_init, initargs=init) as pool:
         pending: deque[AsyncResult[list[Outcome]]] = deque()
-        for block in blocks:
-            pending.append(pool.apply_async(_work, (block,)))
+        for r in ranges:
+            pending.append(pool.apply_async(_work, (r,)))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().get()
         while pending:
@@ -205,7 +206,7 @@ def _init(at: date, names: list[str], settings: Settings) -> None:
     _WORKER = PatientScreener(at, names, settings)
 
 
-def _work(block: list[PatientGroup]) -> list[Outcome]:
+def _work(r: PatientRange) -> list[Outcome]:
     if _WORKER is None:
         raise RuntimeError("a bulk screen worker ran before its initializer")
-    return _WORKER.screen(block)
+    return _WORKER.screen(r.groups())

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from clotsafe.fhir.bulk.errors import BulkError
-from clotsafe.fhir.bulk.kept_text import KeptText
+from clotsafe.fhir.bulk.kept_text import KeptText, PatientRange
 from clotsafe.fhir.bulk.lines import Ints, OddLine, chunks, first_odd, pick
 from clotsafe.fhir.bulk.screen_views import (
     MEDICINE_TYPES,
@@ -434,13 +434,20 @@ class DuckDbEngine:
         return int(row[0]) if row else 0
 
     # --- 3: the groups -------------------------------------------------------------------------
-    def groups(self) -> Iterator[PatientGroup]:
-        """Each patient's kept lines, patients by id, lines in export order: part after part,
-        the part's lines of every type sorted by patient, file and line."""
+    def ranges(self, size: int) -> Iterator[PatientRange]:
+        """The patients in id order, ``size`` at a time (within a part), with their ids; each
+        range reads its patients' lines itself (``PatientRange.groups``: in a worker too)."""
         for part in range(self.parts):
             ids = [r[0] for r in self.con.execute(
                 "SELECT patient FROM patient_part WHERE part = ? ORDER BY pno", [part]
             ).fetchall()]  # fmt: skip
             base = part * self.part_patients
-            for pno, rows in self.kept_text.part(part):
-                yield PatientGroup(ids[pno - base], rows)
+            for lo in range(0, len(ids), size):
+                yield PatientRange(self.kept_text.directory, self.part_patients, part,
+                                   base + lo, tuple(ids[lo : lo + size]))  # fmt: skip
+
+    def groups(self) -> Iterator[PatientGroup]:
+        """Each patient's kept lines, patients by id, lines in export order: part after part,
+        the part's lines of every type sorted by patient, file and line."""
+        for r in self.ranges(self.part_patients):
+            yield from r.groups()
