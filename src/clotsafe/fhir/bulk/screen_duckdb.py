@@ -87,7 +87,8 @@ class InputReport:
 
 #: a file, the line numbers of it to fetch (ascending) and each one's patient number
 Wanted = tuple[ExportFile, Ints, Ints]
-#: what the summary says of a line that is not UTF-8 text
+#: what the summary says of a line that is not JSON, and of one that is not UTF-8 text
+NOT_JSON = "not JSON: the line is skipped"
 NOT_UTF8 = "not UTF-8 text, so not JSON: the line is skipped"
 
 
@@ -115,6 +116,8 @@ class DuckDbEngine:
         # ORDINALITY) and no table's order matters: keeping insertion order would only hold
         # rows in memory
         self.con.execute("SET preserve_insertion_order = false")
+        #: DuckDB's threads (as given, or its default: one per core)
+        self.threads = self._one("SELECT current_setting('threads')")
         #: the kept lines' text (``kept_text``) and the general plan's lines, patient data:
         #: inside DuckDB's temporary directory (its owner's only), deleted on close
         self.parts_dir = Path(tempfile.mkdtemp(prefix="kept-", dir=temp))
@@ -241,7 +244,7 @@ class DuckDbEngine:
         files = [(f.ordinal, str(f.path)) for f in self.files if f.type == t]
         # a scan numbered by record (WITH ORDINALITY) runs on one DuckDB thread: with more,
         # the type's files are read side by side, each on a cursor of its own
-        groups = [[f] for f in files] if self._threads() > 1 and len(files) > 1 else [files]
+        groups = [[f] for f in files] if self.threads > 1 and len(files) > 1 else [files]
         sqls = [compile_typed_ndjson(views()[t], g, max_line=MAX_LINE) for g in groups]
         # Medications are kept by what the later types name: their line numbers are checked
         # first, on their own (a small type)
@@ -264,9 +267,6 @@ class DuckDbEngine:
         self._keep_type(t, into=f"keep_{t}")
         return True
 
-    def _threads(self) -> int:
-        return self._one("SELECT current_setting('threads')")
-
     def _read_typed(self, t: str, sqls: list[str]) -> None:
         """``flat_<Type>``: the candidate rows of each query in ``sqls`` (one per file, or one
         for all), the queries run side by side on up to the connection's threads."""
@@ -283,7 +283,7 @@ class DuckDbEngine:
                 )
 
         try:
-            with ThreadPoolExecutor(max_workers=self._threads()) as pool:
+            with ThreadPoolExecutor(max_workers=self.threads) as pool:
                 for job in [pool.submit(read, n, q) for n, q in zip(parts, sqls, strict=True)]:
                     job.result()
             union = " UNION ALL ".join(f"SELECT * FROM {n}" for n in parts)
@@ -392,7 +392,7 @@ class DuckDbEngine:
             "AND trim(resource) <> '' AND NOT json_valid(resource) ORDER BY file, line"
         ).fetchall()
         self.report.malformed += [{"file": names[f], "line": n,
-                                   "message": "not JSON: the line is skipped"}
+                                   "message": NOT_JSON}
                                   for f, n in rows]  # fmt: skip
 
     def _view_sql(self, t: str) -> str:

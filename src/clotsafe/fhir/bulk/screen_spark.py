@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from clotsafe.fhir.bulk.screen_duckdb import NOT_UTF8, InputReport
+from clotsafe.fhir.bulk.screen_duckdb import NOT_JSON, NOT_UTF8, InputReport
 from clotsafe.fhir.bulk.screen_patient import Outcome, PatientScreener
 from clotsafe.fhir.bulk.screen_views import (
     MEDICINE_TYPES,
@@ -40,7 +40,6 @@ from clotsafe.rules.settings import DEFAULT_SETTINGS, Settings
 
 #: Spark SQL: the line is blank (white space only, as Python's ``bytes.strip`` sees it)
 BLANK = "resource RLIKE '^[ \\\\t\\\\r\\\\n\\\\f\\\\x0B]*$'"
-NOT_JSON = "not JSON: the line is skipped"
 OUTCOME_SCHEMA = "patient string, line binary, risk binary, info binary"
 _LOW_BITS = (1 << 33) - 1  # monotonically_increasing_id: partition index << 33 | row in it
 
