@@ -464,3 +464,41 @@ def test_workers_read_their_own_ranges_across_parts(
     for name in ("decisions.ndjson", "worklist.csv", "risk-assessments.ndjson"):
         assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
     assert assert_same_as_screen_fhir(directory, tmp_path / "o2") == 60
+
+
+def test_a_line_kept_twice_reaches_its_patient_once_and_is_counted_once(tmp_path: Path) -> None:
+    """The keep files hold a row per coding that keeps a line (no hash table of every kept row:
+    at 100,000 patients it made the peak grow with the export): a Condition kept by both of its
+    codings, and a Medication named twice by one patient's requests and once by another's, each
+    reach each patient once, are counted once, and the decisions are ``screen --fhir``'s."""
+    from clotsafe.fhir.bulk.source_codes import code_rows
+
+    rows = list(code_rows())
+    condition = next((s, c) for kind, s, c in rows if kind == "condition")
+    prefix = next((s, c) for kind, s, c in rows if kind == "condition_prefix")
+    drug = next((s, c) for kind, s, c in rows if kind == "drug")
+
+    def coding(pair: tuple[str, str]) -> dict[str, str]:
+        return {"system": pair[0], "code": pair[1]}
+
+    patients = [{"resourceType": "Patient", "id": p, "birthDate": "1960-01-01"}
+                for p in ("p1", "p2")]  # fmt: skip
+    dvt = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"},
+           "clinicalStatus": {"coding": [{"code": "active"}]},
+           "code": {"coding": [coding(condition), coding(prefix)]}}  # fmt: skip
+    requests = [{"resourceType": "MedicationRequest", "id": f"m{n}", "status": "active",
+                 "intent": "order", "subject": {"reference": f"Patient/{p}"},
+                 "medicationReference": {"reference": "Medication/med"}}
+                for n, p in enumerate(("p1", "p1", "p2"))]  # fmt: skip
+    med = {"resourceType": "Medication", "id": "med", "code": {"coding": [coding(drug)]}}
+    directory = write_export(tmp_path / "export", [*patients, dvt, *requests, med])
+    bulk_screen(directory, tmp_path / "out")
+    summary = orjson.loads((tmp_path / "out" / "summary.json").read_bytes())
+    assert summary["input"]["kept"] == {"Condition": 1, "Medication": 2,
+                                        "MedicationRequest": 3, "Patient": 2}  # fmt: skip
+    got = {d["patient"]: d for d in decisions(tmp_path / "out")}
+    for pid, own in (("p1", [dvt, *requests[:2]]), ("p2", requests[2:])):
+        entries = [{"resource": r} for r in [patients[pid == "p2"], *own, med]]
+        bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
+        want = orjson.dumps(orjson.loads(screen_fhir(bundle)))
+        assert orjson.dumps(got[f"Patient/{pid}"]["decision"]) == want, pid

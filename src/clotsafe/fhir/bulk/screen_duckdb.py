@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from clotsafe.fhir.bulk.errors import BulkError
 from clotsafe.fhir.bulk.kept_text import KeptText, PatientRange
 from clotsafe.fhir.bulk.lines import Ints, OddLine, chunks, first_odd, pick
@@ -96,6 +98,16 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _once(lines: Ints, pnos: Ints) -> tuple[Ints, Ints]:
+    """Sorted (line, patient) pairs without their repeats (a line kept by two of its codings
+    comes twice from the keep file)."""
+    if len(lines) < 2:
+        return lines, pnos
+    new = np.ones(len(lines), bool)
+    new[1:] = (lines[1:] != lines[:-1]) | (pnos[1:] != pnos[:-1])
+    return lines[new], pnos[new]
+
+
 class DuckDbEngine:
     """The export's files -> PatientGroups in patient-id order (see the module docstring)."""
 
@@ -130,6 +142,8 @@ class DuckDbEngine:
         self.texts: set[str] = set()
         self.part_patients = PART_PATIENTS
         self.kept_text = KeptText(self.parts_dir / "text", self.part_patients)
+        #: the Medications' view rows (SQL), kept until the medicines have named theirs
+        self.medications: str | None = None
 
     def close(self) -> None:
         self.con.close()
@@ -141,9 +155,6 @@ class DuckDbEngine:
         con.execute("CREATE TABLE codes (kind VARCHAR, system VARCHAR, code VARCHAR)")
         con.executemany("INSERT INTO codes VALUES (?, ?, ?)", list(code_rows()))
         con.execute(f"CREATE TABLE prefix_lengths AS {PREFIX_LENGTHS}")
-        # the kept lines, small: the patient as its number (``patient_part``); a kept line
-        # whose subject is no Patient of the export has none (``stray``: its reference)
-        con.execute("CREATE TABLE kept (file INTEGER, line BIGINT, pno INTEGER, stray VARCHAR)")
         con.execute("CREATE TABLE med_refs (medication VARCHAR, patient VARCHAR)")
         con.execute("CREATE TABLE patient_part (patient VARCHAR, pno INTEGER, part INTEGER)")
         # the Patients first: their ids decide the parts every type's text is written to. A
@@ -158,7 +169,7 @@ class DuckDbEngine:
                     # each file's kept line numbers are fetched by the thread, on a cursor of
                     # its own, as it gets to the file: one file's at a time in memory
                     cursor = self.con.cursor()
-                    wanted = self._wanted(t, f"keep_{t}", cursor)
+                    wanted = self._wanted(t, cursor)
                     jobs[t] = (cursor, pool.submit(self._take_text, t, wanted))
             for t, (cursor, job) in jobs.items():
                 took = job.result()
@@ -185,7 +196,7 @@ class DuckDbEngine:
         self._flatten(t)
         if t == "Patient":
             self._cut_parts("SELECT id FROM flat_Patient")
-        self._keep_type(t)
+        self._keep_type(t, f"flat_{t}")
 
     def _cut_parts(self, patients: str) -> None:
         """``patient_part``: the Patients' ids in order, numbered from 0 (``pno``), and
@@ -201,11 +212,23 @@ class DuckDbEngine:
 
     @staticmethod
     def _compact(rows: str) -> str:
-        """SQL: kept rows ``(type, id, patient, file, line)`` as ``kept`` holds them."""
+        """SQL: kept rows ``(type, id, patient, file, line)`` as the keep files hold them: the
+        patient as its number (``patient_part``), or, for a kept line whose subject is no
+        Patient of the export, none and its reference (``stray``). Not DISTINCT: a hash table
+        of every kept row would grow with the export; ``_wanted`` drops the repeats."""
         return (
-            "SELECT DISTINCT k.file, k.line, p.pno, CASE WHEN p.pno IS NULL THEN k.patient END "
+            "SELECT k.file, k.line, p.pno, CASE WHEN p.pno IS NULL THEN k.patient END AS stray "
             f"FROM ({rows}) k LEFT JOIN patient_part p ON p.patient = k.patient"
         )
+
+    def _keep_path(self, t: str) -> Path:
+        return self.parts_dir / "keep" / f"{t}.parquet"
+
+    def _copy(self, sql: str, path: Path, con: Any = None) -> None:
+        """The rows of ``sql`` written to the Parquet file ``path`` as DuckDB makes them (a
+        query's rows, never all held in memory at once)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        (con or self.con).execute(f"COPY ({sql}) TO {_lit(str(path))} (FORMAT parquet)")
 
     def _source(self, t: str, *, checked: bool) -> None:
         """``src_<Type>``: the type's lines, JSON-checked only once a file proved to need it
@@ -251,99 +274,96 @@ class DuckDbEngine:
         if None in sqls or (t == "Medication" and self._any_odd(t)):
             return False
         try:
-            self._read_typed(t, [s for s in sqls if s is not None])
+            flat = self._read_typed(t, [s for s in sqls if s is not None])
         except duckdb.Error:
             return False
-        if self._one(f"SELECT count(*) FROM flat_{t} WHERE __sof_odd"):
-            self.con.execute(f"DROP TABLE flat_{t}")
+        if self._one(f"SELECT count(*) FROM {flat} WHERE __sof_odd"):
             return False
-        if t == "Medication":
-            self._keep_type(t)
-            return True
         if t == "Patient":
-            self._cut_parts(f"SELECT id FROM flat_{t}")
-        # the type's kept rows wait in keep_<Type> until its text is fetched (``_took_text``)
-        self.con.execute(f"CREATE TABLE keep_{t} AS SELECT * FROM kept LIMIT 0")
-        self._keep_type(t, into=f"keep_{t}")
+            self._cut_parts(f"SELECT id FROM {flat}")
+        # the type's keep file is used once its text is fetched (``_took_text``); the general
+        # plan writes it again if not
+        self._keep_type(t, flat)
         return True
 
-    def _read_typed(self, t: str, sqls: list[str]) -> None:
-        """``flat_<Type>``: the candidate rows of each query in ``sqls`` (one per file, or one
-        for all), the queries run side by side on up to the connection's threads."""
+    def _read_typed(self, t: str, sqls: list[str]) -> str:
+        """The candidate rows of each query in ``sqls`` (one per file, or one for all), the
+        queries run side by side on up to the connection's threads, written to Parquet as they
+        are read (at 100,000 patients the Observations' are 2 million rows: held in memory,
+        they made the peak grow with the export); returns the SQL that reads them."""
+        folder = self.parts_dir / "candidates" / t
+        paths = [folder / f"{i}.parquet" for i in range(len(sqls))]
         if len(sqls) == 1:
-            self.con.execute(f"CREATE OR REPLACE TABLE flat_{t} AS "
-                             + candidates_sql(t, f"({sqls[0]})"))  # fmt: skip
-            return
-        parts = [f"flat_{t}__{i}" for i in range(len(sqls))]
+            self._copy(candidates_sql(t, f"({sqls[0]})"), paths[0])
+        else:
 
-        def read(name: str, sql: str) -> None:
-            with self.con.cursor() as cursor:
-                cursor.execute(
-                    f"CREATE OR REPLACE TABLE {name} AS " + candidates_sql(t, f"({sql})")
-                )
+            def read(path: Path, sql: str) -> None:
+                with self.con.cursor() as cursor:
+                    self._copy(candidates_sql(t, f"({sql})"), path, cursor)
 
-        try:
             with ThreadPoolExecutor(max_workers=self.threads) as pool:
-                for job in [pool.submit(read, n, q) for n, q in zip(parts, sqls, strict=True)]:
+                for job in [pool.submit(read, p, q) for p, q in zip(paths, sqls, strict=True)]:
                     job.result()
-            union = " UNION ALL ".join(f"SELECT * FROM {n}" for n in parts)
-            self.con.execute(f"CREATE OR REPLACE TABLE flat_{t} AS {union}")
-        finally:
-            for name in parts:
-                self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        return "read_parquet([" + ", ".join(_lit(str(p)) for p in paths) + "])"
 
     def _any_odd(self, t: str) -> bool:
         """Whether a line of the type's files does not start with "{" (perhaps blank: not a
         record, so the record numbers would not be line numbers)."""
         return any(first_odd(f) is not None for f in self.files if f.type == t)
 
-    def _wanted(self, t: str, kept: str, con: Any = None) -> Iterator[Wanted]:
-        """Per file of the type: the line numbers ``kept`` names (ascending), their patients."""
-        sql = f"SELECT line, pno FROM {kept} WHERE file = ? AND pno IS NOT NULL ORDER BY line"
+    def _wanted(self, t: str, con: Any = None) -> Iterator[Wanted]:
+        """Per file of the type: the line numbers its keep file names (ascending, each with a
+        patient once), their patients."""
+        sql = (f"SELECT line, pno FROM read_parquet({_lit(str(self._keep_path(t)))}) "
+               "WHERE file = ? AND pno IS NOT NULL ORDER BY line, pno")  # fmt: skip
         for f in self.files:
             if f.type == t:
                 rows = (con or self.con).execute(sql, [f.ordinal]).fetchnumpy()
-                yield f, rows["line"].astype("int64"), rows["pno"].astype("int64")
+                yield f, *_once(rows["line"].astype("int64"), rows["pno"].astype("int64"))
 
-    def _take_text(self, t: str, wanted: Iterable[Wanted]) -> bool:
+    def _take_text(self, t: str, wanted: Iterable[Wanted]) -> int | None:
         """(On the text thread, with its own cursor.) The lines ``wanted`` written to
         ``kept_text``, each file read once as bytes, which also checks that every line up to
-        the last kept one starts with "{"; False (and the type's text dropped) when one does
-        not: then the record numbers may not be line numbers."""
+        the last kept one starts with "{"; their number, or None (and the type's text dropped)
+        when one does not: then the record numbers may not be line numbers."""
         try:
-            self._write_text(t, wanted, strict=True)
+            return self._write_text(t, wanted, strict=True)
         except OddLine:
             self.kept_text.drop(t)
-            return False
-        return True
+            return None
 
-    def _took_text(self, t: str, took: bool) -> None:
-        """The schema-read plan's kept rows into ``kept`` once its text is written, or, when
-        the line numbers were not record numbers, the type's kept rows by the general plan
-        (its medicines' references are the same: joined with DISTINCT)."""
-        if took:
-            self.texts.add(t)
-            self.con.execute(f"INSERT INTO kept SELECT * FROM keep_{t}")
-        self.con.execute(f"DROP TABLE keep_{t}")
-        if not took:
+    def _took_text(self, t: str, took: int | None) -> None:
+        """The schema-read plan's kept lines counted once their text is written, or, when the
+        line numbers were not record numbers, the type's kept rows by the general plan (its
+        medicines' references are the same: joined with DISTINCT)."""
+        if took is None:
             self._general(t)
+            return
+        self.texts.add(t)
+        self._count(t, took)
+
+    def _count(self, t: str, kept: int) -> None:
+        if kept:
+            self.report.kept[t] = kept
 
     def _write_kept(self, t: str) -> None:
-        """The type's kept lines (by ``kept``) written to ``kept_text``: for the general plan
-        and the Medications, once every type's kept rows are known."""
+        """The type's kept lines (by its keep file) written to ``kept_text``: for the general
+        plan and the Medications, once every type's kept rows are known."""
         try:
-            self._write_text(t, self._wanted(t, "kept"), strict=False)
+            self._count(t, self._write_text(t, self._wanted(t), strict=False))
         except OddLine as exc:
             message = f"{t}: {exc}: the file changed while it was screened; screen it again"
             raise BulkError("bulk_input_changed", message) from exc
 
-    def _write_text(self, t: str, wanted: Iterable[Wanted], *,
-                    strict: bool) -> None:  # fmt: skip
+    def _write_text(self, t: str, wanted: Iterable[Wanted], *, strict: bool) -> int:
         writer = self.kept_text.writer(t)
+        written = 0
         for f, lines, pnos in wanted:
+            written += len(lines)
             for got in pick(f, lines, strict=strict):
                 writer.add(pnos[got.lo : got.hi], f.ordinal, lines[got.lo : got.hi], got)
         writer.flush()
+        return written
 
     def _write_lines(self, t: str) -> None:
         """``lines_<Type>``: the type's non-blank lines for the general plan, as ``lines``
@@ -401,32 +421,41 @@ class DuckDbEngine:
         return compile_view(views()[t], dialect="duckdb", source=f"src_{t}",
                             carry=("file", "line"))  # fmt: skip
 
-    def _keep_type(self, t: str, *, into: str = "kept") -> None:
-        """The type's kept rows (``keep_sql``) into ``into`` (and the Medications its
-        medicines name into ``med_refs``), then its view rows are dropped: one type's at a
-        time in memory."""
-        con = self.con
+    def _keep_type(self, t: str, flat: str) -> None:
+        """The type's kept rows (``keep_sql`` over its view rows ``flat``) into its keep file
+        (and the Medications its medicines name into ``med_refs``), then its view rows are
+        dropped; the Medications' are kept for ``_keep``."""
         if t != "Medication":
-            con.execute(f"INSERT INTO {into} " + self._compact(keep_sql(t, f"flat_{t}")))
+            sql = self._compact(keep_sql(t, flat, distinct=False))
+            self._copy(sql, self._keep_path(t))
         if t in MEDICINE_TYPES:
-            con.execute("INSERT INTO med_refs " + medicine_refs_sql(f"flat_{t}"))
-        if t != "Medication":
-            con.execute(f"DROP TABLE flat_{t}")
+            self.con.execute("INSERT INTO med_refs " + medicine_refs_sql(flat))
+        if t == "Medication":
+            self.medications = flat
+            return
+        self._drop_flat(t, flat)
+
+    def _drop_flat(self, t: str, flat: str) -> None:
+        if flat == f"flat_{t}":
+            self.con.execute(f"DROP TABLE {flat}")
+        shutil.rmtree(self.parts_dir / "candidates" / t, ignore_errors=True)
 
     def _keep(self) -> None:
-        """The Medications the kept medicines name into ``kept``; the report's counts."""
+        """The Medications the kept medicines name into their keep file; the report's
+        counts of patients and of kept lines with no Patient."""
         con = self.con
-        if "Medication" in self.types:
-            con.execute("INSERT INTO kept " + self._compact(
-                medication_keep_sql("flat_Medication", "med_refs")))  # fmt: skip
-            con.execute("DROP TABLE flat_Medication")
+        if self.medications is not None:
+            sql = self._compact(medication_keep_sql(self.medications, "med_refs"))
+            self._copy(sql, self._keep_path("Medication"))
+            self._drop_flat("Medication", self.medications)
         r = self.report
         r.patients = self._one("SELECT count(*) FROM patient_part")
-        r.without_patient = self._one("SELECT count(*) FROM kept WHERE pno IS NULL")
-        types = {f.ordinal: f.type for f in self.files}
-        for file, n in con.execute("SELECT file, count(*) FROM kept WHERE pno IS NOT NULL "
-                                   "GROUP BY file").fetchall():  # fmt: skip
-            r.kept[types[file]] = r.kept.get(types[file], 0) + n
+        keeps = ", ".join(_lit(str(self._keep_path(t))) for t in self.types)
+        if keeps:
+            r.without_patient = self._one(
+                f"SELECT count(*) FROM (SELECT DISTINCT file, line, stray FROM "
+                f"read_parquet([{keeps}]) WHERE pno IS NULL)"
+            )
         con.execute("DROP TABLE med_refs")
 
     def _one(self, sql: str) -> int:

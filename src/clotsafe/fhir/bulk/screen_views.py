@@ -47,18 +47,23 @@ def patient_key(ref: str) -> str:
     )
 
 
-def keep_sql(kind: str, flat: str) -> str:
+def keep_sql(kind: str, flat: str, *, distinct: bool = True) -> str:
     """SELECT type, id, patient, file, line of the resources of ``kind`` the reader could use.
 
     ``flat`` names the table of that type's view rows. Patients are all kept; coded types when
     a coding is in the code lists (exact codes, or ICD-10-CM prefixes matched on the code
     without dots, upper case; both as equi-joins); medicines also when they name a Medication
     (resolved below); Encounters as the view gives them (in progress).
+
+    Without ``distinct`` a line may come more than once (once per coding that keeps it): the
+    caller removes the repeats (the DuckDB engine, by the line numbers it fetches, so that no
+    hash table of every kept row is held).
     """
     key = patient_key("v.patient")
-    head = f"SELECT DISTINCT '{kind}' AS type, v.id, {key} AS patient, v.file, v.line FROM {flat} v"
+    select = "SELECT DISTINCT" if distinct else "SELECT"
+    head = f"{select} '{kind}' AS type, v.id, {key} AS patient, v.file, v.line FROM {flat} v"
     if kind == "Patient":
-        return (f"SELECT DISTINCT 'Patient' AS type, v.id, v.id AS patient, v.file, v.line "
+        return (f"{select} 'Patient' AS type, v.id, v.id AS patient, v.file, v.line "
                 f"FROM {flat} v")  # fmt: skip
     if kind == "Encounter":
         return head
@@ -71,13 +76,13 @@ def keep_sql(kind: str, flat: str) -> str:
         icd = (f"(SELECT * FROM {flat} WHERE system IN "
                "(SELECT system FROM codes WHERE kind = 'condition_prefix')) v")  # fmt: skip
         cols = f"'{kind}' AS type, v.id, {key} AS patient, v.file, v.line"
-        parts.append(f"SELECT DISTINCT {cols} FROM {icd} JOIN prefix_lengths n "
+        parts.append(f"{select} {cols} FROM {icd} JOIN prefix_lengths n "
                      f"ON length({bare}) >= n.n "
                      f"JOIN codes c ON c.system = v.system AND c.code = substr({bare}, 1, n.n) "
                      "AND c.kind = 'condition_prefix'")  # fmt: skip
     if kind in MEDICINE_TYPES:
         parts.append(f"{head} WHERE v.medication IS NOT NULL")
-    return " UNION ".join(parts)
+    return (" UNION " if distinct else " UNION ALL ").join(parts)
 
 
 def candidates_sql(kind: str, view: str) -> str:
