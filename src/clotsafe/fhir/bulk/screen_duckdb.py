@@ -8,21 +8,23 @@
    the fields the view names, one parse per line, about 4 x faster); it is kept only when
    DuckDB read every line with the schema (a malformed line or another shape stops it), no
    text column was flagged and, up to the last kept line of each file, every line starts with
-   ``{`` (no blank line: its record numbers are line numbers). ``screen_views.keep_sql`` joins
-   the codings with the code lists and gives the type's kept ``(type, id, patient, file,
-   line)``; then each of the type's files is read once more as bytes (``lines.pick``: the
-   newlines found at several GB/s, no line parsed again), which both fetches the kept lines'
-   text and checks the line numbers. If a line does not start with ``{``, the type's text is
-   dropped and the general plan (``sof.compile_view``) runs instead, over the type's lines as
-   ``lines`` numbers them (written to Parquet for DuckDB; a line that is not UTF-8 is
-   reported and skipped there).
+   ``{`` (no blank line: its record numbers are line numbers). The view rows that could be
+   kept (``candidates_sql``) are written to Parquet as they are read; ``screen_views.keep_sql``
+   joins their codings with the code lists and writes the type's kept ``(file, line, patient
+   number)`` to its keep file (Parquet too: no kept row is held in memory, nor made DISTINCT,
+   so the peak does not grow with the export); then each of the type's files is read once
+   more as bytes (``lines.pick``: the newlines found at several GB/s, no line parsed again),
+   which both fetches the kept lines' text and checks the line numbers. If a line does not
+   start with ``{``, the type's text is dropped and the general plan (``sof.compile_view``)
+   runs instead, over the type's lines as ``lines`` numbers them (written to Parquet for
+   DuckDB; a line that is not UTF-8 is reported and skipped there).
 3. The Patient type is read first, and its ids, in order, cut into parts of
    ``PART_PATIENTS`` patients (``patient_part``). Each kept line's text is written as it is
    found to its patient's part (``kept_text``): the general plan's and the Medications' once
-   ``kept`` is complete. Then part after part, the part's lines of every type are sorted by
-   patient, file and line (the file numbers are in export order, so each patient's lines come
-   in export order) and handed over one :class:`PatientGroup` at a time: one part's text is in
-   memory at a time, whatever the size of the export.
+   every type's keep file is written. Then part after part, the part's lines of every type
+   are sorted by patient, file and line (the file numbers are in export order, so each
+   patient's lines come in export order) and handed over one :class:`PatientGroup` at a time:
+   one part's text is in memory at a time, whatever the size of the export.
 
 The connection has a memory limit and a temporary directory, so large exports spill to disk
 rather than grow; no extension is installed or loaded (``sof.duckdb_connect``).
