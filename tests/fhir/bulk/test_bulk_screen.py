@@ -502,3 +502,31 @@ def test_a_line_kept_twice_reaches_its_patient_once_and_is_counted_once(tmp_path
         bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
         want = orjson.dumps(orjson.loads(screen_fhir(bundle)))
         assert orjson.dumps(got[f"Patient/{pid}"]["decision"]) == want, pid
+
+
+@pytest.mark.parametrize("blank", [False, True])
+def test_duckdb_holds_no_table_of_kept_rows(tmp_path: Path, blank: bool) -> None:
+    """What grows with the export stays out of DuckDB's memory: once the lines are known, the
+    only tables left are the code lists and the patients' ids (the kept rows are in Parquet
+    keep files, one per type); also when a blank line sends the Conditions the general way."""
+    from clotsafe.fhir.bulk.screen_duckdb import DuckDbEngine
+    from clotsafe.fhir.bulk.source import export_files
+
+    directory = tmp_path / "export"
+    generator().generate(directory, 30, seed=5)
+    if blank:
+        path = directory / "Condition.1.ndjson"
+        path.write_bytes(b"\n" + path.read_bytes())
+    engine = DuckDbEngine(export_files(directory), temp_directory=tmp_path / "duck")
+    try:
+        report = engine.prepare()
+        tables = {
+            r[0] for r in engine.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+        assert tables == {"codes", "prefix_lengths", "patient_part"}
+        keeps = sorted(p.stem for p in engine.parts_dir.glob("keep/*.parquet"))
+        assert keeps == engine.types
+        assert ("Condition" in engine.texts) is not blank
+        assert report.kept["Condition"] > 0 and len(list(engine.groups())) == 30
+    finally:
+        engine.close()
