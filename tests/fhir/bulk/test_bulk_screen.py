@@ -530,3 +530,55 @@ def test_duckdb_holds_no_table_of_kept_rows(tmp_path: Path, blank: bool) -> None
         assert report.kept["Condition"] > 0 and len(list(engine.groups())) == 30
     finally:
         engine.close()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs RLIMIT_FSIZE (POSIX)")
+@pytest.mark.parametrize("limit", [20_000, 300_000, 3_000_000])
+def test_a_full_disk_is_a_clear_error_naming_the_directories_not_a_traceback(
+    tmp_path: Path, limit: int
+) -> None:
+    """A disk that fills up while the screening writes its temporary files (the candidate and
+    kept rows, the kept lines' text) or its outputs stopped it with a traceback (pyarrow's
+    OSError, DuckDB's IOException with JSON in its text, or Python's own). Now it is
+    ``bulk_io_error`` (exit 1) in words, naming --temp-dir and --out. The full disk is real:
+    the child may write no file larger than ``limit`` bytes (RLIMIT_FSIZE)."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    directory = tmp_path / "export"
+    generator().generate(directory, 300, seed=9)
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    temp, out = tmp_path / "temp", tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "clotsafe", "bulk", "screen", str(directory), "--on",
+         "2026-11-25", "--out", str(out), "--temp-dir", str(temp), "--progress", "none"],
+        preexec_fn=small_files, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "[bulk_io_error]" in proc.stderr
+    assert f"{temp} (--temp-dir)" in proc.stderr and f"{out} (--out)" in proc.stderr
+    assert "{" not in proc.stderr  # no DuckDB JSON
+    assert not (out / "summary.json").exists()
+
+
+def test_duckdb_io_errors_are_told_in_words() -> None:
+    """DuckDB's IOException text holds JSON; the message shows its words only."""
+    import duckdb
+
+    from clotsafe.fhir.bulk.screen import ScreenOptions, io_error
+
+    options = ScreenOptions(Path("export"), Path("out"), __import__("datetime").date(2026, 1, 1))
+    raw = ('IO Error: Could not open file: {"exception_type":"IO","exception_message":'
+           '"Could not read \\"x.parquet\\": Permission denied","errno":"13"}')  # fmt: skip
+    message = str(io_error(duckdb.IOException(raw), options))
+    assert 'Could not read "x.parquet": Permission denied' in message
+    assert "{" not in message and "exception_type" not in message
+    full = '{"exception_type":"IO","exception_message":"No space","errno":"28"}'
+    assert "no space left on the device" in str(io_error(duckdb.IOException(full), options))

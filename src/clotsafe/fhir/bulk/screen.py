@@ -8,7 +8,9 @@ of the rules: the SQL only drops resources the reader would not use. docs/bulk.m
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
+import re
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -124,8 +126,11 @@ def _duckdb(options: ScreenOptions, files: list[ExportFile], writer: OutputWrite
     from clotsafe.fhir.bulk.screen_duckdb import DEFAULT_MEMORY_LIMIT, DuckDbEngine
 
     limit = options.memory_limit or DEFAULT_MEMORY_LIMIT
-    engine = DuckDbEngine(files, memory_limit=limit, temp_directory=options.temp_directory,
-                          threads=options.threads)  # fmt: skip
+    try:
+        engine = DuckDbEngine(files, memory_limit=limit, temp_directory=options.temp_directory,
+                              threads=options.threads)  # fmt: skip
+    except OSError as exc:
+        raise io_error(exc, options) from exc
     try:
         report = engine.prepare()
         for m in report.malformed:
@@ -143,9 +148,35 @@ def _duckdb(options: ScreenOptions, files: list[ExportFile], writer: OutputWrite
         raise BulkError("bulk_bad_option", f"DuckDB needed more memory than --memory-limit "
                         f"{limit} and could not spill the rest: run again with a larger "
                         "--memory-limit") from exc  # fmt: skip
+    except (duckdb.IOException, OSError) as exc:
+        raise io_error(exc, options) from exc
     finally:
         engine.close()
     return report, report.patients
+
+
+def io_error(exc: BaseException, options: ScreenOptions) -> BulkError:
+    """``bulk_io_error`` for a file that could not be written or read (a full disk, most
+    likely: the temporary directory holds the candidate and kept rows and the kept lines'
+    text), in words: DuckDB's own message carries JSON, never shown."""
+    temp = options.temp_directory or "the system's temporary directory"
+    return BulkError("bulk_io_error", f"a file could not be written or read ({_reason(exc)}). "
+                     f"If a disk is full, free space on it or move what is written there: the "
+                     f"temporary files go to {temp} (--temp-dir), the outputs to {options.out} "
+                     "(--out)")  # fmt: skip
+
+
+def _reason(exc: BaseException) -> str:
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or '"errno":"28"' in str(exc):
+        return "no space left on the device"
+    if getattr(exc, "errno", None) == errno.EFBIG:
+        return "a file grew past the largest size allowed"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror + (f": {exc.filename}" if exc.filename else "")
+    found = re.search(r'"exception_message":"((?:[^"\\]|\\.)*)"', str(exc))
+    if found:
+        return str(orjson.loads(f'"{found.group(1)}"'))
+    return str(exc).splitlines()[0].removeprefix("IO Error: ") if str(exc) else type(exc).__name__
 
 
 def _spark(options: ScreenOptions, files: list[ExportFile], writer: OutputWriter,
