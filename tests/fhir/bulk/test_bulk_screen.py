@@ -582,3 +582,30 @@ def test_duckdb_io_errors_are_told_in_words() -> None:
     assert "{" not in message and "exception_type" not in message
     full = '{"exception_type":"IO","exception_message":"No space","errno":"28"}'
     assert "no space left on the device" in str(io_error(duckdb.IOException(full), options))
+
+
+def test_a_disk_full_at_the_summary_leaves_no_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last writes (worklist, summary, chart) failing is ``bulk_io_error`` too, and no
+    half-written summary.json says the screening finished."""
+    import errno
+
+    from click.testing import CliRunner
+
+    from clotsafe.cli import main
+    from clotsafe.fhir.bulk import screen
+
+    def full(out: Path, *_: object) -> None:
+        (out / "summary.json").write_bytes(b'{"patients": ')
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(screen, "write_summary", full)
+    directory = tmp_path / "export"
+    generator().generate(directory, 5, seed=2)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["bulk", "screen", str(directory), "--on", "2026-11-25",
+                                       "--out", str(out), "--progress", "none"])  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "no space left on the device" in result.stderr and "[bulk_io_error]" in result.stderr
+    assert not (out / "summary.json").exists()

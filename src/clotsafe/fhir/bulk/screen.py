@@ -90,10 +90,15 @@ def run_screen(options: ScreenOptions, progress: Progress) -> ScreenResult:
         writer.abort()
         raise
     progress.stage("outputs")
-    writer.close()
     meta.update(_meta(options, files, report, timer))
     data = summary(writer.tally, meta)
-    write_summary(options.out, data, writer.tally)
+    try:
+        writer.close()
+        write_summary(options.out, data, writer.tally)
+    except OSError as exc:
+        # no summary.json is how a reader tells an unfinished screening: none half-written
+        (options.out / "summary.json").unlink(missing_ok=True)
+        raise io_error(exc, options) from exc
     progress.stage("done", patients=total)
     return ScreenResult(data, writer.tally, dict(timer.seconds))
 
