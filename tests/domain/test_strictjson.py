@@ -261,3 +261,34 @@ def strictjson_errors(raw: bytes) -> list[Any]:
         strictjson.loads(raw)
     assert {e.code for e in exc.value.errors} == {"duplicate_key"}
     return exc.value.errors
+
+
+@given(docs=st.lists(DOCUMENTS, min_size=1, max_size=4), ascii_only=st.booleans(), data=st.data())
+def test_many_texts_at_once_decode_as_each_alone_and_a_repeat_in_any_is_caught(
+    docs: list[Any], ascii_only: bool, data: Any
+) -> None:
+    """``loads_many`` (a bulk export's lines of one patient, checked together) gives what
+    orjson gives for each text, and vouches for none of them (None: decode each alone) as soon
+    as one text repeats a key, whatever the other texts hold."""
+    raws = [json.dumps(doc, ensure_ascii=ascii_only).encode() for doc in docs]
+    assert strictjson.loads_many(raws) == [orjson.loads(r) for r in raws]
+    assert strictjson.loads_many([r.decode() for r in raws]) == [orjson.loads(r) for r in raws]
+    i = data.draw(st.integers(0, len(docs) - 1))
+    objects = _objects(docs[i])
+    if not objects:
+        return
+    _path, obj = data.draw(st.sampled_from(objects))
+    key = data.draw(st.sampled_from(sorted(obj)))
+    at = data.draw(st.integers(0, len(obj)))
+    repeat = (at, _spelling(key, data.draw(st.booleans())), orjson.dumps(data.draw(DOCUMENTS)))
+    raws[i] = _dump(docs[i], obj, repeat)
+    assert strictjson.loads_many(raws) is None
+    strictjson_errors(raws[i])
+
+
+def test_many_texts_with_one_not_json_or_mixed_types_are_left_to_loads() -> None:
+    """A text that is not JSON, or bytes and str mixed: None, and ``loads`` tells the error."""
+    assert strictjson.loads_many([b'{"a":1}', b'{"a":']) is None
+    assert strictjson.loads_many([b'{"a":1}', '{"b":2}']) is None
+    assert strictjson.loads_many([b'{"a":"\\u003a"}']) is None  # the escaped colon: each alone
+    assert strictjson.loads_many([]) == []

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +54,7 @@ import orjson
 
 from clotsafe.domain.errors import ClotsafeInputError, FieldError
 
-__all__ = ["MAX_REPORTED", "JsonInputError", "duplicate_keys", "loads"]
+__all__ = ["MAX_REPORTED", "JsonInputError", "duplicate_keys", "loads", "loads_many"]
 
 #: at most this many repeated keys are reported (each once, by path); one is enough to refuse
 MAX_REPORTED = 20
@@ -82,6 +83,37 @@ def loads(raw: bytes | str) -> Any:
         if found:
             raise JsonInputError([_duplicate(path, key) for path, key in found])
     return value
+
+
+def loads_many(raws: Sequence[bytes | str]) -> list[Any] | None:
+    """Decode many JSON texts at once (a bulk export's lines of one patient): their values,
+    or None when one of them is not JSON or may name a key twice -- then decode each with
+    :func:`loads`, which raises the error that text deserves.
+
+    The module docstring's count, summed: for each text, the colons ``orjson.dumps`` writes of
+    its value are at most the colons of the text, and fewer exactly when a key repeats. So the
+    texts' colons together equal the colons of their values dumped together exactly when no
+    text repeats a key, and one dump and two counts over the lot replace one per text (in
+    ``bulk screen``, a third of the cost of decoding each line with :func:`loads`; on this
+    machine the lines are ~1 KB, where the fixed costs of a check dominate)."""
+    try:
+        values = [orjson.loads(raw) for raw in raws]
+        text = _joined(raws)
+    except (orjson.JSONDecodeError, TypeError):  # TypeError: bytes and str mixed
+        return None
+    if _has_escaped_colon(text):
+        return None
+    try:
+        dumped = orjson.dumps(values)
+    except orjson.JSONEncodeError:  # a value nested as deep as orjson.dumps goes
+        return None
+    return values if dumped.count(b":") == _colons(text) else None
+
+
+def _joined(raws: Sequence[bytes | str]) -> bytes | str:
+    if raws and isinstance(raws[0], str):
+        return "".join(raws)  # type: ignore[arg-type]
+    return b"".join(raws)  # type: ignore[arg-type]
 
 
 def duplicate_keys(raw: bytes | str) -> list[tuple[str, str]]:

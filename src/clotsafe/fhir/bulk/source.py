@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from clotsafe.domain import strictjson
 from clotsafe.fhir.ehr import derive_resources
 from clotsafe.fhir.errors import FhirInputError, fhir_json, join, problem
 from clotsafe.fhir.resources import USED_TYPES, Res
@@ -100,7 +101,7 @@ def patient_item(g: PatientGroup, at: date, names: list[str]) -> SourceItem:
     """The intake one patient's record supports (or the input error, with file and line)."""
     ident = {"patient": f"Patient/{g.patient}"}
     try:
-        resources = [_res(r, names) for r in g.rows]
+        resources = _resources(g.rows, names)
         facts = derive_resources(resources, at=at, patient_id=g.patient)
         intake = facts.intake()
     except FhirInputError as exc:
@@ -108,9 +109,22 @@ def patient_item(g: PatientGroup, at: date, names: list[str]) -> SourceItem:
     return SourceItem(ident, intake, None, {k: tuple(v) for k, v in facts.sources.items()})
 
 
+def _resources(rows: tuple[Row, ...], names: list[str]) -> list[Res]:
+    """The rows read as resources. All of a patient's lines are decoded and checked for a
+    repeated key at once (``strictjson.loads_many``); when that cannot vouch for every one,
+    each line is decoded alone, so a bad line is told exactly as before, by file and line."""
+    values = strictjson.loads_many([r.raw for r in rows])
+    if values is None:
+        return [_res(r, names) for r in rows]
+    return [_typed(r, v, names) for r, v in zip(rows, values, strict=True)]
+
+
 def _res(row: Row, names: list[str]) -> Res:
+    return _typed(row, _decoded(row.raw, f"{names[row.file]}:{row.line}"), names)
+
+
+def _typed(row: Row, data: Any, names: list[str]) -> Res:
     path = f"{names[row.file]}:{row.line}"
-    data: Any = _decoded(row.raw, path)
     kind = data.get("resourceType") if isinstance(data, dict) else None
     if not isinstance(kind, str):
         message = "every FHIR resource needs a resourceType"
