@@ -14,10 +14,11 @@ import re
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
-from multiprocessing.pool import AsyncResult
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any
 
@@ -131,24 +132,26 @@ def _duckdb(options: ScreenOptions, files: list[ExportFile], writer: OutputWrite
     from clotsafe.fhir.bulk.screen_duckdb import DEFAULT_MEMORY_LIMIT, DuckDbEngine
 
     limit = options.memory_limit or DEFAULT_MEMORY_LIMIT
+    names = [f.name for f in files]
     try:
         engine = DuckDbEngine(files, memory_limit=limit, temp_directory=options.temp_directory,
                               threads=options.threads)  # fmt: skip
     except OSError as exc:
         raise io_error(exc, options) from exc
     try:
-        report = engine.prepare()
-        for m in report.malformed:
-            progress.warn(f"{m['file']} line {m['line']}: {m['message']}")
-        timer.lap("views")
-        progress.stage("screen", patients=report.patients)
-        names = [f.name for f in files]
-        done = 0
-        for block in screen_ranges(engine.ranges(BLOCK), options.at, names, options.settings,
-                                   workers=options.workers):  # fmt: skip
-            done += writer.write(block)
-            progress.patients(done, report.patients)
-        timer.lap("screen")
+        with worker_pool(options.at, names, options.settings, options.workers) as pool:
+            report = engine.prepare()
+            for m in report.malformed:
+                progress.warn(f"{m['file']} line {m['line']}: {m['message']}")
+            timer.lap("views")
+            progress.stage("screen", patients=report.patients)
+            done = 0
+            ranges = engine.ranges(BLOCK)
+            for block in screen_ranges(ranges, options.at, names, options.settings, pool=pool,
+                                       in_flight=2 * options.workers):  # fmt: skip
+                done += writer.write(block)
+                progress.patients(done, report.patients)
+            timer.lap("screen")
     except duckdb.OutOfMemoryException as exc:
         raise BulkError("bulk_bad_option", f"DuckDB needed more memory than --memory-limit "
                         f"{limit} and could not spill the rest: run again with a larger "
@@ -206,26 +209,52 @@ def _spark(options: ScreenOptions, files: list[ExportFile], writer: OutputWriter
 # --- the Python stage, in this process or in --workers processes (order kept) -----------------
 
 
-def screen_ranges(ranges: Iterable[PatientRange], at: date, names: list[str],
-                  settings: Settings, *, workers: int = 1) -> Iterator[list[Outcome]]:  # fmt: skip
-    """Each range's Outcomes, in order; ``workers`` > 1: that many processes, at most 2 ×
-    workers ranges in flight. A worker reads its range's lines itself: the main process sends
-    a range (a few ids) and receives the outcomes, and no patient's lines are copied to it."""
+@contextmanager
+def worker_pool(at: date, names: list[str], settings: Settings, workers: int
+                ) -> Iterator[Pool | None]:  # fmt: skip
+    """``workers`` processes for the Python stage (None: it runs in this process). They are
+    started before the SQL stage, so that each imports clotsafe and its libraries (~0.4 s of
+    CPU, and more where no .pyc can be written) while DuckDB reads the export, which leaves a
+    core partly idle, instead of the whole screening waiting for them when the SQL is done."""
     if workers <= 1:
+        yield None
+        return
+    ctx = _context()
+    with ctx.Pool(workers, initializer=_init, initargs=(at, names, settings)) as pool:
+        yield pool
+
+
+def _context() -> Any:
+    """``forkserver`` where the system has it: one server process imports clotsafe and its
+    libraries once (~0.4 s of CPU) and each worker is forked from it with them loaded, where
+    ``spawn`` pays that import in every worker. Unlike a plain ``fork`` of this process, it is
+    safe while other threads run here (a rich progress bar's; DuckDB's). ``spawn`` elsewhere."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])  # ignored once this process's server is running
+    return ctx
+
+
+def screen_ranges(ranges: Iterable[PatientRange], at: date, names: list[str],
+                  settings: Settings, *, pool: Pool | None = None,
+                  in_flight: int = 4) -> Iterator[list[Outcome]]:  # fmt: skip
+    """Each range's Outcomes, in order; with a ``pool`` (:func:`worker_pool`), in its
+    processes, at most ``in_flight`` ranges at a time. A worker reads its range's lines
+    itself: the main process sends a range (a few ids) and receives the outcomes, and no
+    patient's lines are copied to it."""
+    if pool is None:
         screener = PatientScreener(at, names, settings)
         for r in ranges:
             yield screener.screen(r.groups())
         return
-    ctx = multiprocessing.get_context("spawn")
-    init = (at, names, settings)
-    with ctx.Pool(workers, initializer=_init, initargs=init) as pool:
-        pending: deque[AsyncResult[list[Outcome]]] = deque()
-        for r in ranges:
-            pending.append(pool.apply_async(_work, (r,)))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().get()
-        while pending:
+    pending: deque[AsyncResult[list[Outcome]]] = deque()
+    for r in ranges:
+        pending.append(pool.apply_async(_work, (r,)))
+        if len(pending) >= in_flight:
             yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 def _blocks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
