@@ -28,7 +28,8 @@ from clotsafe.fhir.errors import FhirInputError
 from clotsafe.fhir.service import handle
 
 WEIRD: list[Any] = [None, 7, -1.5, True, "", "x" * 300, [], [1, "a"], {}, {"coding": 3},
-                    {"reference": 5}, "2026-13-45", "Patient/zzz"]  # fmt: skip
+                    {"reference": 5}, "2026-13-45", "Patient/zzz",
+                    "9999999999", "2026-W48-1"]  # fmt: skip
 
 
 def _rich_bundle() -> dict[str, Any]:
@@ -133,3 +134,31 @@ def test_questionnaire_response_with_odd_values_anywhere_never_crashes() -> None
             read_response(qr)
         except FhirInputError as exc:
             assert exc.errors
+
+
+@pytest.mark.parametrize("value", ["9999999999", "99999", "2026-W48-1", "0000-01-01", "2026-02-30"])
+def test_a_date_no_calendar_holds_is_not_read_and_never_crashes(value: str) -> None:
+    """Every date of a rich bundle (birth, onset, effective, performed, ...) given as a year of
+    ten digits (beyond any calendar: an OverflowError escaped before), a week date, year 0 or
+    30 February: that date is not read, and nothing but FhirInputError ever escapes."""
+    base = _rich_bundle()
+    dated = [p for p in _paths(base) if isinstance(_get(base, p), str) and _looks_dated(base, p)]
+    assert len(dated) >= 6
+    for path in dated:
+        b = copy.deepcopy(base)
+        _set(b, path, value)
+        try:
+            derive(b, at=AT).intake()
+        except FhirInputError as exc:
+            assert exc.errors
+
+
+def _get(obj: Any, path: tuple) -> Any:
+    for p in path:
+        obj = obj[p]
+    return obj
+
+
+def _looks_dated(obj: Any, path: tuple) -> bool:
+    text = _get(obj, path)
+    return len(text) >= 10 and text[4] == "-" and text[7] == "-" and text[:4].isdigit()

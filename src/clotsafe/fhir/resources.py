@@ -188,7 +188,7 @@ def fhir_date(value: Any, *, latest: bool = True) -> date | None:
             last = calendar.monthrange(year, month)[1]
             return date(year, month, last if latest else 1)
         return date(year, month, int(parts[2]))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a year of ten digits, "9999999999"
         return None
 
 

@@ -219,3 +219,16 @@ def test_a_key_named_twice_in_a_record_is_refused_not_guessed(tmp_path: Path) ->
     refused = CliRunner().invoke(main, ["screen", "--fhir", "-", "--on", ON, "--format", "json"],
                                  input=bundle)  # fmt: skip
     assert refused.exit_code != 0 and "duplicate_key" in refused.output
+
+
+def test_a_date_beyond_any_calendar_leaves_the_date_unread_not_the_screening_stopped(
+    tmp_path: Path,
+) -> None:
+    """c2's onset "9999999999" (a year of ten digits): the whole screening stopped with an
+    OverflowError traceback. Now that onset is not read as a date, every patient is screened,
+    and each decision is the one ``screen --fhir`` gives on their Bundle."""
+    directory = _export(tmp_path / "export")
+    _replace_in_line_2(directory, b'"onsetDateTime":"2026-10-01"', b'"onsetDateTime":"9999999999"')
+    bulk_screen(directory, tmp_path / "out")
+    assert all("decision" in d for d in decisions(tmp_path / "out"))
+    assert_same_as_screen_fhir(directory, tmp_path / "out")
