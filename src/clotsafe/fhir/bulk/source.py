@@ -71,9 +71,10 @@ def open_lines(f: ExportFile) -> BinaryIO:
     return f.path.open("rb")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Row:
-    """One resource line: which file (its ordinal), which line (from 1), the JSON text."""
+    """One resource line: which file (its ordinal), which line (from 1), the JSON text. Not
+    ``frozen``, as ``resources.Res`` (one is built for every kept line; nothing changes it)."""
 
     file: int
     line: int
