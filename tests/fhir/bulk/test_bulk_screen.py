@@ -226,6 +226,23 @@ def test_two_workers_write_what_one_writes(tmp_path: Path) -> None:
         assert (tmp_path / "o1" / name).read_bytes() == (tmp_path / "o2" / name).read_bytes()
 
 
+def test_workers_are_forked_from_a_forkserver_that_imported_clotsafe_once() -> None:
+    """--workers N: where the system has a forkserver, the workers are forked from it, and it
+    imports the screening (and the main module) once; ``spawn`` imported clotsafe again in
+    every worker (0.4-0.6 s of CPU each, benchmarks/bulk/README.md, session 7)."""
+    import multiprocessing
+
+    from clotsafe.fhir.bulk import screen
+
+    ctx = screen._context()
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        assert ctx.get_start_method() == "spawn"
+        return
+    assert ctx.get_start_method() == "forkserver"
+    preload = multiprocessing.forkserver._forkserver._preload_modules  # type: ignore[attr-defined]
+    assert preload == ["__main__", "clotsafe.fhir.bulk.screen"]
+
+
 def test_several_files_per_type_are_merged_by_patient_in_export_order(tmp_path: Path) -> None:
     """Each type is fetched on its own and the streams are merged by patient: with several part
     files per type, every patient still gets the decision ``screen --fhir`` gives."""
