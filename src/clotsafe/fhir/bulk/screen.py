@@ -140,17 +140,10 @@ def _duckdb(options: ScreenOptions, files: list[ExportFile], writer: OutputWrite
         raise io_error(exc, options) from exc
     try:
         with worker_pool(options.at, names, options.settings, options.workers) as pool:
-            report = engine.prepare()
-            for m in report.malformed:
-                progress.warn(f"{m['file']} line {m['line']}: {m['message']}")
-            timer.lap("views")
-            progress.stage("screen", patients=report.patients)
-            done = 0
-            ranges = engine.ranges(BLOCK)
-            for block in screen_ranges(ranges, options.at, names, options.settings, pool=pool,
-                                       in_flight=2 * options.workers):  # fmt: skip
-                done += writer.write(block)
-                progress.patients(done, report.patients)
+            report = _prepared(engine, progress, timer)
+            blocks = screen_ranges(engine.ranges(BLOCK), options.at, names, options.settings,
+                                   pool=pool, in_flight=2 * options.workers)  # fmt: skip
+            _write(blocks, writer, progress, report.patients)
             timer.lap("screen")
     except duckdb.OutOfMemoryException as exc:
         raise BulkError("bulk_bad_option", f"DuckDB needed more memory than --memory-limit "
@@ -161,6 +154,24 @@ def _duckdb(options: ScreenOptions, files: list[ExportFile], writer: OutputWrite
     finally:
         engine.close()
     return report, report.patients
+
+
+def _prepared(engine: Any, progress: Progress, timer: _Timer) -> Any:
+    """The engine's SQL stage (``prepare``), its malformed lines told, the stage timed."""
+    report = engine.prepare()
+    for m in report.malformed:
+        progress.warn(f"{m['file']} line {m['line']}: {m['message']}")
+    timer.lap("views")
+    progress.stage("screen", patients=report.patients)
+    return report
+
+
+def _write(blocks: Iterable[list[Outcome]], writer: OutputWriter, progress: Progress,
+           total: int) -> None:  # fmt: skip
+    done = 0
+    for block in blocks:
+        done += writer.write(block)
+        progress.patients(done, total)
 
 
 def io_error(exc: BaseException, options: ScreenOptions) -> BulkError:
@@ -193,15 +204,8 @@ def _spark(options: ScreenOptions, files: list[ExportFile], writer: OutputWriter
 
     engine = SparkEngine(files, options.at, settings=options.settings,
                          master=options.spark_master)  # fmt: skip
-    report = engine.prepare()
-    for m in report.malformed:
-        progress.warn(f"{m['file']} line {m['line']}: {m['message']}")
-    timer.lap("views")
-    progress.stage("screen", patients=report.patients)
-    done = 0
-    for block in _blocks(engine.outcomes(), BLOCK):
-        done += writer.write(block)
-        progress.patients(done, report.patients)
+    report = _prepared(engine, progress, timer)
+    _write(_blocks(engine.outcomes(), BLOCK), writer, progress, report.patients)
     timer.lap("screen")
     return report, report.patients
 
