@@ -217,9 +217,10 @@ def _spark(options: ScreenOptions, files: list[ExportFile], writer: OutputWriter
 def worker_pool(at: date, names: list[str], settings: Settings, workers: int
                 ) -> Iterator[Pool | None]:  # fmt: skip
     """``workers`` processes for the Python stage (None: it runs in this process). They are
-    started before the SQL stage, so that each imports clotsafe and its libraries (~0.4 s of
-    CPU, and more where no .pyc can be written) while DuckDB reads the export, which leaves a
-    core partly idle, instead of the whole screening waiting for them when the SQL is done."""
+    started before the SQL stage, so that clotsafe and its libraries are imported for them
+    (:func:`_context`: once, ~0.4-0.6 s of CPU) while DuckDB reads the export, which keeps
+    1.7 of 2 cores busy, instead of the screening waiting for the import when the SQL is
+    done."""
     if workers <= 1:
         yield None
         return
