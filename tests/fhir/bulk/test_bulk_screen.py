@@ -243,6 +243,27 @@ def test_workers_are_forked_from_a_forkserver_that_imported_clotsafe_once() -> N
     assert preload == ["__main__", "clotsafe.fhir.bulk.screen"]
 
 
+def test_a_worker_starts_with_its_heap_frozen_and_few_collections() -> None:
+    """A worker's start (``_init``): what is alive then is out of the collector's reach and
+    the collector runs every 50,000 allocations, not 700 (a patient's resources hold no cycle:
+    4-5 % of the Python stage, benchmarks/bulk/README.md, session 7)."""
+    import gc
+    from datetime import date
+
+    from clotsafe.fhir.bulk import screen
+    from clotsafe.rules.settings import DEFAULT_SETTINGS
+
+    before = gc.get_threshold()
+    try:
+        screen._init(date(2026, 11, 30), ["Patient.1.ndjson"], DEFAULT_SETTINGS)
+        assert gc.get_threshold()[0] == screen.GC_YOUNG == 50_000
+        assert gc.get_freeze_count() > 0
+    finally:  # this test's process is not a worker
+        gc.set_threshold(*before)
+        gc.unfreeze()
+        screen._WORKER = None
+
+
 def test_several_files_per_type_are_merged_by_patient_in_export_order(tmp_path: Path) -> None:
     """Each type is fetched on its own and the streams are merged by patient: with several part
     files per type, every patient still gets the decision ``screen --fhir`` gives."""
