@@ -101,13 +101,8 @@ def loads_many(raws: Sequence[bytes | str]) -> list[Any] | None:
         text = _joined(raws)
     except (orjson.JSONDecodeError, TypeError):  # TypeError: bytes and str mixed
         return None
-    if _has_escaped_colon(text):
-        return None
-    try:
-        dumped = orjson.dumps(values)
-    except orjson.JSONEncodeError:  # a value nested as deep as orjson.dumps goes
-        return None
-    return values if dumped.count(b":") == _colons(text) else None
+    # where the count cannot tell (an escaped colon, nesting too deep to dump): each alone
+    return values if _colons_match(text, values) else None
 
 
 def _joined(raws: Sequence[bytes | str]) -> bytes | str:
@@ -154,16 +149,26 @@ def _surely_unique(raw: bytes | str, value: dict[str, Any] | list[Any]) -> bool:
     """True when no object of ``value`` lost a repeated key; False when one may have (then
     :func:`duplicate_keys` decides and names the paths). The argument is in the module
     docstring."""
-    if not _has_escaped_colon(raw):
-        try:
-            return orjson.dumps(value).count(b":") == _colons(raw)
-        except orjson.JSONEncodeError:  # nested deeper than orjson.dumps goes
-            pass
+    counted = _colons_match(raw, value)
+    if counted is not None:
+        return counted
     try:
         json.loads(raw, object_pairs_hook=_unique_pairs)
     except (_Repeated, RecursionError, ValueError):
         return False
     return True
+
+
+def _colons_match(raw: bytes | str, value: Any) -> bool | None:
+    """Whether ``value`` dumped has as many colons as ``raw`` (the module docstring's count),
+    or None when the count cannot tell: ``raw`` holds an escaped colon, or ``value`` nests
+    deeper than ``orjson.dumps`` goes."""
+    if _has_escaped_colon(raw):
+        return None
+    try:
+        return orjson.dumps(value).count(b":") == _colons(raw)
+    except orjson.JSONEncodeError:
+        return None
 
 
 def _colons(raw: bytes | str) -> int:

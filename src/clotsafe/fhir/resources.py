@@ -197,7 +197,7 @@ def fhir_date(value: Any, *, latest: bool = True) -> date | None:
         if d is not None and d.isoformat() == head:
             return d
     try:
-        parts = value[:10].split("-")
+        parts = head.split("-")
         year = int(parts[0])
         if len(parts) == 1:
             return date(year, 12, 31) if latest else date(year, 1, 1)

@@ -117,15 +117,19 @@ def _resources(rows: tuple[Row, ...], names: list[str]) -> list[Res]:
     values = strictjson.loads_many([r.raw for r in rows])
     if values is None:
         return [_res(r, names) for r in rows]
-    return [_typed(r, v, names) for r, v in zip(rows, values, strict=True)]
+    return [_typed(v, _path(r, names)) for r, v in zip(rows, values, strict=True)]
+
+
+def _path(row: Row, names: list[str]) -> str:
+    return f"{names[row.file]}:{row.line}"
 
 
 def _res(row: Row, names: list[str]) -> Res:
-    return _typed(row, _decoded(row.raw, f"{names[row.file]}:{row.line}"), names)
+    path = _path(row, names)
+    return _typed(_decoded(row.raw, path), path)
 
 
-def _typed(row: Row, data: Any, names: list[str]) -> Res:
-    path = f"{names[row.file]}:{row.line}"
+def _typed(data: Any, path: str) -> Res:
     kind = data.get("resourceType") if isinstance(data, dict) else None
     if not isinstance(kind, str):
         message = "every FHIR resource needs a resourceType"
