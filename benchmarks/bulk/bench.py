@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bulk/generate.py --patients 10000 --out /tmp/bulk-10k
     .venv/bin/python benchmarks/bulk/bench.py --dir /tmp/bulk-10k [--spark] [--out result.json]
-        [--runs floor,sql-1,e2e-1,e2e-2]
+        [--runs floor,sql-1,e2e-1,e2e-2] [--repeat 3]
 
 Each measurement runs in its own process (so its peak memory is its own); the one-core runs
 (``floor``, ``sql-1``, ``e2e-1``) are pinned to CPU 0 with ``taskset -c 0`` when it exists:
@@ -16,6 +16,12 @@ Each measurement runs in its own process (so its peak memory is its own); the on
   (one core); ``e2e-2``: DuckDB on 2 threads and ``--workers 2``; patients/s (goal ≥ 1,000 per
   core) and peak memory (the process and its workers; goal ≤ 1 GiB);
 * ``spark`` (with ``--spark``): ``--engine spark`` on ``local[2]``, against ``e2e-2``.
+
+With ``--repeat N`` the runs go round N times (floor, sql-1, ..., floor, sql-1, ...), each
+round's ratios are to its own floor, and the summary gives each figure's median over the
+rounds and its range. For the SQL runs the summary also splits the CPU time: the fetch of the
+kept lines' text (its thread), the groups, and the rest (DuckDB's reading, the views and the
+keep files: ``sql-1_cpu_ratio_to_floor_without_text``).
 
 Before each run every file of the export is read once, untimed (``warm``), so that every run
 starts with the export in the page cache as far as it fits. Each run reports its wall time, its
@@ -34,6 +40,7 @@ import argparse
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -143,16 +150,42 @@ def sql(directory: Path, threads: int) -> dict[str, Any]:
     from clotsafe.fhir.bulk.screen_duckdb import DuckDbEngine
     from clotsafe.fhir.bulk.source import export_files
 
+    text = _thread_cpu(DuckDbEngine, ("_take_text", "_write_kept"))
     t = time.perf_counter()
     engine = DuckDbEngine(export_files(directory), threads=threads)
     report = engine.prepare()
+    prepared = _cpu_seconds()
     groups = rows = 0
     for g in engine.groups():
         groups += 1
         rows += len(g.rows)
     engine.close()
     return {"seconds": time.perf_counter() - t, "patients": groups, "kept": rows,
-            "kept_by_type": report.kept}  # fmt: skip
+            "kept_by_type": report.kept,
+            "cpu_text_seconds": round(text["seconds"], 3),
+            "cpu_groups_seconds": round(_cpu_seconds() - prepared, 3)}  # fmt: skip
+
+
+def _thread_cpu(cls: Any, names: tuple[str, ...]) -> dict[str, float]:
+    """Wrap the methods ``names`` of ``cls`` to add the CPU time of the thread that runs them
+    (``time.thread_time``) to the returned dict's "seconds": how the SQL stage's CPU splits
+    between DuckDB's reading and the fetch of the kept lines' text (the latter runs on a
+    thread of its own; with one DuckDB thread, DuckDB works on the calling thread)."""
+    total = {"seconds": 0.0}
+
+    def timed(method: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                total["seconds"] += time.thread_time() - start
+
+        return run
+
+    for name in names:
+        setattr(cls, name, timed(getattr(cls, name)))
+    return total
 
 
 def e2e(directory: Path, engine: str, workers: int, threads: int | None) -> dict[str, Any]:
@@ -228,20 +261,49 @@ def main() -> None:
     ap.add_argument("--one", default=None)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--runs", default="floor,sql-1,sql-2,e2e-1,e2e-2")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds of every run, one after the other; the summary gives the "
+                         "median of each figure and its range")  # fmt: skip
     a = ap.parse_args()
     if a.one:
         print(orjson.dumps(one(a.one, a.dir)).decode())
         return
     kinds = a.runs.split(",") + (["spark"] if a.spark else [])
-    res = {}
-    for kind in kinds:
-        res[kind] = run(kind, a.dir)
-        print(kind, orjson.dumps(res[kind]).decode(), file=sys.stderr, flush=True)
-    out = {"summary": _summary(res, kinds, spark=a.spark), "runs": res}
+    rounds = []
+    for r in range(a.repeat):
+        res = {}
+        for kind in kinds:
+            res[kind] = run(kind, a.dir)
+            print(f"round {r + 1}", kind, orjson.dumps(res[kind]).decode(), file=sys.stderr,
+                  flush=True)  # fmt: skip
+        rounds.append(res)
+    summaries = [_summary(res, kinds, spark=a.spark) for res in rounds]
+    if a.repeat == 1:
+        out = {"summary": summaries[0], "runs": rounds[0]}
+    else:
+        out = {"summary": _median(summaries), "rounds": summaries, "runs": rounds}
     text = orjson.dumps(out, option=orjson.OPT_INDENT_2).decode()
     if a.out:
         a.out.write_text(text + "\n")
     print(text)
+
+
+def _median(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's median over the rounds, and its lowest and highest (``<name>_range``):
+    on this machine one run moves by ±10 % and more, so a figure of one run says little."""
+    out: dict[str, Any] = {}
+    for key in summaries[0]:
+        values = sorted(s[key] for s in summaries if key in s)
+        if len(set(values)) == 1:
+            out[key] = values[0]
+            continue
+        out[key] = round(statistics.median(values), 2)
+        out[f"{key}_range"] = [values[0], values[-1]]
+    return out
+
+
+def _reading_cpu(run: dict[str, Any]) -> float:
+    return float(run["cpu_seconds"] - run["cpu_text_seconds"] - run["cpu_groups_seconds"])
 
 
 def _summary(res: dict[str, Any], kinds: list[str], *, spark: bool) -> dict[str, Any]:
@@ -267,6 +329,14 @@ def _summary(res: dict[str, Any], kinds: list[str], *, spark: bool) -> dict[str,
         **{
             f"{k}_cpu_ratio_to_floor": round(fl["cpu_seconds"] / res[k]["cpu_seconds"], 2)
             for k in sqls
+        },
+        # the SQL stage's CPU less the fetch of the kept lines' text and the groups (DuckDB's part)
+        **{
+            f"{k}_cpu_ratio_to_floor_without_text": round(
+                fl["cpu_seconds"] / _reading_cpu(res[k]), 2
+            )
+            for k in sqls
+            if "cpu_text_seconds" in res[k]
         },
         **{
             f"{k}_patients_per_cpu_s": round(res[k]["patients"] / res[k]["cpu_seconds"], 1)
