@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import orjson
-
 from test_bulk_screen_support import ROOT, generator
 
 BENCH = ROOT / "benchmarks" / "bulk" / "bench.py"
