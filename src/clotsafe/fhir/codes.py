@@ -7,9 +7,10 @@ verified. Codes FACTS.md tags unverified carry ``verified = false`` and are left
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -108,6 +109,9 @@ class CodeLists:
     drugs: Mapping[str, Drug]
     measures: Mapping[str, Measure]
     surgeries: Mapping[str, SurgeryCode]
+    #: medicine names (case folded) -> the drug they name: medications.toml, "Names"
+    drug_names: Mapping[str, Drug] = field(default_factory=dict)
+    _names: re.Pattern[str] | None = None
 
     def condition(self, system: str | None, code: str) -> ConditionMatch | None:
         """The concept a Condition code belongs to, or None."""
@@ -132,6 +136,14 @@ class CodeLists:
 
     def drug(self, system: str | None, code: str) -> Drug | None:
         return self.drugs.get(code) if canonical_system(system) == RXNORM else None
+
+    def drug_named(self, text: str) -> Drug | None:
+        """The drug a medicine's text names as a whole word, case aside (the first named, when
+        it names several), or None."""
+        if self._names is None:
+            return None
+        found = self._names.search(text)
+        return self.drug_names[found.group(0).casefold()] if found else None
 
     def measure(self, system: str | None, code: str) -> Measure | None:
         return self.measures.get(code) if canonical_system(system) == LOINC else None
@@ -177,11 +189,38 @@ def _surgeries() -> dict[str, SurgeryCode]:
             for p in _load("procedures.toml")["procedure"]}  # fmt: skip
 
 
+def _drug_names() -> dict[str, Drug]:
+    """Every ingredient's own name (whether or not its code is verified: the name is FACTS.md's)
+    and the ``[[name]]`` entries, case folded."""
+    data = _load("medications.toml")
+    ingredients = {i["ingredient"]: i for i in data["ingredient"]}
+    out = {i["ingredient"].casefold(): Drug("", i["ingredient"], i["name"], i["class"])
+           for i in data["ingredient"]}  # fmt: skip
+    for n in data.get("name", ()):
+        ing = ingredients.get(n["ingredient"], {})
+        out[n["text"].casefold()] = Drug("", n["ingredient"], n.get("intake") or ing["name"],
+                                         n.get("class") or ing["class"])  # fmt: skip
+    return out
+
+
+def _name_pattern(names: Mapping[str, Drug]) -> re.Pattern[str] | None:
+    """One pattern for every name, longest first, each a whole word."""
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
+    # ASCII case only, as SQL's lower() folds it: the bulk engines keep a line whose text holds
+    # a name (lower-cased), a superset of what this pattern reads (source_codes)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE | re.ASCII)
+
+
 @cache
-def code_lists(include_unverified: bool = False) -> CodeLists:
-    """Load every code list once."""
+def code_lists(include_unverified: bool = False, medicine_names: bool = True) -> CodeLists:
+    """Load every code list once. ``medicine_names``: a medicine no code names is read by its
+    name (medications.toml, "Names"); off only to see what the codes alone give."""
     snomed, icd = _conditions(include_unverified)
-    return CodeLists(snomed, tuple(icd), _drugs(include_unverified), _measures(), _surgeries())
+    names = _drug_names() if medicine_names else {}
+    return CodeLists(snomed, tuple(icd), _drugs(include_unverified), _measures(), _surgeries(),
+                     names, _name_pattern(names))  # fmt: skip
 
 
 def sources() -> dict[str, str]:

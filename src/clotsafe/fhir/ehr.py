@@ -243,6 +243,20 @@ class _Builder:
             d = self.codes.drug(system, code)
             if d is not None:
                 return d
+        return self._drug_by_name(concept)
+
+    def _drug_by_name(self, concept: Any) -> Drug | None:
+        """A medicine no code of the lists names, read by its text or a coding's display
+        (product-level codes; medications.toml, "Names"): it can only add a medicine."""
+        if not isinstance(concept, dict):
+            return None
+        texts = [concept.get("text")]
+        codings_ = concept.get("coding")
+        if isinstance(codings_, list):
+            texts += [c.get("display") for c in codings_ if isinstance(c, dict)]
+        for text in texts:
+            if isinstance(text, str) and (d := self.codes.drug_named(text)) is not None:
+                return d
         return None
 
     # --- Observation --------------------------------------------------------------------------

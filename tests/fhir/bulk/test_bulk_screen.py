@@ -76,6 +76,27 @@ def test_every_patient_of_a_generated_export_gets_the_decision_screen_fhir_gives
     assert assert_same_as_screen_fhir(directory, out) == 1000
 
 
+def test_the_planted_anticoagulants_are_read(generated: tuple[Path, Path]) -> None:
+    """The generator plants active apixaban as RxNorm 1364445 ("apixaban 5 MG Oral Tablet", a
+    product code no list holds): each is read by its name, as the blood thinner of its
+    patient. Before, none of them was read: not by the reader, and not kept by the views."""
+    directory, out = generated
+    planted: dict[str, str] = {}
+    for f in sorted(directory.glob("MedicationRequest.*")):
+        for line in f.read_bytes().splitlines():
+            r = orjson.loads(line)
+            codes = [
+                c.get("code") for c in r.get("medicationCodeableConcept", {}).get("coding", [])
+            ]
+            if "1364445" in codes and r["status"] == "active":
+                ref = r["subject"]["reference"]
+                planted[ref.rsplit(":", 1)[-1].rsplit("/", 1)[-1]] = f"MedicationRequest/{r['id']}"
+    assert len(planted) > 20
+    sources = {d["patient"].removeprefix("Patient/"): d["sources"] for d in decisions(out)}
+    for pid, med in planted.items():
+        assert med in sources[pid].get("anticoagulant", []), pid
+
+
 def test_decisions_are_in_patient_id_order_with_the_sources_of_every_derived_answer(
     generated: tuple[Path, Path],
 ) -> None:

@@ -53,7 +53,8 @@ def keep_sql(kind: str, flat: str, *, distinct: bool = True) -> str:
     ``flat`` names the table of that type's view rows. Patients are all kept; coded types when
     a coding is in the code lists (exact codes, or ICD-10-CM prefixes matched on the code
     without dots, upper case; both as equi-joins); medicines also when they name a Medication
-    (resolved below); Encounters as the view gives them (in progress).
+    (resolved below) or when their text or a display holds a medicine name (``_holds_name``);
+    Encounters as the view gives them (in progress).
 
     Without ``distinct`` a line may come more than once (once per coding that keeps it): the
     caller removes the repeats (the DuckDB engine, by the line numbers it fetches, so that no
@@ -82,7 +83,15 @@ def keep_sql(kind: str, flat: str, *, distinct: bool = True) -> str:
                      "AND c.kind = 'condition_prefix'")  # fmt: skip
     if kind in MEDICINE_TYPES:
         parts.append(f"{head} WHERE v.medication IS NOT NULL")
+        parts.append(f"{head} JOIN codes n ON n.kind = 'drug_name' AND {_holds_name('v', 'n')}")
     return (" UNION " if distinct else " UNION ALL ").join(parts)
+
+
+def _holds_name(v: str, n: str) -> str:
+    """SQL: the medicine text or the coding's display of view row ``v`` holds the name
+    ``n.code`` (lower case): a superset of the reader's whole-word match (``drug_named``),
+    for a medicine named by a code the lists do not hold (instr: DuckDB and Spark alike)."""
+    return f"(instr(lower({v}.text), {n}.code) > 0 OR instr(lower({v}.display), {n}.code) > 0)"
 
 
 def candidates_sql(kind: str, view: str) -> str:
@@ -101,6 +110,8 @@ def candidates_sql(kind: str, view: str) -> str:
         conds.append("v.system IN (SELECT system FROM codes WHERE kind = 'condition_prefix')")
     if kind in MEDICINE_TYPES:
         conds.append("v.medication IS NOT NULL")
+        conds.append(f"EXISTS (SELECT 1 FROM codes n WHERE n.kind = 'drug_name' AND "
+                     f"{_holds_name('v', 'n')})")  # fmt: skip
     return f"SELECT * FROM {view} v WHERE " + " OR ".join(conds)
 
 

@@ -8,7 +8,10 @@ reader would not use anyway. Each code appears once per spelling of its system
 * ``condition``: a SNOMED CT or ICD-10-CM code that is a Condition concept (exact match);
 * ``condition_prefix``: an ICD-10-CM prefix, matched on the code without dots, upper case;
 * ``drug``: an RxNorm code (ingredient or product); ``measure``: a LOINC code;
-* ``procedure``: a SNOMED CT surgery or delivery procedure.
+* ``procedure``: a SNOMED CT surgery or delivery procedure;
+* ``drug_name``: a medicine name (lower case, no system): a medicine no code names is kept
+  when its text or a coding's display holds one (``screen_views.name_match``), a superset of
+  the reader's whole-word match (``fhir.codes.CodeLists.drug_named``).
 
 A superset is safe (the reader decides what a resource means); a code missing here would
 silently drop a resource, which the bulk tests catch by comparing with ``screen --fhir``.
@@ -42,4 +45,5 @@ def code_rows(include_unverified: bool = False) -> tuple[CodeRow, ...]:
         rows += [("drug", system, code) for code in lists.drugs]
     for system in _spellings(LOINC):
         rows += [("measure", system, code) for code in lists.measures]
+    rows += [("drug_name", "", name.lower()) for name in lists.drug_names]
     return tuple(dict.fromkeys(rows))
