@@ -14,10 +14,13 @@ The reader and the engine decide everything else.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from clotsafe.fhir.bulk.source_codes import code_rows
 
 #: the view of each resource type the screening reads (views/<Type>.json)
 VIEW_TYPES = ("Patient", "Condition", "MedicationRequest", "MedicationStatement",
@@ -110,9 +113,24 @@ def candidates_sql(kind: str, view: str) -> str:
         conds.append("v.system IN (SELECT system FROM codes WHERE kind = 'condition_prefix')")
     if kind in MEDICINE_TYPES:
         conds.append("v.medication IS NOT NULL")
-        conds.append(f"EXISTS (SELECT 1 FROM codes n WHERE n.kind = 'drug_name' AND "
-                     f"{_holds_name('v', 'n')})")  # fmt: skip
+        if names := _names_pattern():
+            # one regular expression, not a join with the names (0.1-0.15 s more for 10,000
+            # patients' MedicationRequests): case folded as RE2 folds it, a superset of the
+            # ASCII folding of keep_sql and the reader
+            conds += [f"regexp_matches(v.text, {names}, 'i')",
+                      f"regexp_matches(v.display, {names}, 'i')"]  # fmt: skip
     return f"SELECT * FROM {view} v WHERE " + " OR ".join(conds)
+
+
+@cache
+def _names_pattern() -> str | None:
+    """SQL: a string, the RE2 pattern of every medicine name of the code lists (built from
+    them here, as the ``codes`` table is filled from them), or None when there are none."""
+    names = sorted({code for kind, _s, code in code_rows() if kind == "drug_name"})
+    if not names:
+        return None
+    pattern = "|".join(re.sub(r"([^a-z0-9 ])", r"\\\1", n) for n in names)
+    return "'" + pattern.replace("'", "''") + "'"
 
 
 #: SQL: the lengths of the ICD-10-CM prefixes (a table ``prefix_lengths(n)``)
