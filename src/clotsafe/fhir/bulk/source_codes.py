@@ -10,8 +10,9 @@ reader would not use anyway. Each code appears once per spelling of its system
 * ``drug``: an RxNorm code (ingredient or product); ``measure``: a LOINC code;
 * ``procedure``: a SNOMED CT surgery or delivery procedure;
 * ``drug_name``: a medicine name (lower case, no system): a medicine no code names is kept
-  when its text or a coding's display holds one (``screen_views.name_match``), a superset of
-  the reader's whole-word match (``fhir.codes.CodeLists.drug_named``).
+  when its text or a coding's display holds one (``screen_views._holds_name``, and the
+  candidates' ``_names_pattern``), a superset of the reader's whole-word match
+  (``fhir.codes.CodeLists.drug_named``).
 
 A superset is safe (the reader decides what a resource means); a code missing here would
 silently drop a resource, which the bulk tests catch by comparing with ``screen --fhir``.
