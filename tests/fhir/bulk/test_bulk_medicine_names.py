@@ -66,3 +66,59 @@ def test_every_text_the_reader_reads_by_name_is_kept(
     db.execute("INSERT INTO v VALUES (?, ?)", (None, text) if as_display else (text, None))
     assert db.execute(candidate).fetchone()[0] == 1, text
     assert db.execute(keep).fetchone()[0] >= 1, text
+
+
+def _medicine(kind: str, rid: str, pid: str, concept: dict[str, Any]) -> dict[str, Any]:
+    r: dict[str, Any] = {"resourceType": kind, "id": rid, "status": "active",
+                         "subject": {"reference": f"Patient/{pid}"},
+                         "medicationCodeableConcept": concept}  # fmt: skip
+    if kind == "MedicationRequest":
+        r |= {"intent": "order", "authoredOn": "2026-11-01"}
+    elif kind == "MedicationStatement":
+        r["effectiveDateTime"] = "2026-11-01"
+    else:
+        r |= {"status": "in-progress", "effectiveDateTime": "2026-11-25"}  # the screening day
+    return r
+
+
+def test_bulk_screen_reads_medicines_by_name_as_screen_fhir_does(tmp_path: Any) -> None:
+    """Each medicine type, named by a text alone, by a display beside an unlisted code, or
+    in a referenced Medication: every patient's decision equals ``screen --fhir``, and each
+    named blood thinner reaches its patient."""
+    from test_bulk_screen_support import (
+        assert_same_as_screen_fhir,
+        bulk_screen,
+        decisions,
+        write_export,
+    )
+
+    unlisted = {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1364445"}
+    concepts = [{"text": "ELIQUIS 5 mg"},
+                {"coding": [unlisted | {"display": "apixaban 5 MG Oral Tablet"}]},
+                {"coding": [{"system": "http://example.org/local", "code": "x"}],
+                 "text": "Xarelto 20mg"}]  # fmt: skip
+    resources: list[dict[str, Any]] = []
+    expected = {}
+    kinds = ("MedicationRequest", "MedicationStatement", "MedicationAdministration")
+    for k, kind in enumerate(kinds):
+        for c, concept in enumerate(concepts):
+            pid = f"p{k}{c}"
+            resources.append({"resourceType": "Patient", "id": pid, "birthDate": "1960-01-01",
+                              "gender": "female"})  # fmt: skip
+            resources.append(_medicine(kind, f"m{k}{c}", pid, concept))
+            expected[f"Patient/{pid}"] = f"{kind}/m{k}{c}"
+    med = {"resourceType": "Medication", "id": "med1", "code": {"text": "Plavix 75 mg"}}
+    ref = _medicine("MedicationRequest", "mref", "pref", {})
+    del ref["medicationCodeableConcept"]
+    ref["medicationReference"] = {"reference": "Medication/med1"}
+    resources += [{"resourceType": "Patient", "id": "pref"}, ref, med]
+    plain = _medicine("MedicationRequest", "mplain", "pplain", {"text": "paracetamol"})
+    resources += [{"resourceType": "Patient", "id": "pplain"}, plain]
+    directory = write_export(tmp_path / "export", resources)
+    bulk_screen(directory, tmp_path / "out")
+    assert assert_same_as_screen_fhir(directory, tmp_path / "out") == len(expected) + 2
+    sources = {d["patient"]: d["sources"] for d in decisions(tmp_path / "out")}
+    for patient, medicine in expected.items():
+        assert sources[patient]["anticoagulant"] == [medicine], patient
+    assert sources["Patient/pref"]["antiplatelet"] == ["MedicationRequest/mref"]
+    assert "anticoagulant" not in sources["Patient/pplain"]
