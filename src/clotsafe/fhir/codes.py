@@ -111,7 +111,11 @@ class CodeLists:
     surgeries: Mapping[str, SurgeryCode]
     #: medicine names (case folded) -> the drug they name: medications.toml, "Names"
     drug_names: Mapping[str, Drug] = field(default_factory=dict)
-    _names: re.Pattern[str] | None = None
+    _names: re.Pattern[str] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        # the pattern follows from the names: built here, never passed beside them
+        object.__setattr__(self, "_names", _name_pattern(self.drug_names))
 
     def condition(self, system: str | None, code: str) -> ConditionMatch | None:
         """The concept a Condition code belongs to, or None."""
@@ -220,7 +224,7 @@ def code_lists(include_unverified: bool = False, medicine_names: bool = True) ->
     snomed, icd = _conditions(include_unverified)
     names = _drug_names() if medicine_names else {}
     return CodeLists(snomed, tuple(icd), _drugs(include_unverified), _measures(), _surgeries(),
-                     names, _name_pattern(names))  # fmt: skip
+                     names)  # fmt: skip
 
 
 def sources() -> dict[str, str]:
