@@ -337,7 +337,9 @@ def parse_intake(obj: Any, *, known_rules: Mapping[str, bool] | None = None) -> 
                 )
             ]
         )
-    return parse_intake_json(orjson.dumps(obj), known_rules=known_rules)
+    # a decoded object names each key once: its JSON needs no duplicate-key check (a bulk
+    # screening validates one intake a patient this way)
+    return _validated(orjson.dumps(obj), known_rules)
 
 
 def parse_intake_json(raw: bytes | str, *, known_rules: Mapping[str, bool] | None = None) -> Intake:
@@ -351,6 +353,11 @@ def parse_intake_json(raw: bytes | str, *, known_rules: Mapping[str, bool] | Non
         strictjson.loads(raw)
     except strictjson.JsonInputError as exc:
         raise IntakeError(exc.errors) from None
+    return _validated(raw, known_rules)
+
+
+def _validated(raw: bytes | str, known_rules: Mapping[str, bool] | None) -> Intake:
+    """The intake of JSON text that names no key twice (see :func:`parse_intake_json`)."""
     try:
         model = IntakeModel.model_validate_json(raw)
     except ValidationError as exc:

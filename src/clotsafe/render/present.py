@@ -120,13 +120,22 @@ def walton(cap: int) -> str:
 
 
 def region_label(region: str) -> str:
-    return str(question_words()["regions"].get(region, region.replace("_", " ")))
+    label = _region_labels().get(region)
+    return label if label is not None else region.replace("_", " ")
+
+
+@cache
+def _region_labels() -> dict[str, str]:
+    """Every region of INTAKE.md with its label, in the body's order (a plan names each region
+    once or more: a bulk screening renders ~20 labels a patient)."""
+    names = question_words()["regions"]
+    return {r: str(names.get(r, r.replace("_", " "))) for r in REGIONS}
 
 
 def region_labels(regions: Iterable[str]) -> list[str]:
     """Labels in the body's order (INTAKE.md), whatever order the regions came in."""
     have = set(regions)
-    return [region_label(r) for r in REGIONS if r in have]
+    return [label for r, label in _region_labels().items() if r in have]
 
 
 # --- questions and answers ------------------------------------------------------------------
@@ -289,6 +298,12 @@ def references(decision: Decision) -> tuple[tuple[str, str], ...]:
     return citations(dict.fromkeys(t for r in decision.reasons for t in r.sources))
 
 
+def reason_summaries(decision: Decision) -> list[str]:
+    """Each reason's one line, in the decision's order (what :func:`reasons` gives as
+    ``summary``, without the rest of each view: the bulk worklist needs only these)."""
+    return [r.summary for r in decision.reasons]
+
+
 def reasons(decision: Decision) -> list[ReasonView]:
     info = rule_info()
     return [ReasonView(
@@ -380,8 +395,8 @@ class PlanView:
 def plan(decision: Decision) -> PlanView:
     p = decision.plan
     groups: dict[int, list[str]] = {}
-    for r in REGIONS:
-        groups.setdefault(p.pressure_max[r], []).append(region_label(r))
+    for r, label in _region_labels().items():
+        groups.setdefault(p.pressure_max[r], []).append(label)
     return PlanView(
         caps=tuple((cap, tuple(names)) for cap, names in sorted(groups.items())),
         avoid=tuple(region_labels(p.avoid)), position=position_text(p.position),

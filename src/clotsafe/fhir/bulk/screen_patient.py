@@ -79,7 +79,7 @@ def _info(d: Decision) -> dict[str, Any]:
         "shown": badge.id,
         "shown_label": badge.label,
         "headline": present.headline(d),
-        "reasons": [r.summary for r in present.reasons(d)],
+        "reasons": present.reason_summaries(d),
         "fired": [r.rule for r in d.reasons],
         "pending": list(d.pending_questions),
         "complete": d.complete,
