@@ -97,6 +97,7 @@ class FakeBulkServer:
     location_header: str | None = None  # what Content-Location says (default: the URL above)
     revoke_at_kickoff: bool = False  # every token issued so far stops working at kick-off
     manifest_extra: dict[str, Any] = field(default_factory=dict)
+    token_audience: str = TOKEN_URL  # the client assertion's ``aud`` (the token endpoint's URL)
     # what happened
     requests: list[httpx.Request] = field(default_factory=list)
     issued: dict[str, float] = field(default_factory=dict)
@@ -159,7 +160,7 @@ class FakeBulkServer:
             assertion,
             self.public_key,
             algorithms=[header["alg"]],
-            audience=TOKEN_URL,
+            audience=self.token_audience,
             options={"verify_exp": False},
         )
         ok = (
