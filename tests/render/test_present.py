@@ -280,6 +280,26 @@ def test_plan_in_words() -> None:
     assert not present.shows_plan(_decision(level="urgent_referral"))
 
 
+def test_regions_and_groups_have_their_own_labels() -> None:
+    """A group is named as questions.toml names it ("Both legs"), not by its id; lists of
+    regions stay in the body's order and name regions only (the labels are looked up once)."""
+    words = load_toml("questions.toml")["regions"]
+    for key, label in words.items():
+        assert present.region_label(key) == label
+    assert present.region_label("legs") == "Both legs"
+    assert present.region_label("left_leg") == "Whole left leg"
+    assert present.region_labels(["legs", "left_foot", "left_calf"]) == [
+        "Left calf or shin",
+        "Left foot",
+    ]
+
+
+def test_reason_summaries_are_the_reasons_summaries() -> None:
+    """The worklist's short form is each reason's summary, in the same order."""
+    d = _decision()
+    assert present.reason_summaries(d) == [r.summary for r in present.reasons(d)]
+
+
 def test_caprini_in_words() -> None:
     """The Caprini score shows its bounds and items by name (POLICY §4)."""
     c = present.caprini(_decision())

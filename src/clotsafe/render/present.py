@@ -120,16 +120,22 @@ def walton(cap: int) -> str:
 
 
 def region_label(region: str) -> str:
-    label = _region_labels().get(region)
+    """A region's or a group's label ("legs": "Both legs"), as questions.toml words it."""
+    label = _labels().get(region)
     return label if label is not None else region.replace("_", " ")
 
 
 @cache
+def _labels() -> dict[str, str]:
+    """Every label of questions.toml's regions: the regions and the groups."""
+    return {k: str(v) for k, v in question_words()["regions"].items()}
+
+
+@cache
 def _region_labels() -> dict[str, str]:
-    """Every region of INTAKE.md with its label, in the body's order (a plan names each region
-    once or more: a bulk screening renders ~20 labels a patient)."""
-    names = question_words()["regions"]
-    return {r: str(names.get(r, r.replace("_", " "))) for r in REGIONS}
+    """Every region of INTAKE.md with its label, in the body's order, groups left out (a plan
+    names each region: a bulk screening renders ~20 labels a patient)."""
+    return {r: region_label(r) for r in REGIONS}
 
 
 def region_labels(regions: Iterable[str]) -> list[str]:
