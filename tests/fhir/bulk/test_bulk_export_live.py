@@ -10,7 +10,6 @@ the decisions of the same files screened where they lie.
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
 import json
 import os
@@ -21,7 +20,7 @@ from typing import Any
 
 import orjson
 import pytest
-from bulk_fake import BASE, CLIENT_ID, STATUS, FakeBulkServer, ServedFile
+from bulk_fake import BASE, CLIENT_ID, STATUS, FakeBulkServer, ServedFile, gz
 from bulk_live import RealClock, live
 from test_bulk_screen_support import ON, bulk_screen, generator
 
@@ -48,7 +47,7 @@ def served(source: Path) -> list[ServedFile]:
         url = f"{BASE}/files/{path.name}"
         f = ServedFile("output", kind, url, body, body.count(b"\n"))
         if kind == "Patient":
-            f.body, f.headers = gzip.compress(body, mtime=0), {"Content-Encoding": "gzip"}
+            f.body, f.headers = gz(body), {"Content-Encoding": "gzip"}
         if kind == "Condition":
             f.break_times = 1
         files.append(f)
