@@ -11,7 +11,9 @@ document.addEventListener("click", function (event) {
 // question's value only when its number is newer than the last one applied, so a slow save
 // that arrives late never overwrites a newer answer. When a save comes back, the step is
 // redrawn from the server (follow-up questions appear), except the questions the client changed
-// again since, or is typing in: those stay exactly as the client left them.
+// again since, or is typing in, or has a finger or button pressed on: those stay exactly as the
+// client left them. A block whose server HTML did not change is not redrawn at all: a press that
+// began on a block and ended on its replacement would click neither, and the tap would be lost.
 (function () {
   "use strict";
   var form = document.getElementById("intake-form");
@@ -21,6 +23,8 @@ document.addEventListener("click", function (event) {
   var saveUrl = form.getAttribute("data-save-url");
   var seqs = {}; // question id -> newest sequence number (ours or the server's)
   var deferred = {}; // question id -> redrawn block held back while the client types in it
+  var drawn = {}; // question id -> the server HTML its block was last drawn from
+  var pressed = ""; // question id under a pointer that is down
   var pending = 0;
   var retries = 0;
 
@@ -42,6 +46,36 @@ document.addEventListener("click", function (event) {
     blocks(fields()).forEach(function (block) {
       var q = block.getAttribute("data-q");
       seqs[q] = Math.max(seqs[q] || 0, serverSeq(block));
+    });
+  }
+
+  // The block shows what its HTML says (a browser restoring a form's state on "Back" changes
+  // it without a change event: then the server's copy is drawn again).
+  function drawnIndex(select) {
+    var index = 0; // no option marked selected: the first one shows
+    Array.prototype.forEach.call(select.options, function (option, i) {
+      if (option.defaultSelected) {
+        index = i;
+      }
+    });
+    return index;
+  }
+
+  function asDrawn(block) {
+    return Array.prototype.every.call(block.querySelectorAll("input, textarea, select"), function (el) {
+      if (el.tagName === "SELECT") {
+        return el.selectedIndex === drawnIndex(el);
+      }
+      if (el.type === "radio" || el.type === "checkbox") {
+        return el.checked === el.defaultChecked;
+      }
+      return el.value === el.defaultValue;
+    });
+  }
+
+  function readDrawn() {
+    blocks(fields()).forEach(function (block) {
+      drawn[block.getAttribute("data-q")] = block.outerHTML;
     });
   }
 
@@ -150,11 +184,28 @@ document.addEventListener("click", function (event) {
     if ((seqs[q] || 0) > serverSeq(fresh)) {
       return true; // changed again since this save was sent: a newer save is on its way
     }
-    if (mine.contains(document.activeElement) && typing(document.activeElement)) {
-      deferred[q] = fresh; // put in when the client leaves the field
+    if (drawn[q] === fresh.outerHTML && asDrawn(mine)) {
+      return true; // nothing new from the server: the block the client sees stays
+    }
+    if (q === pressed || (mine.contains(document.activeElement) && typing(document.activeElement))) {
+      deferred[q] = fresh; // put in when the client lifts the finger or leaves the field
       return true;
     }
     return false;
+  }
+
+  // A block held back is put in once the client is done with it, unless they changed it since.
+  function putDeferred(q) {
+    var mine = fields().querySelector(":scope > [data-q='" + q + "']");
+    var fresh = deferred[q];
+    if (!mine || !fresh || q === pressed || mine.contains(document.activeElement)) {
+      return;
+    }
+    delete deferred[q];
+    if ((seqs[q] || 0) <= serverSeq(fresh)) {
+      mine.replaceWith(document.importNode(fresh, true));
+      drawn[q] = fresh.outerHTML;
+    }
   }
 
   function merge(html) {
@@ -173,6 +224,7 @@ document.addEventListener("click", function (event) {
       }
       if (q) {
         delete deferred[q];
+        drawn[q] = node.outerHTML;
       }
       return node;
     });
@@ -206,21 +258,30 @@ document.addEventListener("click", function (event) {
 
   form.addEventListener("focusout", function (event) {
     var q = questionOf(event.target);
-    if (!q || !deferred[q]) {
-      return;
+    if (q && deferred[q]) {
+      window.setTimeout(function () {
+        putDeferred(q);
+      }, 0);
     }
-    window.setTimeout(function () {
-      var mine = fields().querySelector(":scope > [data-q='" + q + "']");
-      var fresh = deferred[q];
-      if (!mine || !fresh || mine.contains(document.activeElement)) {
-        return;
-      }
-      delete deferred[q];
-      if ((seqs[q] || 0) <= serverSeq(fresh)) {
-        mine.replaceWith(document.importNode(fresh, true));
-      }
-    }, 0);
   });
+
+  form.addEventListener("pointerdown", function (event) {
+    pressed = questionOf(event.target);
+  });
+
+  // after the click that the release makes (same task for a mouse; a tap's click is hit-tested
+  // anew, so it finds the redrawn block where the old one was)
+  function released() {
+    var q = pressed;
+    pressed = "";
+    if (q && deferred[q]) {
+      window.setTimeout(function () {
+        putDeferred(q);
+      }, 0);
+    }
+  }
+  document.addEventListener("pointerup", released);
+  document.addEventListener("pointercancel", released);
 
   // Next / Send: the page as it is now is the client's newest word on every question.
   form.addEventListener("submit", function () {
@@ -242,4 +303,5 @@ document.addEventListener("click", function (event) {
   });
 
   readSeqs();
+  readDrawn();
 })();
