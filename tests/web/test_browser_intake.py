@@ -129,7 +129,7 @@ class _Finger:
     Protocol: Playwright's own tap presses and releases at once)."""
 
     def __init__(self, page: Any, kind: str, x: float, y: float) -> None:
-        self.page, self.kind, self.point = page, kind, {"x": x, "y": y}
+        self.page, self.point = page, {"x": x, "y": y}
         self.cdp = page.context.new_cdp_session(page) if kind == "touch" else None
 
     def down(self) -> None:

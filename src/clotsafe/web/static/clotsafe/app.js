@@ -180,11 +180,11 @@ document.addEventListener("click", function (event) {
       });
   }
 
-  function keep(q, fresh, mine) {
+  function keep(q, fresh, html, mine) {
     if ((seqs[q] || 0) > serverSeq(fresh)) {
       return true; // changed again since this save was sent: a newer save is on its way
     }
-    if (drawn[q] === fresh.outerHTML && asDrawn(mine)) {
+    if (drawn[q] === html && asDrawn(mine)) {
       return true; // nothing new from the server: the block the client sees stays
     }
     if (q === pressed || (mine.contains(document.activeElement) && typing(document.activeElement))) {
@@ -208,6 +208,15 @@ document.addEventListener("click", function (event) {
     }
   }
 
+  // after the event that let go of the block (the focus has moved, the click has been made)
+  function putDeferredSoon(q) {
+    if (q && deferred[q]) {
+      window.setTimeout(function () {
+        putDeferred(q);
+      }, 0);
+    }
+  }
+
   function merge(html) {
     var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("fields");
     var current = fields();
@@ -217,14 +226,15 @@ document.addEventListener("click", function (event) {
     var kept = [];
     var plan = Array.prototype.map.call(fresh.children, function (node) {
       var q = node.getAttribute("data-q");
+      var html = q ? node.outerHTML : "";
       var mine = q ? current.querySelector(":scope > [data-q='" + q + "']") : null;
-      if (mine && keep(q, node, mine)) {
+      if (mine && keep(q, node, html, mine)) {
         kept.push(mine);
         return mine;
       }
       if (q) {
         delete deferred[q];
-        drawn[q] = node.outerHTML;
+        drawn[q] = html;
       }
       return node;
     });
@@ -257,12 +267,7 @@ document.addEventListener("click", function (event) {
   });
 
   form.addEventListener("focusout", function (event) {
-    var q = questionOf(event.target);
-    if (q && deferred[q]) {
-      window.setTimeout(function () {
-        putDeferred(q);
-      }, 0);
-    }
+    putDeferredSoon(questionOf(event.target));
   });
 
   form.addEventListener("pointerdown", function (event) {
@@ -274,11 +279,7 @@ document.addEventListener("click", function (event) {
   function released() {
     var q = pressed;
     pressed = "";
-    if (q && deferred[q]) {
-      window.setTimeout(function () {
-        putDeferred(q);
-      }, 0);
-    }
+    putDeferredSoon(q);
   }
   document.addEventListener("pointerup", released);
   document.addEventListener("pointercancel", released);
