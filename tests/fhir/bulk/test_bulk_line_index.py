@@ -8,7 +8,8 @@ without ``\\n`` is a line (an empty file, or one ending in ``\\n``, has no extra
 Protects: ``chunks`` gives exactly the reference lines with their numbers, plain and gzip, with
 chunks of 1 to 64 bytes (lines, CRLF endings and the BOM across chunk boundaries; a lone ``\\r``
 stays inside its line; empty files, a file that is only a BOM, very long lines); ``pick`` gives
-the wanted lines (repeats included), stops reading after the last one, and raises ``OddLine``
+the wanted lines (repeats included), stops reading a plain file after the last one (a gzip
+file is read to its end, where a damaged one is ``DamagedFile``), and raises ``OddLine``
 for a wanted line past the end, and with ``strict`` for the first line up to the last wanted one
 that is blank or does not start with ``{`` (not for one after it); ``first_odd`` is the
 reference's; ``kept_text`` gives each part's patients with their lines sorted by file and line,
@@ -32,7 +33,15 @@ from hypothesis import strategies as st
 
 from clotsafe.fhir.bulk import kept_text, lines
 from clotsafe.fhir.bulk.kept_text import KeptText
-from clotsafe.fhir.bulk.lines import BOM, OddLine, Picked, chunks, first_odd, pick
+from clotsafe.fhir.bulk.lines import (
+    BOM,
+    DamagedFile,
+    OddLine,
+    Picked,
+    chunks,
+    first_odd,
+    pick,
+)
 from clotsafe.fhir.bulk.source import ExportFile, Row
 
 #: chunk sizes small enough that lines, CRLF endings and the BOM cross chunk boundaries
@@ -185,7 +194,8 @@ def test_pick_gives_the_wanted_lines_and_reads_no_further(
     size: int,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    """The lines named (repeats too), in order; no chunk after the last wanted line is read."""
+    """The lines named (repeats too), in order; no chunk of a plain file after the last wanted
+    line is read, and every chunk of a gzip file is (its CRC-32 is at its end)."""
     data, wanted = case
     f = export_file(tmp_path_factory.getbasetemp(), data, gz=gz)
     ref = ref_lines(data)
@@ -201,25 +211,37 @@ def test_pick_gives_the_wanted_lines_and_reads_no_further(
         mp.setattr(lines, "CHUNK", size)
         mp.setattr(lines, "chunks", counted)
         assert picked(f, wanted, strict=False) == [ref[n - 1] for n in wanted]
-    assert all(first <= wanted[-1] for first in read) if len(wanted) else read == []
+    if gz:
+        assert read == _firsts(f, size)
+    else:
+        assert all(first <= wanted[-1] for first in read) if len(wanted) else read == []
 
 
-def test_pick_stops_before_garbage_after_the_last_wanted_line(tmp_path: Path) -> None:
-    """A gzip file with bytes after its stream: the wanted lines come before they are read."""
+def _firsts(f: ExportFile, size: int) -> list[int]:
+    """The first line of every chunk of the file, read with chunks of ``size`` bytes."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lines, "CHUNK", size)
+        return [c.first for c in chunks(f)]
+
+
+def test_pick_gives_the_wanted_lines_then_names_a_damaged_gzip_file(tmp_path: Path) -> None:
+    """A gzip file with bytes after its stream: the wanted lines come before they are read,
+    then the file is named damaged (the bytes might have been more resources)."""
     data = b"".join(b'{"n":%d}\n' % n for n in range(1, 401))
     path = tmp_path / "Thing.1.ndjson.gz"
     path.write_bytes(gzip.compress(data) + b"not gzip at all")
     f = ExportFile(path, "Thing", 1, True, 0)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(lines, "CHUNK", 64)
-        with pytest.raises(gzip.BadGzipFile):
+        with pytest.raises(DamagedFile, match="is not a gzip file"):
             numbered(f)
-        assert picked(f, np.array([2, 5, 5, 9], np.int64), strict=True) == [
-            b'{"n":2}',
-            b'{"n":5}',
-            b'{"n":5}',
-            b'{"n":9}',
-        ]
+        got: list[bytes] = []
+        with pytest.raises(DamagedFile, match=r"^Thing\.1\.ndjson\.gz is not a gzip file"):
+            for piece in pick(f, np.array([2, 5, 5, 9], np.int64), strict=True):
+                got += [
+                    bytes(piece.buf[a:b]) for a, b in zip(piece.starts, piece.ends, strict=True)
+                ]
+        assert got == [b'{"n":2}', b'{"n":5}', b'{"n":5}', b'{"n":9}']
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
@@ -235,10 +257,19 @@ def test_a_wanted_line_past_the_end_is_an_odd_line(gz: bool, tmp_path: Path) -> 
     assert empty.value.line == 1
 
 
-def test_nothing_wanted_reads_nothing(tmp_path: Path) -> None:
+def test_nothing_wanted_reads_nothing_of_a_plain_file(tmp_path: Path) -> None:
     """No wanted line: nothing, even from a file that is not there."""
     f = ExportFile(tmp_path / "gone.ndjson", "Thing", 1, False, 0)
     assert list(pick(f, np.array([], np.int64), strict=True)) == []
+
+
+def test_nothing_wanted_of_a_gzip_file_still_checks_it_whole(tmp_path: Path) -> None:
+    """A gzip file none of whose lines is kept may be damaged where a kept line would be."""
+    path = tmp_path / "Thing.1.ndjson.gz"
+    path.write_bytes(gzip.compress(b'{"n":1}\n' * 50)[:-20])
+    f = ExportFile(path, "Thing", 1, True, 0)
+    with pytest.raises(DamagedFile, match="is cut short"):
+        list(pick(f, np.array([], np.int64), strict=True))
 
 
 #: lines that are not records where record numbers must be line numbers

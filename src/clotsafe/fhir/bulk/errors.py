@@ -25,6 +25,7 @@ BULK_ERROR_CODES: dict[str, str] = {
     "bulk_count_mismatch": "a file's line count differs from the manifest's count",
     "bulk_io_error": "DIR or a file in it cannot be written",
     "bulk_input_changed": "an export file changed while bulk screen read it",
+    "bulk_input_damaged": "a gzip export file is cut short, not gzip, or fails its CRC-32",
 }
 
 #: process exit status per code; 1 is bad local input, 3 the server, 4 the data on disk
@@ -36,6 +37,7 @@ EXIT_CODES: dict[str, int] = {
     "bulk_resume_mismatch": 1,
     "bulk_count_mismatch": 4,
     "bulk_input_changed": 4,
+    "bulk_input_damaged": 4,
 }
 SERVER_EXIT = 3
 
@@ -56,6 +58,14 @@ class BulkError(Exception):
 
     def to_dict(self) -> dict[str, str]:
         return {"error": self.code, "message": self.message}
+
+
+def damaged(file_and_how: str) -> BulkError:
+    """``bulk_input_damaged`` for an export file that cannot be read whole ("Condition.1.ndjson.gz
+    is cut short: ..."): nothing is screened, as what is missing could be anyone's DVT."""
+    return BulkError("bulk_input_damaged", f"{file_and_how}. Nothing was screened: a file that "
+                     "cannot be read whole may hide any patient's resources. Download it again "
+                     "and screen the export again")  # fmt: skip
 
 
 def clean(text: object, limit: int = 200) -> str:

@@ -10,7 +10,9 @@ DuckDB's ``read_json`` refuses two records on a line and a record over two lines
 
 A plain file is mapped (``mmap``) and its newlines found with numpy, window after window, at
 several GB/s: nothing is copied but the lines asked for, and each window's pages are given back
-once read, so the process does not grow with the file. A gzip file is inflated in blocks.
+once read, so the process does not grow with the file. A gzip file is inflated in blocks, and
+always to its end: a file cut short, not gzip, or whose inflated bytes fail its CRC-32 is
+:class:`DamagedFile` (it may hide any number of resources; DuckDB does not check the CRC).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import gzip
 import mmap
 import os
 import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -145,7 +148,36 @@ def _release(mm: mmap.mmap, released: int, upto: int) -> int:
     return released
 
 
+#: how a gzip file is damaged, in words (after its name), whichever engine found it
+CUT_SHORT = "is cut short: its gzip data ends early"
+NOT_GZIP = "is not a gzip file (or has bytes after its gzip data)"
+BAD_CHECK = "is damaged: what it inflates to fails its gzip check (CRC-32)"
+CANNOT_INFLATE = "is damaged: its gzip data cannot be inflated"
+
+
+class DamagedFile(Exception):
+    """A gzip file that cannot be read to its end; ``what`` says how, in words."""
+
+    def __init__(self, name: str, what: str) -> None:
+        super().__init__(f"{name} {what}")
+        self.name = name
+        self.what = what
+
+
 def _inflated(f: ExportFile) -> Iterator[Chunk]:
+    try:
+        yield from _inflated_blocks(f)
+    except EOFError as exc:
+        raise DamagedFile(f.name, CUT_SHORT) from exc
+    except gzip.BadGzipFile as exc:
+        # Python's words: "Not a gzipped file" (also bytes after the last gzip member), or a
+        # CRC-32 or length check that failed at the end of a member
+        raise DamagedFile(f.name, NOT_GZIP if "Not a gzipped" in str(exc) else BAD_CHECK) from exc
+    except zlib.error as exc:
+        raise DamagedFile(f.name, CANNOT_INFLATE) from exc
+
+
+def _inflated_blocks(f: ExportFile) -> Iterator[Chunk]:
     first = 1
     with gzip.GzipFile(f.path, "rb") as fh:
         carry = _after_bom(fh)
@@ -207,14 +239,17 @@ def pick(f: ExportFile, wanted: Ints, *, strict: bool) -> Iterator[Picked]:
 
     With ``strict``, every line up to the last wanted one must start with ``{``
     (:class:`OddLine` otherwise): record numbers were taken for line numbers up to there.
-    Reading stops after the last wanted line.
+    Reading a plain file stops after the last wanted line; a gzip file is read to its end
+    (nothing wanted too), where its CRC-32 is checked (:class:`DamagedFile`).
     """
     done = 0
-    if not len(wanted):
-        return
-    if wanted[0] < 1:
+    if len(wanted) and wanted[0] < 1:
         raise ValueError(f"line numbers start at 1, not {wanted[0]}")
+    if not len(wanted) and not f.gzipped:
+        return
     for c in chunks(f):
+        if done == len(wanted):
+            continue  # a gzip file after the last wanted line: inflated to its end, unused
         if strict and (n := c.odd()) is not None and n <= wanted[-1]:
             raise OddLine(n)
         stop = int(np.searchsorted(wanted, c.first + len(c), side="left"))
@@ -222,9 +257,10 @@ def pick(f: ExportFile, wanted: Ints, *, strict: bool) -> Iterator[Picked]:
             at = wanted[done:stop] - c.first
             yield Picked(done, stop, c.buf, c.starts[at], c.ends[at])
         done = stop
-        if done == len(wanted):
+        if done == len(wanted) and not f.gzipped:
             return
-    raise OddLine(int(wanted[done]), "is past the end of the file")
+    if done < len(wanted):
+        raise OddLine(int(wanted[done]), "is past the end of the file")
 
 
-__all__ = ["Chunk", "OddLine", "Picked", "chunks", "first_odd", "pick"]
+__all__ = ["Chunk", "DamagedFile", "OddLine", "Picked", "chunks", "first_odd", "pick"]

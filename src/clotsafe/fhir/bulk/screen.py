@@ -25,8 +25,9 @@ from typing import Any
 
 import orjson
 
-from clotsafe.fhir.bulk.errors import BulkError
+from clotsafe.fhir.bulk.errors import BulkError, damaged
 from clotsafe.fhir.bulk.kept_text import PatientRange
+from clotsafe.fhir.bulk.lines import DamagedFile
 from clotsafe.fhir.bulk.screen_outputs import OutputWriter, summary, write_summary
 from clotsafe.fhir.bulk.screen_patient import Outcome, PatientScreener
 from clotsafe.fhir.bulk.screen_progress import Progress
@@ -150,6 +151,8 @@ def _duckdb(options: ScreenOptions, files: list[ExportFile], writer: OutputWrite
         raise BulkError("bulk_bad_option", f"DuckDB needed more memory than --memory-limit "
                         f"{limit} and could not spill the rest: run again with a larger "
                         "--memory-limit") from exc  # fmt: skip
+    except DamagedFile as exc:
+        raise damaged(str(exc)) from exc
     except (duckdb.IOException, OSError) as exc:
         raise io_error(exc, options) from exc
     finally:
@@ -201,12 +204,20 @@ def _reason(exc: BaseException) -> str:
 
 def _spark(options: ScreenOptions, files: list[ExportFile], writer: OutputWriter,
            progress: Progress, timer: _Timer) -> tuple[Any, int]:  # fmt: skip
-    from clotsafe.fhir.bulk.screen_spark import SparkEngine
+    from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped, unused-ignore]
+
+    from clotsafe.fhir.bulk.screen_spark import SparkEngine, read_failure
 
     engine = SparkEngine(files, options.at, settings=options.settings,
                          master=options.spark_master)  # fmt: skip
-    report = _prepared(engine, progress, timer)
-    _write(_blocks(engine.outcomes(), BLOCK), writer, progress, report.patients)
+    try:
+        report = _prepared(engine, progress, timer)
+        _write(_blocks(engine.outcomes(), BLOCK), writer, progress, report.patients)
+    except Py4JJavaError as exc:
+        error = read_failure(exc, files)
+        if error is None:
+            raise
+        raise error from exc
     timer.lap("screen")
     return report, report.patients
 

@@ -19,11 +19,16 @@ a shared mount) and clotsafe installed on every executor (docs/bulk.md, ``spark-
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
+from clotsafe.fhir.bulk.errors import BulkError, clean, damaged
+from clotsafe.fhir.bulk.lines import BAD_CHECK, CANNOT_INFLATE, CUT_SHORT, NOT_GZIP
 from clotsafe.fhir.bulk.screen_duckdb import NOT_JSON, NOT_UTF8, InputReport
 from clotsafe.fhir.bulk.screen_patient import Outcome, PatientScreener
 from clotsafe.fhir.bulk.screen_views import (
@@ -199,3 +204,54 @@ def _screen_pandas(at: date, names: list[str], settings: Settings) -> Any:
 
 
 _EXECUTOR: PatientScreener | None = None
+
+
+# --- a file Spark could not read ---------------------------------------------------------------
+#: Spark's words for a task that could not read a file (FAILED_READ_FILE), with its URI
+_READ_FILE = re.compile(r"Encountered error while reading file (\S+)\.\s")
+
+
+def read_failure(exc: Any, files: list[ExportFile]) -> BulkError | None:
+    """The error a Spark job that could not read an export file (``exc``: py4j's
+    Py4JJavaError) means, as the DuckDB engine says it: a damaged gzip file is
+    ``bulk_input_damaged``, another file that could not be read ``bulk_io_error``; None for
+    any other failure (raised as it is)."""
+    chain = _java_chain(exc.java_exception)
+    found = next((m for _cls, message in chain if (m := _READ_FILE.search(message))), None)
+    if found is None:
+        return None
+    name = _file_name(found.group(1), files)
+    for cls, message in chain:
+        if how := _gzip_damage(cls, message):
+            return damaged(f"{name} {how}")
+    cause = chain[-1]
+    return BulkError("bulk_io_error", f"{name} could not be read ({clean(cause[1]) or cause[0]})")
+
+
+def _java_chain(error: Any) -> list[tuple[str, str]]:
+    """(class name, message) of a Java exception and of its causes, outermost first."""
+    chain: list[tuple[str, str]] = []
+    while error is not None and len(chain) < 20:
+        chain.append((str(error.getClass().getName()), str(error.getMessage() or "")))
+        error = error.getCause()
+    return chain
+
+
+def _gzip_damage(cls: str, message: str) -> str | None:
+    """How a gzip file is damaged, by the exception Hadoop's gzip reader threw (None: not that)."""
+    lower = message.lower()
+    if cls == "java.io.EOFException":
+        return CUT_SHORT
+    if "not a gzip file" in lower or "not in gzip format" in lower:
+        return NOT_GZIP
+    if "crc" in lower or "size doesn't match" in lower:
+        return BAD_CHECK
+    if cls in ("java.util.zip.ZipException", "java.util.zip.DataFormatException"):
+        return CANNOT_INFLATE
+    return None
+
+
+def _file_name(uri: str, files: list[ExportFile]) -> str:
+    """The export file's name for Spark's URI of it (``file:///.../Condition.1.ndjson.gz``)."""
+    path = Path(unquote(urlparse(uri).path))
+    return next((f.name for f in files if f.path.resolve() == path), path.name)
