@@ -1,7 +1,8 @@
 """A bulk export as a source for the Screener (``clotsafe.rules.screener``).
 
 ``clotsafe bulk export`` writes one NDJSON file per resource type (``<Type>.<n>.ndjson``, or
-``.ndjson.gz`` when the content came gzipped). The screening engine (DuckDB or Spark, in
+``.ndjson.gz`` when the content came gzipped; ``<Type>.ndjson`` and ``<n>.<Type>.ndjson``, as
+other tools name them, are read too). The screening engine (DuckDB or Spark, in
 ``screen_duckdb`` / ``screen_spark``) runs the SQL on FHIR views of ``views/``, keeps only the
 resources the EHR reader could use (by the code lists) and hands over each patient's few
 resources, in export order, as a :class:`PatientGroup`. :func:`bulk_source` turns each group
@@ -24,13 +25,25 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from clotsafe.domain import strictjson
+from clotsafe.fhir.bulk.errors import BulkError
 from clotsafe.fhir.ehr import derive_resources
 from clotsafe.fhir.errors import FhirInputError, fhir_json, join, problem
 from clotsafe.fhir.resources import USED_TYPES, Res
 from clotsafe.rules.screener import SourceItem
 
-#: ``<Type>.<n>.ndjson`` or ``<Type>.<n>.ndjson.gz``, as ``bulk export`` names them
-FILE_NAME = re.compile(r"(?P<type>[A-Z][A-Za-z]{0,63})\.(?P<n>[0-9]{1,9})\.ndjson(?P<gz>\.gz)?")
+_TYPE = r"(?P<type>[A-Z][A-Za-z]{0,63})"
+_GZ = r"\.ndjson(?P<gz>\.gz)?"
+#: the names of an export's files, each ``.ndjson`` or ``.ndjson.gz``: ``<Type>.<n>`` as ``bulk
+#: export`` names them, ``<Type>`` (Synthea, many servers) and ``<n>.<Type>`` (the SMART
+#: bulk-data-client); the part number is 0 when there is none
+FILE_NAMES = (
+    re.compile(_TYPE + r"\.(?P<n>[0-9]{1,9})" + _GZ),
+    re.compile(_TYPE + _GZ),
+    re.compile(r"(?P<n>[0-9]{1,9})\." + _TYPE + _GZ),
+)
+#: a name that looks like NDJSON data: it must then be one of FILE_NAMES (``.part``: a download
+#: not finished, never read)
+_LOOKS_LIKE_DATA = re.compile(r"[^/]*\.(ndjson|jsonl)(\.[^/]*)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +65,25 @@ def export_files(directory: Path, types: Iterable[str] = USED_TYPES) -> list[Exp
     """The export's files of the wanted types, in export order (type, then part number).
 
     Only final names count: ``.part`` files (incomplete downloads), ``error/`` and
-    ``deleted/`` are not patient data to screen.
+    ``deleted/`` are not patient data to screen. A file that looks like NDJSON but whose name
+    gives no resource type is ``bulk_bad_option``: screened without the resources it holds,
+    a patient could look safe.
     """
     wanted = set(types)
-    found = []
-    for p in directory.iterdir():
-        m = FILE_NAME.fullmatch(p.name)
+    found, unknown = [], []
+    for p in sorted(directory.iterdir()):
+        m = next((m for pattern in FILE_NAMES if (m := pattern.fullmatch(p.name))), None)
         if m and m["type"] in wanted and p.is_file():
-            found.append((m["type"], int(m["n"]), bool(m["gz"]), p))
-    found.sort(key=lambda t: (t[0], t[1], t[2]))
+            found.append((m["type"], int(m.groupdict().get("n") or 0), bool(m["gz"]), p))
+        elif not m and _LOOKS_LIKE_DATA.fullmatch(p.name) and not p.name.endswith(".part"):
+            unknown.append(p.name)
+    if unknown:
+        raise BulkError("bulk_bad_option", f"{directory} holds files whose names give no resource "
+                        f"type: {', '.join(unknown)}. Name each <Type>.<n>.ndjson (for example "
+                        "Condition.1.ndjson; .ndjson.gz when it is gzip) or move it out of the "
+                        "directory: a patient screened without the resources it holds could "
+                        "look safe")  # fmt: skip
+    found.sort(key=lambda t: (t[0], t[1], t[2], t[3].name))
     return [ExportFile(p, t, n, gz, i) for i, (t, n, gz, p) in enumerate(found)]
 
 
