@@ -7,6 +7,7 @@ import pytest
 from fhir_builders import (
     AT,
     ICD,
+    RXNORM,
     ago,
     bundle,
     condition,
@@ -154,6 +155,44 @@ def test_two_patients_in_one_bundle_are_refused() -> None:
     with pytest.raises(FhirInputError) as exc:
         derive(bundle(patient(), patient("p2")), at=AT)
     assert exc.value.errors[0].code == "several_patients"
+
+
+def test_the_same_patient_twice_with_different_content_is_refused_not_guessed() -> None:
+    """Two Patient resources with one id and different birth dates: before, the last one in the
+    input silently gave the age (a 56-year-old or a 16-year-old, by the order of the lines)."""
+    old, young = patient(birth="1970-05-01"), patient(birth="2010-05-01")
+    for first, second in ((old, young), (young, old)):
+        with pytest.raises(FhirInputError) as exc:
+            derive(bundle(first, second), at=AT)
+        assert exc.value.errors[0].code == "several_patients"
+        assert exc.value.errors[0].field == "entry[1].resource"
+        assert "two different Patient resources" in exc.value.errors[0].message
+
+
+def test_the_same_patient_twice_alike_is_read_once() -> None:
+    """The same Patient given twice (a prefetch may hold it under two keys; its meta and
+    narrative may differ): read as one."""
+    again = {**patient(), "meta": {"versionId": "2"}, "text": {"status": "generated"}}
+    facts = derive(bundle(patient(), again), at=AT)
+    assert facts.answers["sex"] == "female"
+
+
+def test_the_same_medication_twice_with_different_content_is_refused() -> None:
+    """A medicine naming Medication/med1 when two Medications have that id, one warfarin and one
+    not: which one it is would be a guess."""
+    warfarin = {"resourceType": "Medication", "id": "med1",
+                "code": {"coding": [{"system": RXNORM, "code": "855332"}]}}  # fmt: skip
+    other = {"resourceType": "Medication", "id": "med1",
+             "code": {"coding": [{"system": RXNORM, "code": "197361"}]}}  # fmt: skip
+    request = {**med_request("855332"), "medicationReference": {"reference": "Medication/med1"}}
+    del request["medicationCodeableConcept"]
+    for first, second in ((warfarin, other), (other, warfarin)):
+        with pytest.raises(FhirInputError) as exc:
+            derive(bundle(patient(), first, second, request), at=AT)
+        assert exc.value.errors[0].code == "conflicting_resources"
+        assert exc.value.errors[0].field == "entry[2].resource"
+    assert derive(bundle(patient(), warfarin, dict(warfarin), request),
+                  at=AT).answers["anticoagulant"] == "yes"  # fmt: skip
 
 
 def test_scores_appear_with_their_unknown_items_when_the_record_supports_them() -> None:

@@ -22,6 +22,7 @@ from clotsafe.fhir.codes import CodeLists, ConditionMatch, Drug, canonical_syste
 from clotsafe.fhir.errors import FhirInputError, join, problem
 from clotsafe.fhir.resources import (
     Res,
+    by_ref,
     check_subjects,
     codings,
     collect,
@@ -668,10 +669,9 @@ def derive_resources(resources: list[Res], *, at: date, patient_id: str | None =
 
 def _medication_index(resources: list[Res]) -> dict[str, Res]:
     out: dict[str, Res] = {}
-    for r in resources:
-        if r.type == "Medication":
-            out[r.ref] = r
-            rid = r.data.get("id")
-            if isinstance(rid, str):
-                out[f"#{rid}"] = r
+    for ref, r in by_ref(resources, "Medication", "conflicting_resources").items():
+        out[ref] = r
+        rid = r.data.get("id")
+        if isinstance(rid, str):
+            out[f"#{rid}"] = r
     return out

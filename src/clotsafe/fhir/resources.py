@@ -104,8 +104,9 @@ def collect_prefetch(prefetch: Mapping[str, Any]) -> list[Res]:
 
 
 def find_patient(resources: list[Res], patient_id: str | None = None) -> Res | None:
-    """The one Patient; two different patients in one input is an error."""
-    patients = {r.ref: r for r in resources if r.type == "Patient"}
+    """The one Patient; two different patients in one input is an error, and so is one patient
+    given twice with different content (which one to read would be a guess)."""
+    patients = by_ref(resources, "Patient", "several_patients")
     if patient_id is not None:
         wanted = f"Patient/{patient_id}"
         others = [r for ref, r in patients.items() if ref != wanted]
@@ -120,6 +121,30 @@ def find_patient(resources: list[Res], patient_id: str | None = None) -> Res | N
                                       "the input holds more than one Patient; send one "
                                       "patient's record", second.ref)])  # fmt: skip
     return next(iter(patients.values()), None)
+
+
+#: what may differ between two copies of one resource: its version and its narrative
+_NOT_CONTENT = ("meta", "text")
+
+
+def by_ref(resources: list[Res], kind: str, code: str) -> dict[str, Res]:
+    """The resources of type ``kind`` by reference (``Patient/p1``), the first of each. A
+    second one with the same reference and other content is the error ``code``: never read as
+    "the last one wins" (a Patient's birth date, a Medication's code)."""
+    out: dict[str, Res] = {}
+    for r in resources:
+        if r.type != kind:
+            continue
+        first = out.setdefault(r.ref, r)
+        if first is not r and _content(first.data) != _content(r.data):
+            raise FhirInputError([problem(r.path, code, f"the input holds two different {kind} "
+                                          f"resources with the same id ({r.ref}); send one",
+                                          r.ref)])  # fmt: skip
+    return out
+
+
+def _content(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in _NOT_CONTENT}
 
 
 def check_subjects(resources: list[Res], patient: Res | None, full_urls: set[str]) -> None:
