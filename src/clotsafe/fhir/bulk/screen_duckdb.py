@@ -48,11 +48,14 @@ from clotsafe.fhir.bulk.kept_text import KeptText, PatientRange
 from clotsafe.fhir.bulk.lines import Ints, OddLine, chunks, first_odd, pick
 from clotsafe.fhir.bulk.screen_views import (
     MEDICINE_TYPES,
+    NO_ID_SQL,
+    NO_PATIENT_ID,
     PREFIX_LENGTHS,
     candidates_sql,
     keep_sql,
     medication_keep_sql,
     medicine_refs_sql,
+    other_type,
     views,
 )
 from clotsafe.fhir.bulk.source import ExportFile, PatientGroup
@@ -146,6 +149,11 @@ class DuckDbEngine:
         self.kept_text = KeptText(self.parts_dir / "text", self.part_patients)
         #: the Medications' view rows (SQL), kept until the medicines have named theirs
         self.medications: str | None = None
+        #: per type, its files' lines that are not of that type (file, line, resourceType), as
+        #: the plan finally used found them: reported, never silently dropped
+        self.others: dict[str, list[tuple[int, int, str | None]]] = {}
+        #: the Patients without an id (file, line): not screened, reported
+        self.no_id: list[tuple[int, int]] = []
 
     def close(self) -> None:
         self.con.close()
@@ -181,6 +189,7 @@ class DuckDbEngine:
         for t in self.types:
             if t not in self.texts:
                 self._write_kept(t)
+        self._report_others()
         order = {f.name: f.ordinal for f in self.files}
         self.report.malformed.sort(key=lambda m: (order[m["file"]], m["line"]))
         return self.report
@@ -196,9 +205,26 @@ class DuckDbEngine:
     def _general(self, t: str) -> None:
         """The type's kept rows by the general plan."""
         self._flatten(t)
+        kind = "json_extract_string(resource, '$.resourceType')"
+        self.others[t] = self.con.execute(
+            f"SELECT file, line, {kind} FROM src_{t} WHERE {kind} IS DISTINCT FROM {_lit(t)}"
+        ).fetchall()
         if t == "Patient":
+            self._no_id("flat_Patient")
             self._cut_parts("SELECT id FROM flat_Patient")
         self._keep_type(t, f"flat_{t}")
+
+    def _no_id(self, flat: str) -> None:
+        """Each Patient without an id reported (one per plan: the last one run counts)."""
+        self.no_id = self.con.execute(NO_ID_SQL.format(flat=flat)).fetchall()
+
+    def _report_others(self) -> None:
+        names = {f.ordinal: f.name for f in self.files}
+        self.report.malformed += [{"file": names[f], "line": n, "message": other_type(found, t)}
+                                  for t, rows in self.others.items()
+                                  for f, n, found in rows]  # fmt: skip
+        self.report.malformed += [{"file": names[f], "line": n, "message": NO_PATIENT_ID}
+                                  for f, n in self.no_id]  # fmt: skip
 
     def _cut_parts(self, patients: str) -> None:
         """``patient_part``: the Patients' ids in order, numbered from 0 (``pno``), and
@@ -270,7 +296,8 @@ class DuckDbEngine:
         # a scan numbered by record (WITH ORDINALITY) runs on one DuckDB thread: with more,
         # the type's files are read side by side, each on a cursor of its own
         groups = [[f] for f in files] if self.threads > 1 and len(files) > 1 else [files]
-        sqls = [compile_typed_ndjson(views()[t], g, max_line=MAX_LINE) for g in groups]
+        sqls = [compile_typed_ndjson(views()[t], g, max_line=MAX_LINE, other_types=True)
+                for g in groups]  # fmt: skip
         # Medications are kept by what the later types name: their line numbers are checked
         # first, on their own (a small type)
         if None in sqls or (t == "Medication" and self._any_odd(t)):
@@ -281,11 +308,15 @@ class DuckDbEngine:
             return False
         if self._one(f"SELECT count(*) FROM {flat} WHERE __sof_odd"):
             return False
+        self.others[t] = self.con.execute(f"SELECT DISTINCT file, line, __sof_type FROM {flat} "
+                                          "WHERE __sof_other").fetchall()  # fmt: skip
+        own = f"(SELECT * FROM {flat} WHERE NOT __sof_other)"
         if t == "Patient":
-            self._cut_parts(f"SELECT id FROM {flat}")
+            self._no_id(own)
+            self._cut_parts(f"SELECT id FROM {own}")
         # the type's keep file is used once its text is fetched (``_took_text``); the general
         # plan writes it again if not
-        self._keep_type(t, flat)
+        self._keep_type(t, own)
         return True
 
     def _read_typed(self, t: str, sqls: list[str]) -> str:

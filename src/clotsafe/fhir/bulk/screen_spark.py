@@ -33,10 +33,13 @@ from clotsafe.fhir.bulk.screen_duckdb import NOT_JSON, NOT_UTF8, InputReport
 from clotsafe.fhir.bulk.screen_patient import Outcome, PatientScreener
 from clotsafe.fhir.bulk.screen_views import (
     MEDICINE_TYPES,
+    NO_ID_SQL,
+    NO_PATIENT_ID,
     PREFIX_LENGTHS,
     keep_sql,
     medication_keep_sql,
     medicine_refs_sql,
+    other_type,
     views,
 )
 from clotsafe.fhir.bulk.source import ExportFile, PatientGroup, Row
@@ -81,6 +84,8 @@ class SparkEngine:
                       ).createOrReplaceTempView(f"src_{t}")  # fmt: skip
         self._malformed()
         self._keep()
+        order = {f.name: f.ordinal for f in self.files}
+        self.report.malformed.sort(key=lambda m: (order[m["file"]], m["line"]))
         return self.report
 
     def _lines(self, files: list[ExportFile]) -> Any:
@@ -122,19 +127,21 @@ class SparkEngine:
 
     def _malformed(self) -> None:
         """Report each non-blank line that is not UTF-8 (Spark keeps its bytes, which cannot
-        reach Python as text) or does not parse (Spark's JSON functions read it as NULL:
-        checked only where ``resourceType`` does not come out), as DuckDB reports them."""
+        reach Python as text), does not parse (Spark's JSON functions read it as NULL: checked
+        only where ``resourceType`` does not come out), or is not a resource of its file's
+        type (a JSON value of another kind, another resourceType, none), as DuckDB reports
+        them: one scan of the lines."""
         names = {f.ordinal: f.name for f in self.files}
         if not self.types:
             return
-        parts = [f"SELECT file, line, is_valid_utf8(resource) AS utf8 FROM lines_{t} "
+        kind = "get_json_object(resource, '$.resourceType')"
+        parts = [f"SELECT file, line, is_valid_utf8(resource) AS utf8, {kind} AS found, "
+                 f"try_parse_json(resource) IS NOT NULL AS json, '{t}' AS type FROM lines_{t} "
                  f"WHERE NOT {BLANK} AND (NOT is_valid_utf8(resource) OR "
-                 "(get_json_object(resource, '$.resourceType') IS NULL "
-                 "AND try_parse_json(resource) IS NULL))" for t in self.types]  # fmt: skip
+                 f"coalesce({kind}, '') <> '{t}')" for t in self.types]  # fmt: skip
         rows = self.spark.sql(" UNION ALL ".join(parts) + " ORDER BY file, line").collect()
         self.report.malformed += [{"file": names[r["file"]], "line": int(r["line"]),
-                                   "message": NOT_JSON if r["utf8"] else NOT_UTF8}
-                                  for r in rows]  # fmt: skip
+                                   "message": _message(r)} for r in rows]  # fmt: skip
 
     # --- 2: views and keep ------------------------------------------------------------------------
     def _view_sql(self, t: str) -> str:
@@ -155,8 +162,13 @@ class SparkEngine:
             parts.append(medication_keep_sql("flat_Medication", "med_refs"))
         keep0 = spark.sql(" UNION ALL ".join(parts)).cache()
         keep0.createOrReplaceTempView("keep0")
-        spark.sql("SELECT DISTINCT id FROM keep0 WHERE type = 'Patient'"
+        spark.sql("SELECT DISTINCT id FROM keep0 WHERE type = 'Patient' AND id IS NOT NULL"
                   ).createOrReplaceTempView("patients")  # fmt: skip
+        if "Patient" in self.types:
+            names = {f.ordinal: f.name for f in self.files}
+            no_id = spark.sql(NO_ID_SQL.format(flat="flat_Patient")).collect()
+            self.report.malformed += [{"file": names[r["file"]], "line": int(r["line"]),
+                                       "message": NO_PATIENT_ID} for r in no_id]  # fmt: skip
         keep = spark.sql("SELECT * FROM keep0 WHERE patient IN (SELECT id FROM patients)").cache()
         keep.createOrReplaceTempView("keep")
         r = self.report
@@ -204,6 +216,15 @@ def _screen_pandas(at: date, names: list[str], settings: Settings) -> Any:
 
 
 _EXECUTOR: PatientScreener | None = None
+
+
+def _message(row: Any) -> str:
+    """What the summary says of a line ``_malformed`` found."""
+    if not row["utf8"]:
+        return NOT_UTF8
+    if not row["json"]:
+        return NOT_JSON
+    return other_type(row["found"], row["type"])
 
 
 # --- a file Spark could not read ---------------------------------------------------------------

@@ -99,16 +99,18 @@ def _holds_name(v: str, n: str) -> str:
 
 def candidates_sql(kind: str, view: str) -> str:
     """SELECT * of the view rows (``view``: a subquery of the schema-read plan, with its
-    ``__sof_odd`` flag) that ``keep_sql`` or ``medicine_refs_sql`` could use, or that are
-    flagged: a superset, so that only these are materialised (at 100,000 patients the
-    Conditions' view has 12 million rows, a few hundred thousand of them candidates)."""
+    ``__sof_odd`` and ``__sof_other`` flags) that ``keep_sql`` or ``medicine_refs_sql`` could
+    use, or that are flagged: a superset, so that only these are materialised (at 100,000
+    patients the Conditions' view has 12 million rows, a few hundred thousand of them
+    candidates)."""
     if kind not in CODE_KINDS:
         return f"SELECT * FROM {view}"
     exact = ", ".join(f"'{k}'" for k in CODE_KINDS[kind] if not k.endswith("_prefix"))
     # by the code alone (a superset: ``keep_sql`` matches the system too): a semi-join on the
     # short code is cheaper than one on (system, code) over every coding (0.84 against 0.94 s
     # for 10,000 patients' Conditions, one thread)
-    conds = ["v.__sof_odd", f"v.code IN (SELECT code FROM codes WHERE kind IN ({exact}))"]
+    conds = ["v.__sof_odd", "v.__sof_other",
+             f"v.code IN (SELECT code FROM codes WHERE kind IN ({exact}))"]  # fmt: skip
     if "condition_prefix" in CODE_KINDS[kind]:
         conds.append("v.system IN (SELECT system FROM codes WHERE kind = 'condition_prefix')")
     if kind in MEDICINE_TYPES:
@@ -120,6 +122,25 @@ def candidates_sql(kind: str, view: str) -> str:
             conds += [f"regexp_matches(v.text, {names}, 'i')",
                       f"regexp_matches(v.display, {names}, 'i')"]  # fmt: skip
     return f"SELECT * FROM {view} v WHERE " + " OR ".join(conds)
+
+
+#: a resourceType that can be named in a message (anything else is not echoed)
+_TYPE_NAME = re.compile(r"[A-Za-z]{1,64}")
+
+
+#: what the summary says of a Patient without an id (nothing can name it, it is not screened)
+NO_PATIENT_ID = "a Patient without an id: it is not screened (no resource can name it)"
+#: SQL: the file and line of each Patient of the Patient view rows ``{flat}`` without an id
+NO_ID_SQL = "SELECT DISTINCT file, line FROM {flat} WHERE id IS NULL"
+
+
+def other_type(found: object, kind: str) -> str:
+    """What the summary says of a line of a ``kind`` file that is not a ``kind`` resource
+    (``found``: its resourceType, None when it has none or is not a JSON object): skipped and
+    reported, never silently dropped (the Bulk Data files hold one type each)."""
+    if isinstance(found, str) and _TYPE_NAME.fullmatch(found):
+        return f"a resource of type {found} in a file of {kind} resources: the line is skipped"
+    return "not a FHIR resource (no resourceType): the line is skipped"
 
 
 @cache

@@ -20,6 +20,11 @@ says when it may not, never silently otherwise:
 * ``line`` is the record number within the file; blank lines are not records, so it is the
   physical line number only in files without blank lines, which the caller checks.
 
+With ``other_types`` the records of another ``resourceType`` (or none: a ``null`` line) are
+not filtered out but given as one row each with ``__sof_other`` TRUE and their
+``resourceType`` in ``__sof_type`` (the view's columns are then not the view's): a bulk export
+file holds one type, and a record of another is reported, not silently dropped.
+
 Not covered (``None``: use ``compile_view``): functions, constants, ``repeat``, ``unionAll``,
 nested ``forEach``, collection columns, non-text column types, ``where`` other than
 ``path = 'text'``.
@@ -183,11 +188,16 @@ def _odd(expr: str) -> str:
 
 
 def compile_typed_ndjson(
-    view: Mapping[str, object] | View, files: Sequence[tuple[int, str]], *, max_line: int
+    view: Mapping[str, object] | View,
+    files: Sequence[tuple[int, str]],
+    *,
+    max_line: int,
+    other_types: bool = False,
 ) -> str | None:
-    """DuckDB SQL: ``file``, ``line``, the view's columns and ``__sof_odd``, reading
-    ``files`` ((file number, path) pairs; gzip by extension) with a schema; ``None`` when the
-    view is not simple enough (see the module docstring for what the caller must check)."""
+    """DuckDB SQL: ``file``, ``line``, the view's columns and ``__sof_odd`` (and with
+    ``other_types`` ``__sof_other`` and ``__sof_type``), reading ``files`` ((file number, path)
+    pairs; gzip by extension) with a schema; ``None`` when the view is not simple enough (see
+    the module docstring for what the caller must check)."""
     try:
         parsed = view if isinstance(view, View) else read_view(view)
         plan = _plan(parsed)
@@ -195,7 +205,7 @@ def compile_typed_ndjson(
         return None
     if not files or not plan.columns:
         return None
-    return _sql(plan, files, max_line)
+    return _sql(plan, files, max_line, other_types)
 
 
 def _reads(plan: _Plan, files: Sequence[tuple[int, str]], max_line: int) -> str:
@@ -215,9 +225,10 @@ def _top_column(top: _Tree, name: str) -> str:
     return f"{_string(name)}: {_string(kind + ('[]' if name in top.lists else ''))}"
 
 
-def _sql(plan: _Plan, files: Sequence[tuple[int, str]], max_line: int) -> str:
+def _sql(plan: _Plan, files: Sequence[tuple[int, str]], max_line: int, others: bool) -> str:
     base = "__sof_j"
-    conds = [f"{_path(base, ('resourceType',))} = {_string(plan.resource)}"]
+    kind = _path(base, ("resourceType",))
+    conds = [f"{kind} = {_string(plan.resource)}"]
     odd = [_odd(_path(base, c)) for _n, c, inner in plan.columns if not inner]
     for chain, value in plan.where:
         conds.append(f"(coalesce({_path(base, chain)} = {_string(value)}, FALSE) OR "
@@ -233,14 +244,25 @@ def _sql(plan: _Plan, files: Sequence[tuple[int, str]], max_line: int) -> str:
             outer_odd.append(_odd(_path("__sof_u.__sof_r", chain)))
         else:
             outer.append(f"__sof_u.{_ident(name)} AS {_ident(name)}")
-    inner.append(f"({' OR '.join(odd) or 'FALSE'}) AS __sof_odd")
+    other = f"({kind} IS DISTINCT FROM {_string(plan.resource)})"
+    flag = " OR ".join(odd) or "FALSE"
+    # another type's fields are not the view's: never odd, reported by the caller instead
+    inner.append(f"(NOT {other} AND ({flag})) AS __sof_odd" if others else f"({flag}) AS __sof_odd")
+    tail = ""
+    if others:
+        inner += [f"{other} AS __sof_other", f"{kind} AS __sof_type"]
+        outer_odd = [f"(NOT __sof_u.__sof_other AND ({' OR '.join(outer_odd)}))"]
+        tail = ", __sof_u.__sof_other AS __sof_other, __sof_u.__sof_type AS __sof_type"
+        conds = [f"(({' AND '.join(conds)}) OR {other})"]
     if plan.each is not None:
         items = f"list_filter({_path(base, plan.each)}, lambda __x: __x IS NOT NULL)"
         if plan.or_null:
             items = f"(CASE WHEN coalesce(len({items}), 0) = 0 THEN [NULL] ELSE {items} END)"
+        if others:  # one row for a record of another type, whatever its fields hold
+            items = f"(CASE WHEN {other} THEN [NULL] ELSE {items} END)"
         inner.append(f"unnest({items}) AS __sof_r")
     return (
-        f"SELECT {', '.join(outer)}, ({' OR '.join(outer_odd)}) AS __sof_odd FROM "
+        f"SELECT {', '.join(outer)}, ({' OR '.join(outer_odd)}) AS __sof_odd{tail} FROM "
         f"(SELECT {', '.join(inner)} FROM ({_reads(plan, files, max_line)}) AS {base} "
         f"WHERE {' AND '.join(conds)}) AS __sof_u"
     )
