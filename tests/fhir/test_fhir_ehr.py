@@ -170,9 +170,10 @@ def test_the_same_patient_twice_with_different_content_is_refused_not_guessed() 
 
 
 def test_the_same_patient_twice_alike_is_read_once() -> None:
-    """The same Patient given twice (a prefetch may hold it under two keys; its meta and
-    narrative may differ): read as one."""
-    again = {**patient(), "meta": {"versionId": "2"}, "text": {"status": "generated"}}
+    """The same Patient given twice (a prefetch may hold it under two keys, one a subset; its
+    meta and narrative may differ): read as one while the birth date and gender agree."""
+    again = {**patient(), "meta": {"versionId": "2", "tag": [{"code": "SUBSETTED"}]},
+             "text": {"status": "generated"}, "telecom": [{"value": "555"}]}  # fmt: skip
     facts = derive(bundle(patient(), again), at=AT)
     assert facts.answers["sex"] == "female"
 

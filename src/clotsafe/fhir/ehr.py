@@ -155,6 +155,7 @@ class _Builder:
 
     # --- Patient --------------------------------------------------------------------------
     def _patient(self, r: Res) -> None:
+        # what is read here is resources.READ_FIELDS["Patient"] (two copies must agree on it)
         birth = fhir_date(r.data.get("birthDate"), latest=True)
         if birth is not None and birth <= self.at:
             age = (
@@ -239,7 +240,7 @@ class _Builder:
                     ref.get("reference"),
                 )
                 return None
-            concept = med.data.get("code")
+            concept = med.data.get("code")  # resources.READ_FIELDS["Medication"]
         for system, code, _i in codings(concept):
             d = self.codes.drug(system, code)
             if d is not None:

@@ -123,28 +123,28 @@ def find_patient(resources: list[Res], patient_id: str | None = None) -> Res | N
     return next(iter(patients.values()), None)
 
 
-#: what may differ between two copies of one resource: its version and its narrative
-_NOT_CONTENT = ("meta", "text")
+#: what the reader reads of the resources it looks up by id (``fhir/ehr.py``): two copies of
+#: one that agree on these are one resource, whatever else differs (a version, a narrative, a
+#: subset an EHR sent under a second prefetch key)
+READ_FIELDS = {"Patient": ("birthDate", "gender"), "Medication": ("code",)}
 
 
 def by_ref(resources: list[Res], kind: str, code: str) -> dict[str, Res]:
     """The resources of type ``kind`` by reference (``Patient/p1``), the first of each. A
-    second one with the same reference and other content is the error ``code``: never read as
-    "the last one wins" (a Patient's birth date, a Medication's code)."""
+    second one with the same reference that differs in what the reader reads of it
+    (:data:`READ_FIELDS`) is the error ``code``: never read as "the last one wins" (a
+    Patient's birth date, a Medication's code)."""
     out: dict[str, Res] = {}
+    fields = READ_FIELDS[kind]
     for r in resources:
         if r.type != kind:
             continue
         first = out.setdefault(r.ref, r)
-        if first is not r and _content(first.data) != _content(r.data):
+        if first is not r and any(first.data.get(f) != r.data.get(f) for f in fields):
             raise FhirInputError([problem(r.path, code, f"the input holds two different {kind} "
                                           f"resources with the same id ({r.ref}); send one",
                                           r.ref)])  # fmt: skip
     return out
-
-
-def _content(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in _NOT_CONTENT}
 
 
 def check_subjects(resources: list[Res], patient: Res | None, full_urls: set[str]) -> None:
