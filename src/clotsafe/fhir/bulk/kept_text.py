@@ -72,7 +72,7 @@ class TypeWriter:
     def flush(self) -> None:
         for part, rows in self.index.items():
             with (self.folder / f"{part}.txt").open("ab") as fh:
-                fh.write(b"".join(self.text[part]))
+                fh.writelines(self.text[part])  # no joined copy of the buffered pieces
             with (self.folder / f"{part}.idx").open("ab") as fh:
                 fh.write(np.concatenate(rows).astype(np.int64).tobytes())
         self.index.clear()
