@@ -17,26 +17,27 @@ with the same error.
 from __future__ import annotations
 
 import gzip
-import importlib.util
-import shutil
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from click.testing import CliRunner
-from test_bulk_screen_support import ON, write_export
+from test_bulk_screen_support import (
+    ON,
+    SNOMED,
+    male_patient,
+    needs_duckdb,
+    needs_spark,
+    recent_dvt,
+    write_export,
+)
 
 from clotsafe.cli import main
 from clotsafe.fhir.bulk import lines
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("duckdb") is None,
-    reason="bulk screen needs the bulk extra (pip install -e '.[bulk]')",
-)
+pytestmark = needs_duckdb
 
-SNOMED = "http://snomed.info/sct"
-DVT = "128053003"
 #: essential hypertension: in no code list, its Conditions are not kept
 HYPERTENSION = "59621000"
 PATIENTS = [f"p{n}" for n in range(1, 41)]
@@ -47,19 +48,12 @@ def _export(directory: Path) -> Path:
     """40 patients, every one with a recent DVT, the files gzipped; after the DVTs, 200
     Conditions the screening does not read (so the kept lines' fetch ends well before the end
     of the file)."""
-    patients = [{"resourceType": "Patient", "id": p, "gender": "male",
-                 "birthDate": "1960-01-01"} for p in PATIENTS]  # fmt: skip
-    clinical = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-    conditions = [{"resourceType": "Condition", "id": f"c{n}",
-                   "clinicalStatus": {"coding": [{"system": clinical, "code": "active"}]},
-                   "code": {"coding": [{"system": SNOMED, "code": DVT}], "text": "DVT"},
-                   "subject": {"reference": f"Patient/{p}"}, "onsetDateTime": "2026-11-10"}
-                  for n, p in enumerate(PATIENTS)]  # fmt: skip
+    conditions = [recent_dvt(f"c{n}", p) for n, p in enumerate(PATIENTS)]
     conditions += [{"resourceType": "Condition", "id": f"h{n}",
                     "code": {"coding": [{"system": SNOMED, "code": HYPERTENSION}]},
                     "subject": {"reference": f"Patient/{PATIENTS[n % 40]}"}}
                    for n in range(200)]  # fmt: skip
-    return write_export(directory, [*patients, *conditions], gz=True)
+    return write_export(directory, [*map(male_patient, PATIENTS), *conditions], gz=True)
 
 
 def _damage(directory: Path, how: str) -> None:
@@ -117,11 +111,7 @@ def test_a_damaged_gzip_file_stops_the_screening_and_names_the_file(
     assert not (tmp_path / "out" / "summary.json").exists()
 
 
-@pytest.mark.skipif(
-    any(importlib.util.find_spec(m) is None for m in ("pyspark", "pyarrow", "pandas"))
-    or shutil.which("java") is None,
-    reason="Spark needs the bulk extra and Java 17",
-)
+@needs_spark
 @pytest.mark.parametrize("how", list(WORDS))
 def test_spark_stops_with_the_error_duckdb_gives(how: str, tmp_path: Path) -> None:
     """Spark's Java reader finds the same damage (its CRC check included): the same words."""
@@ -158,7 +148,7 @@ def _failed_read(path: Path, cause: _Java) -> Any:
     return type("Py4JJavaError", (), {"java_exception": _Java(spark, "[STAGE] 2 failures", read)})
 
 
-@pytest.mark.skipif(importlib.util.find_spec("py4j") is None, reason="needs PySpark's py4j")
+@needs_spark
 def test_what_spark_says_of_a_file_it_could_not_read(tmp_path: Path) -> None:
     """Spark's read failures in clotsafe's words: a gzip file's damage, by Hadoop's exception,
     is bulk_input_damaged; any other read failure bulk_io_error; anything else is not ours."""

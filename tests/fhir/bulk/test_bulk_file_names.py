@@ -15,38 +15,32 @@ screening; an unknown file was silently skipped.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from click.testing import CliRunner
-from test_bulk_screen_support import ON, assert_same_as_screen_fhir, write_export
+from test_bulk_screen_support import (
+    ON,
+    assert_same_as_screen_fhir,
+    male_patient,
+    needs_duckdb,
+    recent_dvt,
+    write_export,
+)
 
 from clotsafe.cli import main
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("duckdb") is None,
-    reason="bulk screen needs the bulk extra (pip install -e '.[bulk]')",
-)
+pytestmark = needs_duckdb
 
-SNOMED = "http://snomed.info/sct"
-DVT = "128053003"
 PATIENTS = ("p1", "p2")
 
 
 def _export(directory: Path, condition_name: str) -> Path:
     """Two patients, each with a recent DVT; the Conditions' file renamed ``condition_name``."""
-    clinical = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-    patients = [{"resourceType": "Patient", "id": p, "gender": "male",
-                 "birthDate": "1960-01-01"} for p in PATIENTS]  # fmt: skip
-    conditions = [{"resourceType": "Condition", "id": f"c{n}",
-                   "clinicalStatus": {"coding": [{"system": clinical, "code": "active"}]},
-                   "code": {"coding": [{"system": SNOMED, "code": DVT}], "text": "DVT"},
-                   "subject": {"reference": f"Patient/{p}"}, "onsetDateTime": "2026-11-10"}
-                  for n, p in enumerate(PATIENTS)]  # fmt: skip
-    write_export(directory, [*patients, *conditions])
+    conditions = [recent_dvt(f"c{n}", p) for n, p in enumerate(PATIENTS)]
+    write_export(directory, [*map(male_patient, PATIENTS), *conditions])
     (directory / "Condition.1.ndjson").rename(directory / condition_name)
     return directory
 

@@ -15,41 +15,29 @@ count of patients screened.
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from test_bulk_screen_support import bulk_screen
+from test_bulk_screen_support import (
+    DVT,
+    SNOMED,
+    bulk_screen,
+    male_patient,
+    needs_duckdb,
+    needs_spark,
+    recent_dvt,
+)
 
 from clotsafe.fhir.bulk.screen_duckdb import DuckDbEngine
 from clotsafe.fhir.bulk.source import export_files
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("duckdb") is None,
-    reason="bulk screen needs the bulk extra (pip install -e '.[bulk]')",
-)
+pytestmark = needs_duckdb
 
-SNOMED = "http://snomed.info/sct"
-DVT = "128053003"
-CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 OTHER = "a resource of type {found} in a file of {kind} resources: the line is skipped"
 NONE = "not a FHIR resource (no resourceType): the line is skipped"
 NO_ID = "a Patient without an id: it is not screened (no resource can name it)"
-
-
-def _patient(pid: str | None) -> dict[str, Any]:
-    p = {"resourceType": "Patient", "gender": "male", "birthDate": "1960-01-01"}
-    return p if pid is None else {**p, "id": pid}
-
-
-def _dvt(rid: str, pid: str) -> dict[str, Any]:
-    return {"resourceType": "Condition", "id": rid,
-            "clinicalStatus": {"coding": [{"system": CLINICAL, "code": "active"}]},
-            "code": {"coding": [{"system": SNOMED, "code": DVT}], "text": "DVT"},
-            "subject": {"reference": f"Patient/{pid}"}, "onsetDateTime": "2026-11-10"}  # fmt: skip
 
 
 def _write(directory: Path, files: dict[str, list[Any]]) -> Path:
@@ -75,13 +63,13 @@ def _export(directory: Path, *, values: bool = False, blank_first: bool = False,
                    "code": {"coding": [{"system": SNOMED, "code": DVT}]},
                    "subject": {"reference": "Patient/p2"}}  # fmt: skip
     conditions: list[Any] = [b""] if blank_first else []
-    conditions += [_dvt("c1", "p1"), observation, {"id": "x"}, b"null"]
+    conditions += [recent_dvt("c1", "p1"), observation, {"id": "x"}, b"null"]
     conditions += [b"[1, 2]", b"5"] if values else []
     conditions += [b'{"resourceType": "Cond'] if broken else []
     return _write(directory, {
-        "Patient.1.ndjson": [_patient("p1"), _patient(None), _patient("p2")],
+        "Patient.1.ndjson": [male_patient("p1"), male_patient(None), male_patient("p2")],
         "Condition.1.ndjson": conditions,
-        "Observation.1.ndjson": [_dvt("c2", "p2")],
+        "Observation.1.ndjson": [recent_dvt("c2", "p2")],
     })  # fmt: skip
 
 
@@ -136,11 +124,7 @@ def test_such_lines_leave_the_schema_read_plan_in_use(tmp_path: Path) -> None:
     assert report.malformed == _expected()
 
 
-@pytest.mark.skipif(
-    any(importlib.util.find_spec(m) is None for m in ("pyspark", "pyarrow", "pandas"))
-    or shutil.which("java") is None,
-    reason="Spark needs the bulk extra and Java 17",
-)
+@needs_spark
 def test_spark_reports_the_same_lines(tmp_path: Path) -> None:
     directory = _export(tmp_path / "export", values=True, broken=True)
     bulk_screen(directory, tmp_path / "duckdb")

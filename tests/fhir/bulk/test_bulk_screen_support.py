@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import shutil
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from clotsafe.cli import main
@@ -23,6 +25,36 @@ from clotsafe.fhir.bulk.source import export_files, open_lines
 ROOT = Path(__file__).resolve().parents[3]
 SYNTHEA = ROOT / "tests" / "fixtures" / "fhir" / "synthea"
 ON = "2026-11-25"
+SNOMED = "http://snomed.info/sct"
+#: deep vein thrombosis (SNOMED CT), in the code lists: its Condition is kept
+DVT = "128053003"
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+SPARK_MISSING = [m for m in ("duckdb", "pyspark", "pyarrow", "pandas")
+                 if importlib.util.find_spec(m) is None]  # fmt: skip
+#: the test needs DuckDB (the bulk extra)
+needs_duckdb = pytest.mark.skipif(
+    importlib.util.find_spec("duckdb") is None,
+    reason="bulk screen needs the bulk extra (pip install -e '.[bulk]')",
+)
+#: the test runs Spark: the bulk extra and Java 17
+needs_spark = pytest.mark.skipif(
+    bool(SPARK_MISSING) or shutil.which("java") is None,
+    reason=f"Spark needs the bulk extra ({', '.join(SPARK_MISSING) or 'here'}) and Java 17",
+)
+
+
+def male_patient(pid: str | None) -> dict[str, Any]:
+    """A Patient born in 1960 (no id when ``pid`` is None)."""
+    p = {"resourceType": "Patient", "gender": "male", "birthDate": "1960-01-01"}
+    return p if pid is None else {**p, "id": pid}
+
+
+def recent_dvt(rid: str, pid: str) -> dict[str, Any]:
+    """An active DVT of the patient ``pid`` diagnosed on 2026-11-10 (a fortnight before ON)."""
+    return {"resourceType": "Condition", "id": rid,
+            "clinicalStatus": {"coding": [{"system": CLINICAL, "code": "active"}]},
+            "code": {"coding": [{"system": SNOMED, "code": DVT}], "text": "DVT"},
+            "subject": {"reference": f"Patient/{pid}"}, "onsetDateTime": "2026-11-10"}  # fmt: skip
 
 
 def generator() -> Any:
