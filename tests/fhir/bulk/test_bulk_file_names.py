@@ -94,3 +94,14 @@ def test_part_files_and_unread_types_are_left_alone(tmp_path: Path) -> None:
     summary = orjson.loads((tmp_path / "out" / "summary.json").read_bytes())
     assert summary["input"]["files"] == ["Condition.1.ndjson", "Patient.1.ndjson"]
     assert _clots(tmp_path / "out")["Patient/p2"] == ["Condition/c1"]
+
+
+def test_the_export_directory_is_not_an_output_directory(tmp_path: Path) -> None:
+    """--out DIR would put decisions.ndjson among the export's files (and the next screening
+    would stop on it): refused, nothing written. Before, it was written there."""
+    directory = _export(tmp_path / "export", "Condition.1.ndjson")
+    before = sorted(p.name for p in directory.iterdir())
+    result = _screen(directory, directory)
+    assert result.exit_code == 1
+    assert "[bulk_bad_option]" in result.stderr and "--out" in result.stderr
+    assert sorted(p.name for p in directory.iterdir()) == before

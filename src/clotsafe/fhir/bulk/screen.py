@@ -79,6 +79,10 @@ def run_screen(options: ScreenOptions, progress: Progress) -> ScreenResult:
     """Screen the export in ``options.directory`` into ``options.out``."""
     if not options.directory.is_dir():
         raise BulkError("bulk_bad_option", f"{options.directory} is not a directory")
+    if options.out.resolve() == options.directory.resolve():
+        raise BulkError("bulk_bad_option", f"--out {options.out} is the export's directory: "
+                        "give the screening a directory of its own (its decisions.ndjson "
+                        "would be taken for a file of the export)")  # fmt: skip
     files = export_files(options.directory)
     meta = {**export_meta(options.directory), "screened_on": options.at.isoformat()}
     timer = _Timer()
