@@ -15,7 +15,10 @@ from typing import Any
 
 import orjson
 import pytest
-from test_bulk_screen_support import bulk_screen, generator
+from click.testing import CliRunner
+from test_bulk_screen_support import ON, bulk_screen, generator, male_patient, write_export
+
+from clotsafe.cli import main
 
 MISSING = [
     m for m in ("duckdb", "pyspark", "pyarrow", "pandas") if importlib.util.find_spec(m) is None
@@ -89,3 +92,15 @@ def test_spark_reads_lines_as_duckdb_does(tmp_path: Path) -> None:
                   "message": "not JSON: the line is skipped"}  # fmt: skip
     assert summaries[0]["input"]["malformed"] == [two_values, not_utf8]
     assert summaries[1]["input"]["malformed"] == [not_utf8]
+
+
+def test_a_spark_master_spark_cannot_use_is_a_clear_error(tmp_path: Path) -> None:
+    """bulk_bad_option, nothing written; before, a Java stack trace and a Python traceback."""
+    directory = write_export(tmp_path / "export", [male_patient("p1")])
+    result = CliRunner().invoke(main, ["bulk", "screen", str(directory), "--on", ON, "--out",
+                                       str(tmp_path / "out"), "--engine", "spark",
+                                       "--spark-master", "bogus://x"])  # fmt: skip
+    assert result.exit_code == 1, result.output + result.stderr
+    assert "Spark did not start" in result.stderr and "[bulk_bad_option]" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert not (tmp_path / "out" / "summary.json").exists()

@@ -210,10 +210,9 @@ def _spark(options: ScreenOptions, files: list[ExportFile], writer: OutputWriter
            progress: Progress, timer: _Timer) -> tuple[Any, int]:  # fmt: skip
     from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped, unused-ignore]
 
-    from clotsafe.fhir.bulk.screen_spark import SparkEngine, read_failure
+    from clotsafe.fhir.bulk.screen_spark import read_failure
 
-    engine = SparkEngine(files, options.at, settings=options.settings,
-                         master=options.spark_master)  # fmt: skip
+    engine = _spark_engine(options, files)
     try:
         report = _prepared(engine, progress, timer)
         _write(_blocks(engine.outcomes(), BLOCK), writer, progress, report.patients)
@@ -224,6 +223,27 @@ def _spark(options: ScreenOptions, files: list[ExportFile], writer: OutputWriter
         raise error from exc
     timer.lap("screen")
     return report, report.patients
+
+
+def _spark_engine(options: ScreenOptions, files: list[ExportFile]) -> Any:
+    """The Spark engine, or ``bulk_bad_option`` when Spark does not start (before, a Java
+    stack trace and a Python traceback)."""
+    from py4j.protocol import Py4JJavaError  # type: ignore[import-untyped, unused-ignore]
+    from pyspark.errors import PySparkRuntimeError
+
+    from clotsafe.fhir.bulk.screen_spark import SparkEngine
+
+    master = options.spark_master or "local[2]"
+    try:
+        return SparkEngine(files, options.at, settings=options.settings, master=master)
+    except PySparkRuntimeError as exc:
+        why = ("its Java side stopped at once: a --spark-master that is not local[N], "
+               "spark://HOST:PORT, k8s://... or yarn, or no Java 17 (java -version)")  # fmt: skip
+        raise BulkError("bulk_bad_option", f"Spark did not start: {why}") from exc
+    except Py4JJavaError as exc:
+        why = (f"no master at {master} took the application (is the cluster up, the URL "
+               "right, and this machine allowed to reach it?)")  # fmt: skip
+        raise BulkError("bulk_bad_option", f"Spark did not start: {why}") from exc
 
 
 # --- the Python stage, in this process or in --workers processes (order kept) -----------------
