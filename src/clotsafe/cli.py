@@ -201,14 +201,21 @@ def screen(
 
 
 def _intake_from_fhir(raw: bytes, on: Any, fmt: str) -> bytes:
-    """FHIR JSON -> intake JSON; a key named twice anywhere is refused (duplicate_key)."""
-    from clotsafe.fhir.cli_support import intake_from_fhir
+    """FHIR JSON -> intake JSON; a key named twice anywhere is refused (duplicate_key). What
+    the record held that could not be used goes to standard error, as the CDS card lists it
+    under "Not used from the record" (standard output stays the decision)."""
+    from clotsafe.fhir.cli_support import intake_and_warnings
     from clotsafe.fhir.errors import fhir_json
 
     try:
-        return orjson.dumps(intake_from_fhir(fhir_json(raw), on))
+        intake, warnings = intake_and_warnings(fhir_json(raw), on)
     except ClotsafeInputError as exc:
         _fail(exc, fmt)
+    if warnings and fmt == "json":
+        click.echo(orjson.dumps({"warnings": [w.to_dict() for w in warnings]}).decode(), err=True)
+    for w in warnings if fmt != "json" else []:
+        click.echo(f"warning: {w}", err=True)
+    return orjson.dumps(intake)
 
 
 def _render_json(decision: Any) -> str:

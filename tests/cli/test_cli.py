@@ -157,6 +157,34 @@ def test_screen_fhir_ehr_bundle_needs_a_date() -> None:
     assert code == 1 and "date" in err
 
 
+def test_screen_fhir_tells_what_it_did_not_use_from_the_record() -> None:
+    """A platelet count in an unknown unit is not used: the CDS card lists it under "Not used
+    from the record"; before, the command line said nothing. It goes to standard error
+    (``warning: ...``; with --format json one JSON line), standard output stays the decision."""
+    import pytest
+
+    pytest.importorskip("fhir.resources")
+    platelets = {"resourceType": "Observation", "id": "o1", "status": "final",
+                 "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+                 "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-11-20",
+                 "valueQuantity": {"value": 50, "unit": "bananas"}}  # fmt: skip
+    patient = {"resourceType": "Patient", "id": "p", "birthDate": "1960-01-01"}
+    bundle = json.dumps({"resourceType": "Bundle", "type": "collection",
+                         "entry": [{"resource": patient}, {"resource": platelets}]})  # fmt: skip
+    without = json.dumps({"resourceType": "Bundle", "type": "collection",
+                          "entry": [{"resource": patient}]})  # fmt: skip
+    args = ("screen", "--fhir", "-", "--on", "2026-11-25")
+    code, out, err = _run(*args, "--format", "json", input=bundle)
+    assert code == 0 and out == _run(*args, "--format", "json", input=without)[1]
+    warnings = json.loads(err)["warnings"]
+    assert [w["code"] for w in warnings] == ["unknown_unit"]
+    assert warnings[0]["field"] == "entry[1].resource.valueQuantity.code"
+    code, out, err = _run(*args, input=bundle)
+    assert code == 0 and "LEVEL:" in out
+    assert err.startswith("warning: entry[1].resource.valueQuantity.code") and "platelets" in err
+    assert _run(*args, input=without)[2] == ""
+
+
 def test_batch_progress_bar_goes_to_stderr_only() -> None:
     """With a progress bar (stderr is a terminal) stdout still holds only the decisions."""
     import io

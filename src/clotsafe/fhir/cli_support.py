@@ -7,18 +7,28 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from clotsafe.domain.errors import FieldError
 from clotsafe.fhir.ehr import derive
 from clotsafe.fhir.errors import FhirInputError, problem
 from clotsafe.fhir.questionnaire import questionnaire
 from clotsafe.fhir.response import read_response
 from clotsafe.fhir.sources import holds_response
 
-__all__ = ["FhirInputError", "intake_from_fhir", "questionnaire_json"]
+__all__ = ["FhirInputError", "intake_and_warnings", "intake_from_fhir", "questionnaire_json"]
 
 
 def questionnaire_json() -> dict[str, Any]:
     """The intake Questionnaire (FHIR R4 JSON)."""
     return questionnaire()
+
+
+def _from_response(obj: Any, at: date | None) -> dict[str, Any]:
+    """The intake of a QuestionnaireResponse, or ``missing_date`` for EHR data without ``at``."""
+    if holds_response(obj):
+        return read_response(obj, at=at).intake.to_json()
+    raise FhirInputError([problem("", "missing_date",
+                                  "EHR data needs the screening date: time windows count back "
+                                  "from it")])  # fmt: skip
 
 
 def intake_from_fhir(obj: Any, at: date | None = None) -> dict[str, Any]:
@@ -29,16 +39,15 @@ def intake_from_fhir(obj: Any, at: date | None = None) -> dict[str, Any]:
     data needs it (time windows count back from it). Raises :class:`FhirInputError`; each of
     its ``.errors`` has ``field`` = the path into the resource (``item[3].answer[0].valueCoding``).
     """
-    if holds_response(obj):
-        return read_response(obj, at=at).intake.to_json()
-    if at is None:
-        raise FhirInputError(
-            [
-                problem(
-                    "",
-                    "missing_date",
-                    "EHR data needs the screening date: time windows count back from it",
-                )
-            ]
-        )
-    return derive(obj, at=at).intake().to_json()
+    return intake_and_warnings(obj, at)[0]
+
+
+def intake_and_warnings(
+    obj: Any, at: date | None = None
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """:func:`intake_from_fhir`, and what the EHR data held that could not be used (the
+    warnings the CDS card lists under "Not used from the record"; none for a response)."""
+    if holds_response(obj) or at is None:
+        return _from_response(obj, at), []
+    facts = derive(obj, at=at)
+    return facts.intake().to_json(), list(facts.warnings)
