@@ -44,6 +44,8 @@ class Tally:
     labels: dict[str, str] = field(default_factory=dict)
     rules: Counter[str] = field(default_factory=Counter)
     unknowns: Counter[str] = field(default_factory=Counter)
+    #: per warning code of the reader, the patients whose record held something it names
+    not_used: Counter[str] = field(default_factory=Counter)
     complete: int = 0
     policy_versions: set[str] = field(default_factory=set)
 
@@ -57,6 +59,7 @@ class Tally:
         self.levels[info["level"]] += 1
         self.rules.update(info["fired"])
         self.unknowns.update(info["pending"])
+        self.not_used.update(info["not_used"])
         self.complete += bool(info["complete"])
         self.policy_versions.add(info["policy_version"])
 
@@ -137,6 +140,7 @@ def summary(tally: Tally, meta: Mapping[str, Any]) -> dict[str, Any]:
         "shown_as": {k: tally.shown[k] for k in SHOWN_ORDER if tally.shown[k]},
         "rules": dict(sorted(tally.rules.items(), key=lambda kv: (-kv[1], kv[0]))),
         "unknowns": dict(sorted(tally.unknowns.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "not_used": dict(sorted(tally.not_used.items(), key=lambda kv: (-kv[1], kv[0]))),
         **{k: v for k, v in meta.items() if k not in ("transactionTime", "screened_on")},
     }
 

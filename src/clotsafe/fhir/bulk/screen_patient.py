@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from clotsafe.domain.decision import Decision
+from clotsafe.domain.errors import FieldError
 from clotsafe.fhir.bulk.source import PatientGroup, patient_item
 from clotsafe.fhir.risk import risk_assessment
 from clotsafe.render import present
@@ -56,24 +57,29 @@ class PatientScreener:
         return [self.one(g) for g in groups]
 
     def one(self, group: PatientGroup) -> Outcome:
-        item = patient_item(group, self.at, self.names)
+        not_used: list[FieldError] = []
+        item = patient_item(group, self.at, self.names, not_used)
         result = next(self.screener.screen([item], at=self.at))
         ref = f"Patient/{group.patient}"
         if result.decision is None:
             return _error_outcome(ref, result)
-        return self._decided(ref, result.decision, result)
+        return self._decided(ref, result.decision, result, not_used)
 
-    def _decided(self, ref: str, d: Decision, result: Result) -> Outcome:
+    def _decided(self, ref: str, d: Decision, result: Result, not_used: list[FieldError]
+                 ) -> Outcome:  # fmt: skip
         sources = {k: list(v) for k, v in result.provenance.items()}
+        # "not_used" only when the record held something the reader could not use
+        tail = b',"not_used":' + orjson.dumps([w.to_dict() for w in not_used]) if not_used else b""
         line = b"".join((b'{"patient":', orjson.dumps(ref), b',"decision":', self.dump(d),
-                         b',"sources":', orjson.dumps(sources), b"}\n"))  # fmt: skip
+                         b',"sources":', orjson.dumps(sources), tail, b"}\n"))  # fmt: skip
         risk = orjson.dumps(risk_assessment(d, patient_ref=ref, sources=sources)) + b"\n"
-        return Outcome(ref, line, risk, orjson.dumps(_info(d)))
+        return Outcome(ref, line, risk, orjson.dumps(_info(d, not_used)))
 
 
-def _info(d: Decision) -> dict[str, Any]:
+def _info(d: Decision, not_used: list[FieldError]) -> dict[str, Any]:
     badge = present.badge(d)
     return {
+        "not_used": sorted({w.code for w in not_used}),
         "level": d.level.value,
         "rank": d.level.rank,
         "shown": badge.id,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from clotsafe.domain import strictjson
+from clotsafe.domain.errors import FieldError
 from clotsafe.fhir.bulk.errors import BulkError
 from clotsafe.fhir.ehr import derive_resources
 from clotsafe.fhir.errors import FhirInputError, fhir_json, join, problem
@@ -121,8 +122,11 @@ def bulk_source(
         yield patient_item(g, at, names)
 
 
-def patient_item(g: PatientGroup, at: date, names: list[str]) -> SourceItem:
-    """The intake one patient's record supports (or the input error, with file and line)."""
+def patient_item(g: PatientGroup, at: date, names: list[str],
+                 not_used: list[FieldError] | None = None) -> SourceItem:  # fmt: skip
+    """The intake one patient's record supports (or the input error, with file and line);
+    what the record holds but the reader could not use is added to ``not_used`` (the
+    warnings the CDS card lists under "Not used from the record")."""
     ident = {"patient": f"Patient/{g.patient}"}
     try:
         resources = _resources(g.rows, names)
@@ -130,6 +134,8 @@ def patient_item(g: PatientGroup, at: date, names: list[str]) -> SourceItem:
         intake = facts.intake()
     except FhirInputError as exc:
         return SourceItem(ident, None, exc)
+    if not_used is not None:
+        not_used += facts.warnings
     return SourceItem(ident, intake, None, {k: tuple(v) for k, v in facts.sources.items()})
 
 
