@@ -211,10 +211,11 @@ def _intake_from_fhir(raw: bytes, on: Any, fmt: str) -> bytes:
         intake, warnings = intake_and_warnings(fhir_json(raw), on)
     except ClotsafeInputError as exc:
         _fail(exc, fmt)
-    if warnings and fmt == "json":
+    if fmt == "json" and warnings:
         click.echo(orjson.dumps({"warnings": [w.to_dict() for w in warnings]}).decode(), err=True)
-    for w in warnings if fmt != "json" else []:
-        click.echo(f"warning: {w}", err=True)
+    elif fmt != "json":
+        for w in warnings:
+            click.echo(f"warning: {w}", err=True)
     return orjson.dumps(intake)
 
 

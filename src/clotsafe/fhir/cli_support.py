@@ -22,15 +22,6 @@ def questionnaire_json() -> dict[str, Any]:
     return questionnaire()
 
 
-def _from_response(obj: Any, at: date | None) -> dict[str, Any]:
-    """The intake of a QuestionnaireResponse, or ``missing_date`` for EHR data without ``at``."""
-    if holds_response(obj):
-        return read_response(obj, at=at).intake.to_json()
-    raise FhirInputError([problem("", "missing_date",
-                                  "EHR data needs the screening date: time windows count back "
-                                  "from it")])  # fmt: skip
-
-
 def intake_from_fhir(obj: Any, at: date | None = None) -> dict[str, Any]:
     """Intake JSON from a QuestionnaireResponse (or a Bundle holding one) or from EHR data
     (a Bundle or list of Patient/Condition/Medication.../Observation/Procedure/Encounter).
@@ -47,7 +38,11 @@ def intake_and_warnings(
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """:func:`intake_from_fhir`, and what the EHR data held that could not be used (the
     warnings the CDS card lists under "Not used from the record"; none for a response)."""
-    if holds_response(obj) or at is None:
-        return _from_response(obj, at), []
+    if holds_response(obj):
+        return read_response(obj, at=at).intake.to_json(), []
+    if at is None:
+        raise FhirInputError([problem("", "missing_date",
+                                      "EHR data needs the screening date: time windows count "
+                                      "back from it")])  # fmt: skip
     facts = derive(obj, at=at)
     return facts.intake().to_json(), list(facts.warnings)

@@ -160,8 +160,6 @@ class DamagedFile(Exception):
 
     def __init__(self, name: str, what: str) -> None:
         super().__init__(f"{name} {what}")
-        self.name = name
-        self.what = what
 
 
 def _inflated(f: ExportFile) -> Iterator[Chunk]:
